@@ -1,0 +1,66 @@
+# Build, lint and test tasks. `make test` is what CI runs (see .ci/run).
+#
+# Tests that need Redis start their own redis-server processes on free ports
+# (internal/redistest); they never use a server on 6379. `make test` and
+# `make bench` set NEST_REQUIRE_REDIS=1, so that a missing redis-server fails
+# those tests instead of skipping them.
+
+SHELL := /bin/bash
+GO ?= go
+BIN := $(CURDIR)/.bin
+STATICCHECK := $(BIN)/staticcheck
+REQUIRE_REDIS := NEST_REQUIRE_REDIS=1
+
+.PHONY: test redis lint vet staticcheck fmt bench cover tidy-check
+
+## test: install Redis if needed, lint, then run all tests with the race detector.
+test: redis lint
+	$(REQUIRE_REDIS) $(GO) test -race -count=1 ./...
+
+## redis: make sure redis-server and redis-cli are in PATH (installs them with apt-get as root).
+redis:
+	@if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then \
+		redis-server --version; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "redis-server or redis-cli missing: installing redis-server and redis-tools with apt-get"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server redis-tools; \
+		redis-server --version; \
+	else \
+		echo "error: redis-server and redis-cli must be in PATH for the tests;" >&2; \
+		echo "       install them as root, e.g. 'sudo apt-get install redis-server redis-tools'." >&2; \
+		exit 1; \
+	fi
+
+## lint: go vet and staticcheck.
+lint: vet staticcheck
+
+vet:
+	$(GO) vet ./...
+
+staticcheck: $(STATICCHECK)
+	$(STATICCHECK) ./...
+
+# staticcheck is pinned in the separate tools module (tools/go.mod), so that
+# the library's own go.mod never requires it.
+$(STATICCHECK): tools/go.mod tools/go.sum
+	$(GO) -C tools build -o $(STATICCHECK) honnef.co/go/tools/cmd/staticcheck
+
+## fmt: format all Go files in place.
+fmt:
+	gofmt -l -w .
+
+## bench: run all benchmarks once, without tests.
+bench: redis
+	$(REQUIRE_REDIS) $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+## cover: run the tests with coverage and print the total; see coverage.html.
+cover: redis
+	$(REQUIRE_REDIS) $(GO) test -race -count=1 -covermode=atomic -coverprofile=coverage.out ./...
+	$(GO) tool cover -html=coverage.out -o coverage.html
+	$(GO) tool cover -func=coverage.out | tail -n 1
+
+## tidy-check: fail if go mod tidy would change go.mod or go.sum (of the library or the tools module).
+tidy-check:
+	$(GO) mod tidy
+	$(GO) -C tools mod tidy
+	git diff --exit-code -- go.mod go.sum tools/go.mod tools/go.sum

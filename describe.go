@@ -1,0 +1,144 @@
+package nest
+
+import (
+	"time"
+)
+
+// Description describes a namespace: its template, parameters, TTL, keys
+// and child namespaces. It needs no Redis round trip. Marshalled with
+// encoding/json, the Description of the root is the schema export that
+// tools (such as `nest audit`) read.
+type Description struct {
+	Field    string           `json:"field"`            // Go path from the root, e.g. "Root.User"
+	Type     string           `json:"type"`             // Go type
+	Template string           `json:"template"`         // own prefix template
+	Prefix   string           `json:"prefix,omitempty"` // full prefix, when every parameter is bound
+	Pattern  string           `json:"pattern"`          // glob matching every full prefix
+	Params   []Param          `json:"params,omitempty"` // own placeholders
+	Missing  []string         `json:"missing,omitempty"`
+	TTL      *TTLInfo         `json:"ttl,omitempty"` // effective TTL; nil when none applies
+	Keys     []KeyDescription `json:"keys,omitempty"`
+	Children []Description    `json:"children,omitempty"`
+	Error    string           `json:"error,omitempty"` // why the handle is unusable
+}
+
+// KeyDescription describes a key.
+type KeyDescription struct {
+	Field    string   `json:"field"`          // Go path, e.g. "Root.User.Age"
+	Template string   `json:"template"`       // name template, e.g. "age"
+	Name     string   `json:"name,omitempty"` // full name, when resolvable
+	Pattern  string   `json:"pattern"`        // glob matching every full name
+	Type     string   `json:"type"`           // Go value type
+	Codec    string   `json:"codec"`          // "int", "string", "json", ...
+	Default  *string  `json:"default,omitempty"`
+	Missing  []string `json:"missing,omitempty"` // unbound placeholders of the key's own template
+	TTL      *TTLInfo `json:"ttl,omitempty"`
+}
+
+// Param is a placeholder of a template and, when bound, its value.
+type Param struct {
+	Name  string `json:"name"`
+	Value string `json:"value,omitempty"`
+	Bound bool   `json:"bound"`
+}
+
+// TTLInfo is an effective TTL and where it was declared.
+type TTLInfo struct {
+	TTL     time.Duration `json:"-"`
+	Seconds float64       `json:"seconds"`
+	None    bool          `json:"none,omitempty"` // declared "none": never expires
+	Sliding bool          `json:"sliding,omitempty"`
+	From    string        `json:"from"` // Go path of the declaration
+}
+
+func ttlInfo(t ttlSpec) *TTLInfo {
+	if !t.declared() {
+		return nil
+	}
+	return &TTLInfo{TTL: t.d, Seconds: t.d.Seconds(), None: t.none, Sliding: t.sliding, From: t.from}
+}
+
+// Describe describes the namespace and everything declared under it.
+func (n Namespace) Describe() Description {
+	if n.ns == nil {
+		return Description{Error: ErrNotBound.Error()}
+	}
+	return describeNamespace(n.ns.plan, n.ns.prefix, n.ns.vals, n.ns.err)
+}
+
+// describeNamespace describes p; prefix is its full prefix ("" when not
+// resolvable) and vals the values of its own parameters (nil if unbound).
+func describeNamespace(p *nsPlan, prefix string, vals []string, err error) Description {
+	d := Description{
+		Field: p.path, Type: p.typ.String(), Template: p.tmpl.String(),
+		Pattern: p.pattern, TTL: ttlInfo(p.ttl),
+	}
+	if err != nil {
+		d.Error, prefix = err.Error(), ""
+	}
+	if !p.tmpl.Static() && vals == nil {
+		prefix = ""
+	}
+	d.Prefix = prefix
+	for i, name := range p.tmpl.Params() {
+		if vals == nil {
+			d.Params = append(d.Params, Param{Name: name})
+			d.Missing = append(d.Missing, name)
+			continue
+		}
+		d.Params = append(d.Params, Param{Name: name, Value: vals[i], Bound: true})
+	}
+	for _, k := range p.keys {
+		kd := KeyDescription{
+			Field: k.path, Template: k.tmpl.String(), Pattern: k.pattern,
+			Type: k.typeName, Codec: k.codecOf, TTL: ttlInfo(k.ttl),
+			Missing: k.tmpl.Params(),
+		}
+		if k.hasDef {
+			def := k.def
+			kd.Default = &def
+		}
+		if prefix != "" && k.tmpl.Static() {
+			kd.Name = prefix + ":" + k.tmpl.String()
+		}
+		d.Keys = append(d.Keys, kd)
+	}
+	for _, c := range p.children {
+		childPrefix := ""
+		if prefix != "" && c.tmpl.Static() {
+			childPrefix = prefix + ":" + c.tmpl.String()
+		}
+		d.Children = append(d.Children, describeNamespace(c, childPrefix, nil, nil))
+	}
+	return d
+}
+
+// Describe describes the key.
+func (k Key[T]) Describe() KeyDescription { return describeKey(&k.h) }
+
+// Describe describes the key with its parameters unbound.
+func (p ParamKey[T]) Describe() KeyDescription { return describeKey(&p.h) }
+
+func describeKey(h *keyHandle) KeyDescription {
+	if h.p == nil {
+		return KeyDescription{}
+	}
+	prefix := ""
+	if h.ns.err == nil {
+		prefix = h.ns.prefix
+	}
+	vals := h.ns.vals
+	if !h.ns.plan.tmpl.Static() && vals == nil {
+		prefix = ""
+	}
+	d := describeNamespace(h.ns.plan, prefix, vals, nil)
+	for _, kd := range d.Keys {
+		if kd.Field == h.p.path {
+			if h.name != "" && h.err == nil {
+				kd.Name, kd.Missing = h.name, nil
+			}
+			return kd
+		}
+	}
+	return KeyDescription{}
+}

@@ -1,0 +1,101 @@
+package nest
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Errors returned by this package wrap one of them (or a
+// go-redis / context error) together with the key or field concerned; test
+// for them with [errors.Is].
+var (
+	// ErrNotFound: the key does not exist and declares no default.
+	ErrNotFound = errors.New("nest: not found")
+	// ErrInvalidParam: a parameter value is empty, contains a character
+	// that could widen a SCAN pattern, collide with a sibling key or move a
+	// key to another hash slot, has an unsupported type, was rejected by the
+	// namespace's ValidateParams, or is one too many.
+	ErrInvalidParam = errors.New("nest: invalid parameter")
+	// ErrMissingParam: a parameterised namespace or key was given fewer
+	// parameters than its template names.
+	ErrMissingParam = errors.New("nest: missing parameter")
+	// ErrDecode: a stored value does not decode into the key's type. The
+	// error is a *[DecodeError] that keeps the raw bytes.
+	ErrDecode = errors.New("nest: cannot decode value")
+	// ErrEncode: a value could not be encoded with the key's codec.
+	ErrEncode = errors.New("nest: cannot encode value")
+	// ErrSchema: the schema declaration is invalid; returned by [New].
+	ErrSchema = errors.New("nest: invalid schema")
+	// ErrConflict: [Key.Update] gave up after its retries because other
+	// clients kept changing the key.
+	ErrConflict = errors.New("nest: optimistic update conflict")
+	// ErrNotBound: the handle was not built by [New] (for example a
+	// zero-value Key), so it knows no client and no name.
+	ErrNotBound = errors.New("nest: handle not bound to a schema (build it with nest.New)")
+)
+
+// DecodeError reports a stored value that does not decode into the key's
+// type. Raw holds the bytes as stored, so nothing is lost.
+type DecodeError struct {
+	Key   string // full Redis key name
+	Type  string // the Go type the value was decoded into
+	Codec string // codec name
+	Raw   []byte // the stored bytes
+	Err   error  // the codec's error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("nest: cannot decode value of %s as %s (%s codec, %d bytes): %v",
+		e.Key, e.Type, e.Codec, len(e.Raw), e.Err)
+}
+
+// Is reports whether target is [ErrDecode].
+func (e *DecodeError) Is(target error) bool { return target == ErrDecode }
+
+// Unwrap returns the codec's error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// ParamError reports a parameter value that was refused. It matches
+// [ErrInvalidParam] or [ErrMissingParam] with [errors.Is].
+type ParamError struct {
+	Template string // the template the parameter belongs to
+	Field    string // the Go field path of the namespace or key
+	Param    string // placeholder name ("" when the count is wrong)
+	Value    string // the offending value, quoted in messages
+	Reason   string
+	Kind     error // ErrInvalidParam or ErrMissingParam
+}
+
+func (e *ParamError) Error() string {
+	if e.Param == "" {
+		return fmt.Sprintf("%v for %s (%q): %s", e.Kind, e.Field, e.Template, e.Reason)
+	}
+	return fmt.Sprintf("%v {%s} of %s (%q): value %q %s", e.Kind, e.Param, e.Field, e.Template, e.Value, e.Reason)
+}
+
+// Is reports whether target is the error's kind.
+func (e *ParamError) Is(target error) bool { return target == e.Kind }
+
+// SchemaError reports a mistake in a schema declaration, naming the Go type
+// and field. It matches [ErrSchema] with [errors.Is].
+type SchemaError struct {
+	Type  string // Go type that declares the field
+	Field string // field name ("" for the type itself)
+	Msg   string
+}
+
+func (e *SchemaError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("nest: schema: %s: %s", e.Type, e.Msg)
+	}
+	return fmt.Sprintf("nest: schema: %s.%s: %s", e.Type, e.Field, e.Msg)
+}
+
+// Is reports whether target is [ErrSchema].
+func (e *SchemaError) Is(target error) bool { return target == ErrSchema }
+
+// opError wraps err with the command and key it came from:
+// "GET root:user:1:age: nest: not found".
+func opError(cmd, key string, err error) error {
+	return fmt.Errorf("%s %s: %w", cmd, key, err)
+}

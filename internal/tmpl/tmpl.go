@@ -1,0 +1,217 @@
+// Package tmpl parses the prefix templates of namespaces and keys, such as
+// "user:{user_id}" or "admin:{admin_id}:{region}", and renders them.
+//
+// A template is a non-empty run of segments separated by ':'. A segment is
+// literal text or holds at most one placeholder "{name}" (names are shaped
+// like Go identifiers), so that a rendered name maps back to one set of
+// parameters. Literal text may not contain glob characters, braces,
+// whitespace or control characters: such names could not be matched exactly
+// by SCAN and would be hard to read in redis-cli.
+package tmpl
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Template is a parsed prefix template. The zero value is not valid.
+type Template struct {
+	raw    string
+	parts  []part
+	params []string
+}
+
+// part is literal text (param == "") or a placeholder.
+type part struct {
+	lit   string
+	param string
+}
+
+// Parse parses s. The error says what is wrong and where.
+func Parse(s string) (Template, error) {
+	if s == "" {
+		return Template{}, errors.New("empty template")
+	}
+	t := Template{raw: s}
+	seen := map[string]bool{}
+	for i, seg := range strings.Split(s, ":") {
+		if seg == "" {
+			return Template{}, fmt.Errorf("template %q has an empty segment", s)
+		}
+		if i > 0 {
+			t.lit(":")
+		}
+		if err := t.segment(seg, seen); err != nil {
+			return Template{}, fmt.Errorf("template %q: %w", s, err)
+		}
+	}
+	return t, nil
+}
+
+// MustParse is Parse for templates known to be valid; it panics otherwise.
+func MustParse(s string) Template {
+	t, err := Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func (t *Template) segment(seg string, seen map[string]bool) error {
+	open := strings.IndexByte(seg, '{')
+	if open < 0 {
+		if strings.IndexByte(seg, '}') >= 0 {
+			return fmt.Errorf("unbalanced '}' in %q", seg)
+		}
+		return t.checkedLit(seg)
+	}
+	end := strings.IndexByte(seg[open:], '}')
+	if end < 0 {
+		return fmt.Errorf("unbalanced '{' in %q", seg)
+	}
+	end += open
+	name, rest := seg[open+1:end], seg[end+1:]
+	if strings.ContainsAny(rest, "{}") {
+		if strings.IndexByte(rest, '{') < 0 {
+			return fmt.Errorf("unbalanced '}' in %q", seg)
+		}
+		return fmt.Errorf("segment %q holds more than one placeholder; separate them with ':'", seg)
+	}
+	if err := checkName(name); err != nil {
+		return err
+	}
+	if seen[name] {
+		return fmt.Errorf("placeholder {%s} appears twice", name)
+	}
+	seen[name] = true
+	if err := t.checkedLit(seg[:open]); err != nil {
+		return err
+	}
+	t.parts = append(t.parts, part{param: name})
+	t.params = append(t.params, name)
+	return t.checkedLit(rest)
+}
+
+func (t *Template) checkedLit(s string) error {
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f || strings.ContainsRune(`*?[]\{}`, r) {
+			return fmt.Errorf("literal %q contains %q (glob characters, braces, whitespace and control characters are not allowed)", s, r)
+		}
+	}
+	t.lit(s)
+	return nil
+}
+
+// lit appends literal text, merging it into a preceding literal part.
+func (t *Template) lit(s string) {
+	if s == "" {
+		return
+	}
+	if n := len(t.parts); n > 0 && t.parts[n-1].param == "" {
+		t.parts[n-1].lit += s
+		return
+	}
+	t.parts = append(t.parts, part{lit: s})
+}
+
+func checkName(name string) error {
+	if name == "" {
+		return errors.New("empty placeholder name {}")
+	}
+	for i, r := range name {
+		letter := r == '_' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z')
+		if !letter && (i == 0 || r < '0' || r > '9') {
+			return fmt.Errorf("placeholder name {%s} must be a letter or '_' followed by letters, digits or '_'", name)
+		}
+	}
+	return nil
+}
+
+// String returns the template as written.
+func (t Template) String() string { return t.raw }
+
+// Params returns the placeholder names in template order. The caller must
+// not modify the result.
+func (t Template) Params() []string { return t.params }
+
+// Static reports whether the template has no placeholders.
+func (t Template) Static() bool { return len(t.params) == 0 }
+
+// Append appends the template rendered with values (one per placeholder, in
+// order) to buf. It panics if len(values) != len(t.Params()).
+func (t Template) Append(buf []byte, values []string) []byte {
+	if len(values) != len(t.params) {
+		panic("tmpl: wrong number of values")
+	}
+	i := 0
+	for _, p := range t.parts {
+		if p.param == "" {
+			buf = append(buf, p.lit...)
+			continue
+		}
+		buf = append(buf, values[i]...)
+		i++
+	}
+	return buf
+}
+
+// Render returns the template rendered with values; see Append.
+func (t Template) Render(values []string) string {
+	if t.Static() {
+		return t.raw
+	}
+	n := len(t.raw)
+	for _, v := range values {
+		n += len(v)
+	}
+	return string(t.Append(make([]byte, 0, n), values))
+}
+
+// Pattern returns a SCAN/KEYS glob pattern that matches every rendering of
+// the template: literal text is glob-escaped and each placeholder becomes '*'.
+func (t Template) Pattern() string {
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.param != "" {
+			b.WriteByte('*')
+			continue
+		}
+		b.WriteString(EscapeGlob(p.lit))
+	}
+	return b.String()
+}
+
+// Shape returns the template with every placeholder name removed ("user:{}"),
+// so that two templates that can render the same name have the same shape.
+func (t Template) Shape() string {
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.param != "" {
+			b.WriteString("{}")
+			continue
+		}
+		b.WriteString(p.lit)
+	}
+	return b.String()
+}
+
+// EscapeGlob escapes the characters that Redis glob-style patterns treat
+// specially (* ? [ ] \), so that s matches only itself.
+func EscapeGlob(s string) string {
+	if !strings.ContainsAny(s, `*?[]\`) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '*', '?', '[', ']', '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
