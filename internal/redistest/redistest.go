@@ -675,8 +675,31 @@ func requireMain(tb testing.TB, fn string) {
 func Shared(tb testing.TB) *redis.Client {
 	tb.Helper()
 	requireMain(tb, "Shared")
-	bin := lookPath(tb, "redis-server")
+	lookPath(tb, "redis-server") // skip, or fail under CI, when absent
+	c, err := sharedClient()
+	if err != nil {
+		tb.Fatalf("%v", err)
+	}
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
+}
 
+// SharedClient is [Shared] for code without a testing.TB, such as Example
+// functions: it returns a client for a fresh, empty database of the shared
+// server, or an error (also when redis-server is not installed). The
+// caller closes the client. The package's TestMain must call [Main].
+func SharedClient() (*redis.Client, error) {
+	if !shared.mainRunning.Load() {
+		return nil, errors.New("redistest: SharedClient needs TestMain to call redistest.Main")
+	}
+	return sharedClient()
+}
+
+func sharedClient() (*redis.Client, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, fmt.Errorf("redistest: redis-server not found in PATH: %w", err)
+	}
 	shared.mu.Lock()
 	if !shared.serverDone {
 		shared.serverDone = true
@@ -694,18 +717,19 @@ func Shared(tb testing.TB) *redis.Client {
 	s, err := shared.server, shared.serverErr
 	shared.mu.Unlock()
 	if err != nil {
-		tb.Fatalf("redistest: start the shared server: %v", err)
+		return nil, fmt.Errorf("redistest: start the shared server: %w", err)
 	}
 
 	db := int(shared.nextDB.Add(1) - 1)
 	if db >= sharedDatabases {
-		tb.Fatalf("redistest: all %d databases of the shared server are taken; use Start for more servers", sharedDatabases)
+		return nil, fmt.Errorf("redistest: all %d databases of the shared server are taken; use Start for more servers", sharedDatabases)
 	}
-	c := s.Client(tb, db)
+	c := redis.NewClient(&redis.Options{Addr: s.Addr(), DB: db})
 	if err := c.FlushDB(context.Background()).Err(); err != nil {
-		tb.Fatalf("redistest: FLUSHDB on shared database %d: %v", db, err)
+		_ = c.Close()
+		return nil, fmt.Errorf("redistest: FLUSHDB on shared database %d: %w", db, err)
 	}
-	return c
+	return c, nil
 }
 
 // SharedCluster returns a client for a Redis Cluster of 3 masters with 1
