@@ -1,0 +1,320 @@
+package nest_test
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redisimnest/nest"
+	"github.com/redisimnest/nest/internal/redistest"
+)
+
+// Every benchmark here runs raw go-redis doing the same work beside our
+// layer, in the same run and against the same server, so the ratio between
+// the two lines is what our layer costs. `make bench` runs them.
+
+type benchProfile struct {
+	ID      int64             `json:"id"`
+	Name    string            `json:"name"`
+	Email   string            `json:"email"`
+	Tags    []string          `json:"tags"`
+	Scores  map[string]int    `json:"scores"`
+	Meta    map[string]string `json:"meta"`
+	Premium bool              `json:"premium"`
+}
+
+type benchUser struct {
+	nest.Namespace `nest:"user:{user_id}" ttl:"120s"`
+	Age            nest.Key[int]          `nest:"age" default:"0"`
+	Name           nest.Key[string]       `nest:"name" default:"Unknown"`
+	Profile        nest.Key[benchProfile] `nest:"profile"`
+}
+
+type benchRoot struct {
+	nest.Namespace `nest:"root"`
+	User           nest.Sub[benchUser]
+}
+
+func newBench(b *testing.B) (*benchRoot, *redis.Client) {
+	b.Helper()
+	rdb := redistest.Shared(b)
+	root, err := nest.New[benchRoot](rdb, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return root, rdb
+}
+
+var profile = benchProfile{
+	ID: 42, Name: "Ada Lovelace", Email: "ada@example.com",
+	Tags:   []string{"admin", "beta", "math"},
+	Scores: map[string]int{"chess": 1800, "go": 1500},
+	Meta:   map[string]string{"lang": "en", "tz": "Europe/London"},
+}
+
+func BenchmarkSet(b *testing.B) {
+	root, rdb := newBench(b)
+	ctx := context.Background()
+	ttl := 120 * time.Second
+	u := root.User.At(1)
+
+	b.Run("int/raw", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := range b.N {
+			if err := rdb.Set(ctx, "root:user:1:age", i, ttl).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("int/handle", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := range b.N {
+			if err := u.Age.Set(ctx, i); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("int/percall", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := range b.N {
+			if err := root.User.At(1).Age.Set(ctx, i); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("string/raw", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if err := rdb.Set(ctx, "root:user:1:name", "Ada Lovelace", ttl).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("string/handle", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if err := u.Name.Set(ctx, "Ada Lovelace"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("string/percall", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if err := root.User.At(1).Name.Set(ctx, "Ada Lovelace"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json/raw", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			data, err := json.Marshal(profile)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := rdb.Set(ctx, "root:user:1:profile", data, ttl).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json/handle", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if err := u.Profile.Set(ctx, profile); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json/percall", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if err := root.User.At(1).Profile.Set(ctx, profile); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkGet(b *testing.B) {
+	root, rdb := newBench(b)
+	ctx := context.Background()
+	u := root.User.At(1)
+	if err := u.Age.Set(ctx, 30); err != nil {
+		b.Fatal(err)
+	}
+	if err := u.Name.Set(ctx, "Ada Lovelace"); err != nil {
+		b.Fatal(err)
+	}
+	if err := u.Profile.Set(ctx, profile); err != nil {
+		b.Fatal(err)
+	}
+
+	b.Run("int/raw", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := rdb.Get(ctx, "root:user:1:age").Int(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("int/handle", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := u.Age.Get(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("int/percall", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := root.User.At(1).Age.Get(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("string/raw", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := rdb.Get(ctx, "root:user:1:name").Result(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("string/handle", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := u.Name.Get(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("string/percall", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := root.User.At(1).Name.Get(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json/raw", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			data, err := rdb.Get(ctx, "root:user:1:profile").Bytes()
+			if err != nil {
+				b.Fatal(err)
+			}
+			var p benchProfile
+			if err := json.Unmarshal(data, &p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json/handle", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := u.Profile.Get(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json/percall", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := root.User.At(1).Profile.Get(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkClear deletes a subtree of 100 000 keys (user 1) while 10 000
+// keys of user 12 stay, with our Clear and with the loop one would write by
+// hand: SCAN a batch, then UNLINK it in pipelined chunks of 1000.
+func BenchmarkClear(b *testing.B) {
+	root, rdb := newBench(b)
+	ctx := context.Background()
+	const n = 100_000
+
+	fill := func(b *testing.B) {
+		b.Helper()
+		pipe := rdb.Pipeline()
+		for i := range n {
+			pipe.Set(ctx, "root:user:1:item:"+strconv.Itoa(i), "x", 0)
+			if i < n/10 {
+				pipe.Set(ctx, "root:user:12:item:"+strconv.Itoa(i), "x", 0)
+			}
+			if pipe.Len() >= 10_000 {
+				if _, err := pipe.Exec(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	check := func(b *testing.B, deleted int64) {
+		b.Helper()
+		if deleted != n {
+			b.Fatalf("deleted %d keys, want %d", deleted, n)
+		}
+		if size := rdb.DBSize(ctx).Val(); size != n/10 {
+			b.Fatalf("%d keys left, want the %d of user 12", size, n/10)
+		}
+	}
+
+	b.Run("raw", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			fill(b)
+			b.StartTimer()
+			var deleted int64
+			var cursor uint64
+			for {
+				keys, next, err := rdb.Scan(ctx, cursor, "root:user:1:*", 1000).Result()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(keys) > 0 {
+					pipe := rdb.Pipeline()
+					var cmds []*redis.IntCmd
+					for start := 0; start < len(keys); start += 1000 {
+						cmds = append(cmds, pipe.Unlink(ctx, keys[start:min(start+1000, len(keys))]...))
+					}
+					if _, err := pipe.Exec(ctx); err != nil {
+						b.Fatal(err)
+					}
+					for _, c := range cmds {
+						deleted += c.Val()
+					}
+				}
+				if cursor = next; cursor == 0 {
+					break
+				}
+			}
+			b.StopTimer()
+			check(b, deleted)
+			b.StartTimer()
+		}
+	})
+	b.Run("nest", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			fill(b)
+			b.StartTimer()
+			deleted, err := root.User.At(1).Clear(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			check(b, deleted)
+			b.StartTimer()
+		}
+	})
+}
