@@ -1,0 +1,95 @@
+// Package nest gives a Redis keyspace a declared, typed, nested schema.
+//
+// Instead of fmt.Sprintf("app:user:%d:age", id) scattered over a code base,
+// the keyspace is declared once as Go structs, checked when it is bound,
+// and used through typed handles:
+//
+//	type User struct {
+//		nest.Namespace `nest:"user:{user_id}" ttl:"120s"`
+//		Age            nest.Key[int]    `nest:"age" default:"0"`
+//		Name           nest.Key[string] `nest:"name" default:"Unknown"`
+//	}
+//
+//	type Root struct {
+//		nest.Namespace `nest:"root"`
+//		User           nest.Sub[User]
+//		ProjectName    nest.Key[string] `nest:"project_name"`
+//	}
+//
+//	root := nest.MustNew[Root](rdb, nil)         // rdb: any go-redis v9 UniversalClient
+//	err := root.User.At(42).Age.Set(ctx, 30)     // SET root:user:42:age 30 PX 120000
+//	age, err := root.User.At(42).Age.Get(ctx)    // 30; 0 (the default) when missing
+//	n, err := root.User.At(42).Clear(ctx)        // root:user:42 and root:user:42:*, nothing else
+//
+// # Namespaces
+//
+// A namespace — what the original Python redisimnest calls a "cluster";
+// this package never uses that word for it, so that it cannot be confused
+// with Redis Cluster — is a struct embedding [Namespace]. Its tag gives a
+// prefix template; prefixes nest, so the full name of a key is the chain of
+// prefixes and the key's name joined by ':'. A plain struct field holds a
+// child namespace without parameters; a [Sub] field holds one whose template
+// has placeholders, reachable only through [Sub.At] (positional) or
+// [Sub.With] (named), so forgetting a parameter does not compile. Keys
+// whose own names have placeholders are declared as [ParamKey].
+//
+// [New] checks the whole declaration and compiles it once; a mistake is a
+// *[SchemaError] naming the Go type and field. Building a handle later, such
+// as root.User.At(42).Age, costs a few small allocations and no reflection.
+// Handles are immutable values, safe to share between goroutines.
+//
+// # Parameters
+//
+// Parameter values may be integers, strings, [fmt.Stringer] or
+// [encoding.TextMarshaler] values. A value that is empty or contains ':',
+// a glob character (* ? [ ] \), a brace, whitespace, a control character or
+// invalid UTF-8 is refused with [ErrInvalidParam], so user input can never
+// widen a SCAN, collide with a sibling key or move a key to another Redis
+// Cluster slot. A namespace type may check more by implementing
+// [ParamValidator]. The wrong number of values is [ErrMissingParam] (too
+// few) or ErrInvalidParam (too many). A refused handle does not panic:
+// every operation on it returns the error without contacting Redis.
+//
+// # TTLs
+//
+// A key's effective TTL is its own `ttl` tag, else the nearest enclosing
+// namespace's, else none; `ttl:"none"` opts a key out of an inherited TTL.
+// Writes apply it in the same command (SET ... PX), never as a separate
+// EXPIRE that could leave an immortal key. [KeepTTL] and [WithTTL] adjust a
+// single write. A TTL declared with ",sliding" is renewed by every read
+// (GETEX). [Key.EffectiveTTL] tells the TTL without Redis; [Key.TTL] tells
+// the time left.
+//
+// # Values
+//
+// Strings and []byte are stored raw; integers, floats and bools as decimal
+// text; time.Time as RFC 3339 with nanoseconds; types with MarshalText or
+// MarshalBinary through those; everything else as JSON, or with another
+// [Codec] ([MsgPack] ships built in) chosen per key or per schema. A stored
+// value that does not decode is a *[DecodeError] naming the key and keeping
+// the raw bytes; never a panic, never a silent zero value.
+//
+// # Subtrees
+//
+// [Namespace.Keys], [Namespace.Count] and [Namespace.Clear] work on a
+// namespace's subtree: its prefix key and everything under prefix + ":",
+// found with SCAN and a glob-escaped pattern, so clearing user 1 never
+// touches user 12. Clear pipelines each SCAN with UNLINKs of the previous
+// batch, in chunks of [Options.DeleteChunkSize].
+//
+// # Errors
+//
+// Errors wrap the sentinels [ErrNotFound], [ErrInvalidParam],
+// [ErrMissingParam], [ErrDecode], [ErrEncode], [ErrSchema], [ErrConflict]
+// and [ErrNotBound], or a go-redis or context error, with the command and
+// the full key name; test them with [errors.Is]. redis.Nil never reaches
+// callers.
+//
+// # Configuration
+//
+// [ClientFromEnv] builds a client from REDIS_URL (redis:// or rediss://),
+// or REDIS_HOST, REDIS_PORT, REDIS_USERNAME, REDIS_PASSWORD and REDIS_DB.
+// [Options] holds the schema-wide settings; REDIS_DELETE_CHUNK_SIZE and
+// SHOW_METHOD_DISPATCH_LOGS (debug records through log/slog, never values)
+// set their defaults.
+package nest

@@ -1,0 +1,209 @@
+package nest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redisimnest/nest"
+	"github.com/redisimnest/nest/internal/redistest"
+)
+
+// The examples declare a small shop keyspace.
+
+type Cart struct {
+	nest.Namespace `nest:"cart:{cart_id}" ttl:"30m"`
+	Items          nest.Key[[]string] `nest:"items" default:"[]"`
+	Coupon         nest.Key[string]   `nest:"coupon" ttl:"5m"`
+}
+
+type Customer struct {
+	nest.Namespace `nest:"customer:{customer_id}" ttl:"24h"`
+	Name           nest.Key[string]          `nest:"name" default:"guest"`
+	Visits         nest.Key[int]             `nest:"visits" default:"0"`
+	Born           nest.Key[time.Time]       `nest:"born"`
+	Prefs          nest.Key[Prefs]           `nest:"prefs"`
+	PrefsPacked    nest.Key[Prefs]           `nest:"prefs_packed" codec:"msgpack"`
+	Settings       nest.ParamKey[string]     `nest:"setting:{name}"`
+	Cart           nest.Sub[Cart]
+	Session        nest.Key[map[string]bool] `nest:"session" ttl:"none"`
+}
+
+type Prefs struct {
+	Theme  string   `json:"theme"`
+	Topics []string `json:"topics"`
+}
+
+type Shop struct {
+	nest.Namespace `nest:"shop"`
+	Customer       nest.Sub[Customer]
+	Motd           nest.Key[string] `nest:"motd"`
+}
+
+// exampleRedis returns a client for an empty database of the test server.
+// In your code: rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"}).
+func exampleRedis() *redis.Client {
+	rdb, err := redistest.SharedClient()
+	if err != nil {
+		log.Fatal(err)
+	}
+	return rdb
+}
+
+// Declare the keyspace once as Go structs, bind it to a go-redis client,
+// then use typed handles.
+func Example() {
+	rdb := exampleRedis()
+	defer rdb.Close()
+	ctx := context.Background()
+
+	shop := nest.MustNew[Shop](rdb, nil)
+
+	ada := shop.Customer.At(42)
+	if err := ada.Name.Set(ctx, "Ada"); err != nil {
+		log.Fatal(err)
+	}
+	name, _ := ada.Name.Get(ctx)
+	visits, _ := ada.Visits.Get(ctx) // missing: the declared default
+	fmt.Println(ada.Name.Name(), "=", name)
+	fmt.Println(ada.Visits.Name(), "=", visits)
+
+	_, err := shop.Motd.Get(ctx) // missing, no default
+	fmt.Println(errors.Is(err, nest.ErrNotFound))
+	// Output:
+	// shop:customer:42:name = Ada
+	// shop:customer:42:visits = 0
+	// true
+}
+
+// Parameterised namespaces and keys are reachable only through At (or the
+// named form With); unsafe parameter values are refused before anything
+// reaches Redis.
+func ExampleSub_At() {
+	rdb := exampleRedis()
+	defer rdb.Close()
+	ctx := context.Background()
+	shop := nest.MustNew[Shop](rdb, nil)
+
+	fmt.Println(shop.Customer.At(42).Cart.At("c-7").Items.Name())
+	fmt.Println(shop.Customer.With(nest.Params{"customer_id": 42}).Settings.At("theme").Name())
+
+	evil := shop.Customer.At("42:*")
+	err := evil.Name.Set(ctx, "x")
+	fmt.Println(errors.Is(err, nest.ErrInvalidParam))
+	fmt.Println(err)
+	// Output:
+	// shop:customer:42:cart:c-7:items
+	// shop:customer:42:setting:theme
+	// true
+	// nest: invalid parameter {customer_id} of Shop.Customer ("customer:{customer_id}"): value "42:*" contains the separator ':'
+}
+
+// A key's TTL is its own, else its nearest namespace's; "none" opts out.
+// Writes apply it atomically (SET ... PX).
+func ExampleKey_EffectiveTTL() {
+	rdb := exampleRedis()
+	defer rdb.Close()
+	ctx := context.Background()
+	shop := nest.MustNew[Shop](rdb, nil)
+	cart := shop.Customer.At(1).Cart.At("c1")
+
+	for _, k := range []interface {
+		Name() string
+		EffectiveTTL() (time.Duration, bool)
+	}{shop.Customer.At(1).Name, cart.Items, cart.Coupon, shop.Customer.At(1).Session, shop.Motd} {
+		ttl, ok := k.EffectiveTTL()
+		fmt.Println(k.Name(), ttl, ok)
+	}
+
+	_ = cart.Coupon.Set(ctx, "SPRING")
+	left, _ := cart.Coupon.TTL(ctx)
+	fmt.Println(left > 4*time.Minute && left <= 5*time.Minute)
+	// Output:
+	// shop:customer:1:name 24h0m0s true
+	// shop:customer:1:cart:c1:items 30m0s true
+	// shop:customer:1:cart:c1:coupon 5m0s true
+	// shop:customer:1:session 0s false
+	// shop:motd 0s false
+	// true
+}
+
+// Strings, numbers, bools and times are stored as readable text, so
+// redis-cli and INCRBY work; other values use JSON, or a codec named in the
+// key's tag.
+func ExampleCodec() {
+	rdb := exampleRedis()
+	defer rdb.Close()
+	ctx := context.Background()
+	c := nest.MustNew[Shop](rdb, nil).Customer.At(7)
+
+	_ = c.Visits.Set(ctx, 3)
+	_ = c.Born.Set(ctx, time.Date(1815, 12, 10, 8, 30, 0, 0, time.UTC))
+	_ = c.Prefs.Set(ctx, Prefs{Theme: "dark", Topics: []string{"math"}})
+	_ = c.PrefsPacked.Set(ctx, Prefs{Theme: "dark", Topics: []string{"math"}})
+
+	rdb.IncrBy(ctx, c.Visits.Name(), 1)
+	visits, _ := c.Visits.Get(ctx)
+	prefs, _ := c.PrefsPacked.Get(ctx)
+	fmt.Println(visits, prefs.Theme, prefs.Topics)
+	for _, name := range []string{c.Visits.Name(), c.Born.Name(), c.Prefs.Name()} {
+		fmt.Printf("%s = %s\n", name, rdb.Get(ctx, name).Val())
+	}
+
+	rdb.Set(ctx, c.Visits.Name(), "many", 0) // someone else wrote garbage
+	_, err := c.Visits.Get(ctx)
+	var de *nest.DecodeError
+	fmt.Println(errors.Is(err, nest.ErrDecode), errors.As(err, &de), string(de.Raw))
+	// Output:
+	// 4 dark [math]
+	// shop:customer:7:visits = 4
+	// shop:customer:7:born = 1815-12-10T08:30:00Z
+	// shop:customer:7:prefs = {"theme":"dark","topics":["math"]}
+	// true true many
+}
+
+// Clear removes a namespace's prefix key and everything under it — here
+// customer 1 — and never a sibling such as customer 12.
+func ExampleNamespace_Clear() {
+	rdb := exampleRedis()
+	defer rdb.Close()
+	ctx := context.Background()
+	shop := nest.MustNew[Shop](rdb, nil)
+
+	for _, id := range []int{1, 12} {
+		c := shop.Customer.At(id)
+		_ = c.Name.Set(ctx, "someone")
+		_ = c.Visits.Set(ctx, id)
+		_ = c.Cart.At("a").Items.Set(ctx, []string{"book"})
+	}
+
+	n, err := shop.Customer.At(1).Clear(ctx, nest.WithChunkSize(500))
+	fmt.Println(n, err)
+	left, _ := shop.Customer.At(12).Count(ctx)
+	fmt.Println(left)
+	name, _ := shop.Customer.At(1).Name.Get(ctx)
+	fmt.Println(name)
+	// Output:
+	// 3 <nil>
+	// 3
+	// guest
+}
+
+// Update is a typed optimistic read-modify-write (WATCH/MULTI with retries).
+func ExampleKey_Update() {
+	rdb := exampleRedis()
+	defer rdb.Close()
+	ctx := context.Background()
+	cart := nest.MustNew[Shop](rdb, nil).Customer.At(5).Cart.At("c9")
+
+	items, err := cart.Items.Update(ctx, func(cur []string, exists bool) ([]string, error) {
+		return append(cur, "pen"), nil
+	})
+	fmt.Println(items, err)
+	// Output:
+	// [pen] <nil>
+}
