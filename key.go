@@ -54,7 +54,7 @@ func (p ParamKey[T]) At(params ...any) Key[T] {
 // With is the named form of [ParamKey.At].
 func (p ParamKey[T]) With(params Params) Key[T] {
 	if p.h.p == nil || p.h.err != nil {
-		return Key[T]{h: p.h}
+		return Key[T](p)
 	}
 	args, err := orderParams(p.h.p.tmpl.Params(), params, p.h.p.tmpl.String(), p.h.p.path)
 	if err != nil {
