@@ -11,7 +11,7 @@ BIN := $(CURDIR)/.bin
 STATICCHECK := $(BIN)/staticcheck
 REQUIRE_REDIS := NEST_REQUIRE_REDIS=1
 
-.PHONY: test redis lint vet staticcheck fmt bench cover tidy-check
+.PHONY: test redis lint fmt-check vet staticcheck fmt bench cover tidy-check
 
 ## test: install Redis if needed, lint, then run all tests with the race detector.
 test: redis lint
@@ -31,8 +31,11 @@ redis:
 		exit 1; \
 	fi
 
-## lint: go vet and staticcheck.
-lint: vet staticcheck
+## lint: gofmt check, go vet and staticcheck.
+lint: fmt-check vet staticcheck
+
+fmt-check:
+	@files=$$(gofmt -l .); if [ -n "$$files" ]; then echo "gofmt needed:" $$files >&2; exit 1; fi
 
 vet:
 	$(GO) vet ./...
