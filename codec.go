@@ -99,7 +99,7 @@ func newValueCodec[T any](explicit, fallback Codec) *valueCodec[T] {
 	switch {
 	case rt == timeType:
 		return timeCodec[T]()
-	case rt.Implements(textMarshalerType) && pt.Implements(textUnmarshalerType):
+	case pt.Implements(textMarshalerType) && pt.Implements(textUnmarshalerType):
 		return textCodec[T]()
 	}
 	if c := scalarCodec[T](rt); c != nil {
@@ -120,7 +120,7 @@ func codecFor[T any](c Codec) *valueCodec[T] {
 	return &valueCodec[T]{
 		name: c.Name(),
 		enc: func(v T) (any, error) {
-			b, err := c.Marshal(v)
+			b, err := c.Marshal(&v)
 			return b, err
 		},
 		dec: dec,
@@ -141,7 +141,11 @@ func timeCodec[T any]() *valueCodec[T] {
 	return withDefault(&valueCodec[T]{
 		name: "time",
 		enc: func(v T) (any, error) {
-			return (*time.Time)(unsafe.Pointer(&v)).Format(time.RFC3339Nano), nil
+			b, err := (*time.Time)(unsafe.Pointer(&v)).MarshalText()
+			if err != nil {
+				return nil, err
+			}
+			return b, nil
 		},
 		dec: func(s string) (T, error) {
 			var v T
@@ -156,7 +160,7 @@ func textCodec[T any]() *valueCodec[T] {
 	return withDefault(&valueCodec[T]{
 		name: "text",
 		enc: func(v T) (any, error) {
-			b, err := any(v).(encoding.TextMarshaler).MarshalText()
+			b, err := any(&v).(encoding.TextMarshaler).MarshalText()
 			return b, err
 		},
 		dec: func(s string) (T, error) {

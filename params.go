@@ -59,12 +59,18 @@ func appendParam(buf []byte, v any) ([]byte, string) {
 	case nil:
 		return buf, "is nil"
 	case encoding.TextMarshaler:
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return buf, "is a nil pointer"
+		}
 		b, err := x.MarshalText()
 		if err != nil {
 			return buf, "cannot be formatted: " + err.Error()
 		}
 		return append(buf, b...), ""
 	case fmt.Stringer:
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return buf, "is a nil pointer"
+		}
 		return append(buf, x.String()...), ""
 	}
 	rv := reflect.ValueOf(v)

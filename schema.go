@@ -125,11 +125,13 @@ func compileNamespace(c *client, t reflect.Type, parent *nsPlan, path string, fi
 	sub bool, lay *layout, base uintptr, parentSlot int,
 ) (*nsPlan, error) {
 	schemaErr := func(field, format string, args ...any) error {
-		owner := t.String()
+		owner, msg := t.String(), fmt.Sprintf(format, args...)
 		if parent != nil && field == "" {
+			// Name the field holding the namespace, and the type declaring it.
 			owner, field = parent.typ.String(), path[strings.LastIndexByte(path, '.')+1:]
+			msg = fmt.Sprintf("namespace type %s: %s", t, msg)
 		}
-		return &SchemaError{Type: owner, Field: field, Msg: fmt.Sprintf(format, args...)}
+		return &SchemaError{Type: owner, Field: field, Msg: msg}
 	}
 	ns, ok := findNamespace(t)
 	if !ok {
@@ -218,15 +220,26 @@ func checkAncestorParams(parent *nsPlan, tp tmpl.Template) error {
 // compileFields compiles the fields of p's struct, laid out from base.
 func compileFields(p *nsPlan, lay *layout, base uintptr, slot int) error {
 	t := p.typ
-	shapes := map[string]string{} // template shape -> field, to catch collisions
-	claim := func(f reflect.StructField, tp tmpl.Template) error {
-		if other, dup := shapes[tp.Shape()]; dup {
-			return &SchemaError{Type: t.String(), Field: f.Name,
-				Msg: fmt.Sprintf("name %q collides with field %s in the same namespace", tp, other)}
+	type claimed struct {
+		field string
+		tp    tmpl.Template
+		ns    bool
+	}
+	var taken []claimed
+	claimAs := func(f reflect.StructField, tp tmpl.Template, ns bool) error {
+		for _, c := range taken {
+			same, under := c.tp.Overlap(tp)
+			_, over := tp.Overlap(c.tp)
+			if same || (under && c.ns) || (over && ns) {
+				return &SchemaError{Type: t.String(), Field: f.Name,
+					Msg: fmt.Sprintf("name %q collides with field %s in the same namespace", tp, c.field)}
+			}
 		}
-		shapes[tp.Shape()] = f.Name
+		taken = append(taken, claimed{f.Name, tp, ns})
 		return nil
 	}
+	claim := func(f reflect.StructField, tp tmpl.Template) error { return claimAs(f, tp, false) }
+	claimNS := func(f reflect.StructField, tp tmpl.Template) error { return claimAs(f, tp, true) }
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if f.Anonymous && f.Type == namespaceType {
@@ -264,7 +277,7 @@ func compileFields(p *nsPlan, lay *layout, base uintptr, slot int) error {
 			if err != nil {
 				return err
 			}
-			if err := claim(f, child.tmpl); err != nil {
+			if err := claimNS(f, child.tmpl); err != nil {
 				return err
 			}
 			p.children = append(p.children, child)
@@ -277,7 +290,7 @@ func compileFields(p *nsPlan, lay *layout, base uintptr, slot int) error {
 			if err != nil {
 				return err
 			}
-			if err := claim(f, child.tmpl); err != nil {
+			if err := claimNS(f, child.tmpl); err != nil {
 				return err
 			}
 			p.children = append(p.children, child)

@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Template is a parsed prefix template. The zero value is not valid.
@@ -94,8 +96,14 @@ func (t *Template) segment(seg string, seen map[string]bool) error {
 }
 
 func (t *Template) checkedLit(s string) error {
-	for _, r := range s {
-		if r <= ' ' || r == 0x7f || strings.ContainsRune(`*?[]\{}`, r) {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				return fmt.Errorf("literal %q is not valid UTF-8", s)
+			}
+		}
+		if r <= ' ' || r == 0x7f || strings.ContainsRune(`*?[]\{}`, r) ||
+			unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
 			return fmt.Errorf("literal %q contains %q (glob characters, braces, whitespace and control characters are not allowed)", s, r)
 		}
 	}
@@ -214,4 +222,50 @@ func EscapeGlob(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// seg is one ':'-separated segment: literal text, or pre{param}suf.
+type seg struct {
+	pre, suf string
+	param    bool
+}
+
+func (t Template) segs() []seg {
+	var out []seg
+	for _, s := range strings.Split(t.raw, ":") {
+		open := strings.IndexByte(s, '{')
+		if open < 0 {
+			out = append(out, seg{pre: s})
+			continue
+		}
+		out = append(out, seg{pre: s[:open], suf: s[strings.IndexByte(s, '}')+1:], param: true})
+	}
+	return out
+}
+
+func segMayMatch(a, b seg) bool {
+	switch {
+	case !a.param && !b.param:
+		return a.pre == b.pre
+	case a.param && !b.param:
+		return len(b.pre) > len(a.pre)+len(a.suf) && strings.HasPrefix(b.pre, a.pre) && strings.HasSuffix(b.pre, a.suf)
+	case !a.param && b.param:
+		return segMayMatch(b, a)
+	}
+	return (strings.HasPrefix(a.pre, b.pre) || strings.HasPrefix(b.pre, a.pre)) &&
+		(strings.HasSuffix(a.suf, b.suf) || strings.HasSuffix(b.suf, a.suf))
+}
+
+// Overlap reports whether some rendering of t and some rendering of o are
+// the same name (same), or whether some rendering of o lies strictly below
+// some rendering of t (under, t then being a namespace prefix).
+func (t Template) Overlap(o Template) (same, under bool) {
+	a, b := t.segs(), o.segs()
+	n := min(len(a), len(b))
+	for i := range n {
+		if !segMayMatch(a[i], b[i]) {
+			return false, false
+		}
+	}
+	return len(a) == len(b), len(b) > len(a)
 }

@@ -1,0 +1,650 @@
+package nest_test
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redisimnest/nest"
+	"github.com/redisimnest/nest/internal/redistest"
+)
+
+// scCmdCounter is a go-redis hook that records every command the client
+// processes, alone or in a pipeline or transaction.
+type scCmdCounter struct {
+	mu   sync.Mutex
+	cmds [][]any
+}
+
+func (c *scCmdCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c *scCmdCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.record(cmd)
+		return next(ctx, cmd)
+	}
+}
+
+func (c *scCmdCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			c.record(cmd)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+func (c *scCmdCounter) record(cmd redis.Cmder) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cmds = append(c.cmds, append([]any(nil), cmd.Args()...))
+}
+
+// Len returns the number of commands processed so far.
+func (c *scCmdCounter) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.cmds)
+}
+
+// Since returns the commands processed after the first n.
+func (c *scCmdCounter) Since(n int) [][]any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([][]any(nil), c.cmds[n:]...)
+}
+
+// scCounted returns the example schema bound to a fresh DB whose client
+// counts the commands it sends.
+func scCounted(t *testing.T) (*Root, *redis.Client, *scCmdCounter) {
+	t.Helper()
+	root, rdb := newRoot(t)
+	cc := &scCmdCounter{}
+	rdb.AddHook(cc)
+	return root, rdb, cc
+}
+
+// Parameter types that format naturally.
+type (
+	scUserID    int
+	scSlug      string
+	scColor     int // a fmt.Stringer
+	scBoth      int // TextMarshaler and Stringer: the TextMarshaler wins
+	scUUIDParam [16]byte
+	scBadText   struct{} // its MarshalText fails
+	scColonStr  struct{} // a Stringer whose text holds the separator
+)
+
+func (c scColor) String() string { return [...]string{"red", "green", "blue"}[c] }
+
+func (b scBoth) String() string                { return fmt.Sprintf("stringer-%d", int(b)) }
+func (b scBoth) MarshalText() ([]byte, error)  { return fmt.Appendf(nil, "text-%d", int(b)), nil }
+func (scBadText) MarshalText() ([]byte, error) { return nil, errors.New("no text today") }
+func (scColonStr) String() string              { return "a:b" }
+func (u scUUIDParam) MarshalText() ([]byte, error) {
+	var b [36]byte
+	hex.Encode(b[0:8], u[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], u[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], u[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], u[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:], u[10:])
+	return b[:], nil
+}
+
+// scTenant validates its own parameter: tenants are lowercase ASCII.
+type scTenant struct {
+	nest.Namespace `nest:"tenant:{tenant_id}"`
+	Plan           nest.Key[string] `nest:"plan"`
+}
+
+var scLowercase = regexp.MustCompile(`^[a-z]+$`)
+
+func (scTenant) ValidateParams(p map[string]string) error {
+	if !scLowercase.MatchString(p["tenant_id"]) {
+		return fmt.Errorf("tenant %q is not lowercase ASCII", p["tenant_id"])
+	}
+	return nil
+}
+
+// scPRoot holds a validated namespace and a parameterised key.
+type scPRoot struct {
+	nest.Namespace `nest:"proot"`
+	Tenant         nest.Sub[scTenant]
+	Item           nest.ParamKey[string] `nest:"item:{item_id}"`
+	Pair           nest.ParamKey[int]    `nest:"pair:{left}:{right}"`
+}
+
+// scHostile lists parameter values that must be refused with
+// ErrInvalidParam, and the text the error quotes for each.
+var scHostile = []struct {
+	name  string
+	val   any
+	quote string // how the error message shows the value
+}{
+	{"empty", "", `""`},
+	{"separator", ":", `":"`},
+	{"star", "*", `"*"`},
+	{"question mark", "?", `"?"`},
+	{"open bracket", "[", `"["`},
+	{"close bracket", "]", `"]"`},
+	{"backslash", `\`, `"\\"`},
+	{"open brace", "{", `"{"`},
+	{"close brace", "}", `"}"`},
+	{"space", " ", `" "`},
+	{"tab", "\t", `"\t"`},
+	{"newline", "\n", `"\n"`},
+	{"NUL", "\x00", `"\x00"`},
+	{"DEL", "\x7f", `"\x7f"`},
+	{"inner space", "a b", `"a b"`},
+	{"invalid UTF-8", "\xff", `"\xff"`},
+	{"zero-width space", "\u200b", `"\u200b"`},
+	{"no-break space", "a\u00a0b", `"a\u00a0b"`},
+	{"C1 control", "a\u0085b", `"a\u0085b"`},
+	{"glob in the middle", "42*", `"42*"`},
+	{"separator in the middle", "1:2", `"1:2"`},
+	{"nil", nil, `"<nil>"`},
+	{"float", 1.5, `"1.5"`},
+	{"bool", true, `"true"`},
+	{"byte slice", []byte("abc"), `"[97 98 99]"`},
+	{"pointer to int", new(int), `"0x`},
+	{"failing TextMarshaler", scBadText{}, "no text today"},
+	{"Stringer with separator", scColonStr{}, `"a:b"`},
+	{"empty named string", scSlug(""), `""`},
+}
+
+// scAssertParamErr checks that err is the ErrInvalidParam (or kind) error
+// for the given template, field path and placeholder.
+func scAssertParamErr(t *testing.T, err, kind error, template, field, param string, contains ...string) {
+	t.Helper()
+	if !errors.Is(err, kind) {
+		t.Fatalf("err = %v, want %v", err, kind)
+	}
+	other := nest.ErrMissingParam
+	if kind == nest.ErrMissingParam {
+		other = nest.ErrInvalidParam
+	}
+	if errors.Is(err, other) {
+		t.Errorf("err %q matches both ErrInvalidParam and ErrMissingParam", err)
+	}
+	var pe *nest.ParamError
+	if !errors.As(err, &pe) {
+		t.Fatalf("err %q (%T) is not a *nest.ParamError", err, err)
+	}
+	if pe.Template != template || pe.Field != field || pe.Param != param {
+		t.Errorf("ParamError{Template: %q, Field: %q, Param: %q}, want {%q, %q, %q}",
+			pe.Template, pe.Field, pe.Param, template, field, param)
+	}
+	msg := err.Error()
+	want := append([]string{template, field}, contains...)
+	if param != "" {
+		want = append(want, "{"+param+"}")
+	}
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error %q does not contain %q", msg, w)
+		}
+	}
+}
+
+// scEveryOp runs every operation of a Key handle and returns their errors.
+func scEveryKeyOp[T any](ctx context.Context, k nest.Key[T], v T) map[string]error {
+	errs := map[string]error{}
+	_, errs["Get"] = k.Get(ctx)
+	_, _, errs["Lookup"] = k.Lookup(ctx)
+	_, errs["Raw"] = k.Raw(ctx)
+	errs["Set"] = k.Set(ctx, v)
+	errs["Set KeepTTL"] = k.Set(ctx, v, nest.KeepTTL())
+	_, errs["SetNX"] = k.SetNX(ctx, v)
+	_, _, errs["GetSet"] = k.GetSet(ctx, v)
+	_, _, errs["GetDel"] = k.GetDel(ctx)
+	_, errs["Exists"] = k.Exists(ctx)
+	_, errs["Delete"] = k.Delete(ctx)
+	_, errs["Unlink"] = k.Unlink(ctx)
+	_, errs["Touch"] = k.Touch(ctx)
+	_, errs["TTL"] = k.TTL(ctx)
+	_, errs["PTTL"] = k.PTTL(ctx)
+	_, errs["ExpireTime"] = k.ExpireTime(ctx)
+	_, errs["Expire"] = k.Expire(ctx, time.Minute)
+	_, errs["PExpire"] = k.PExpire(ctx, time.Minute)
+	_, errs["ExpireAt"] = k.ExpireAt(ctx, time.Now().Add(time.Hour))
+	_, errs["PExpireAt"] = k.PExpireAt(ctx, time.Now().Add(time.Hour))
+	_, errs["Persist"] = k.Persist(ctx)
+	_, errs["Type"] = k.Type(ctx)
+	_, errs["MemoryUsage"] = k.MemoryUsage(ctx)
+	_, errs["ObjectEncoding"] = k.ObjectEncoding(ctx)
+	_, errs["Dump"] = k.Dump(ctx)
+	errs["Restore"] = k.Restore(ctx, []byte("x"))
+	errs["RestoreReplace"] = k.RestoreReplace(ctx, []byte("x"))
+	errs["Rename to self"] = k.Rename(ctx, k)
+	_, errs["RenameNX to self"] = k.RenameNX(ctx, k)
+	called := false
+	_, errs["Update"] = k.Update(ctx, func(cur T, _ bool) (T, error) {
+		called = true
+		return cur, nil
+	})
+	if called {
+		errs["Update callback"] = errors.New("Update called fn on an unusable handle")
+	}
+	return errs
+}
+
+// scEveryNSOp runs every operation of a namespace handle.
+func scEveryNSOp(ctx context.Context, ns nest.Namespace) map[string]error {
+	errs := map[string]error{}
+	_, errs["Clear"] = ns.Clear(ctx)
+	_, errs["Count"] = ns.Count(ctx)
+	n := 0
+	for k, err := range ns.Keys(ctx) {
+		n++
+		if err == nil {
+			errs["Keys"] = fmt.Errorf("Keys yielded %q without an error", k)
+			break
+		}
+		errs["Keys"] = err
+	}
+	if n != 1 {
+		errs["Keys count"] = fmt.Errorf("Keys yielded %d items, want exactly the error", n)
+	}
+	return errs
+}
+
+// scAllFail checks that every operation returned an error whose text is
+// exactly want's.
+func scAllFail(t *testing.T, what string, errs map[string]error, want error) {
+	t.Helper()
+	for op, err := range errs {
+		if err == nil || err.Error() != want.Error() {
+			t.Errorf("%s.%s: err = %v, want %v", what, op, err, want)
+		}
+	}
+}
+
+// scAssertSilent checks that the DB is empty and that the client sent no
+// command since mark (besides the DBSIZE this check sends).
+func scAssertSilent(t *testing.T, rdb *redis.Client, cc *scCmdCounter, mark int) {
+	t.Helper()
+	if sent := cc.Since(mark); len(sent) != 0 {
+		t.Errorf("the client sent %d commands to Redis, want none: %v", len(sent), sent)
+	}
+	n, err := rdb.DBSize(context.Background()).Result()
+	if err != nil || n != 0 {
+		keys, _ := rdb.Keys(context.Background(), "*").Result()
+		t.Errorf("DBSIZE = %d (%v), want 0; keys %q", n, err, keys)
+	}
+}
+
+func TestParamsHostileValuesAreRefusedEverywhere(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tc := range scHostile {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			root, rdb, cc := scCounted(t)
+			p, err := nest.New[scPRoot](rdb, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mark := cc.Len()
+
+			// A parameterised namespace.
+			u := root.User.At(tc.val)
+			uerr := u.Err()
+			scAssertParamErr(t, uerr, nest.ErrInvalidParam, "user:{user_id}", "Root.User", "user_id", tc.quote)
+			if u.Prefix() != "" || u.Age.Name() != "" {
+				t.Errorf("unusable handle has Prefix %q, Age.Name %q; want empty", u.Prefix(), u.Age.Name())
+			}
+			for _, k := range []error{u.Age.Err(), u.Name.Err()} {
+				if k == nil || k.Error() != uerr.Error() {
+					t.Errorf("key Err() = %v, want %v", k, uerr)
+				}
+			}
+			scAllFail(t, "User.Age", scEveryKeyOp(ctx, u.Age, 30), uerr)
+			scAllFail(t, "User.Name", scEveryKeyOp(ctx, u.Name, "x"), uerr)
+			scAllFail(t, "User", scEveryNSOp(ctx, u.Namespace), uerr)
+			// The error reaches the namespaces below, even with good values.
+			m := u.Messages.At(1)
+			scAllFail(t, "User.Messages", scEveryNSOp(ctx, m.Namespace), uerr)
+			scAllFail(t, "User.Messages.Text", scEveryKeyOp(ctx, m.Text, "x"), uerr)
+			scAllFail(t, "User.Messages.With", map[string]error{
+				"Err": u.Messages.With(nest.Params{"message_id": 1}).Err(),
+			}, uerr)
+
+			// A parameter one level further down.
+			m2 := root.User.At(1).Messages.At(tc.val)
+			merr := m2.Err()
+			scAssertParamErr(t, merr, nest.ErrInvalidParam, "message:{message_id}", "Root.User.Messages", "message_id", tc.quote)
+			scAllFail(t, "Messages.Seen", scEveryKeyOp(ctx, m2.Seen, true), merr)
+			scAllFail(t, "Messages", scEveryNSOp(ctx, m2.Namespace), merr)
+
+			// The second parameter of a two-parameter namespace.
+			a := root.Admin.At(5, tc.val)
+			aerr := a.Err()
+			scAssertParamErr(t, aerr, nest.ErrInvalidParam, "admin:{admin_id}:{region}", "Root.Admin", "region", tc.quote)
+			scAllFail(t, "Admin.Level", scEveryKeyOp(ctx, a.Level, 1), aerr)
+			scAllFail(t, "Admin", scEveryNSOp(ctx, a.Namespace), aerr)
+
+			// A parameterised key, positional and named.
+			it := p.Item.At(tc.val)
+			ierr := it.Err()
+			scAssertParamErr(t, ierr, nest.ErrInvalidParam, "item:{item_id}", "scPRoot.Item", "item_id", tc.quote)
+			if it.Name() != "" {
+				t.Errorf("unusable key Name() = %q", it.Name())
+			}
+			scAllFail(t, "Item", scEveryKeyOp(ctx, it, "v"), ierr)
+			if err := p.Item.With(nest.Params{"item_id": tc.val}).Err(); err == nil || err.Error() != ierr.Error() {
+				t.Errorf("Item.With err = %v, want %v", err, ierr)
+			}
+			pr := p.Pair.At(1, tc.val)
+			scAssertParamErr(t, pr.Err(), nest.ErrInvalidParam, "pair:{left}:{right}", "scPRoot.Pair", "right", tc.quote)
+			scAllFail(t, "Pair", scEveryKeyOp(ctx, pr, 1), pr.Err())
+
+			// The named form of a Sub.
+			w := root.Admin.With(nest.Params{"admin_id": tc.val, "region": "eu"})
+			scAssertParamErr(t, w.Err(), nest.ErrInvalidParam, "admin:{admin_id}:{region}", "Root.Admin", "admin_id", tc.quote)
+
+			scAssertSilent(t, rdb, cc, mark)
+		})
+	}
+}
+
+// TestParamsHostileValuesSendNoCommand proves "sends nothing" a second
+// way, with the server's own command statistics on a dedicated server.
+func TestParamsHostileValuesSendNoCommand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	rdb := srv.Client(t, 0)
+	root := nest.MustNew[Root](rdb, nil)
+	if err := rdb.Ping(ctx).Err(); err != nil { // open the connection first
+		t.Fatal(err)
+	}
+	if err := rdb.ConfigResetStat(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range scHostile {
+		u := root.User.At(tc.val)
+		scEveryKeyOp(ctx, u.Age, 1)
+		scEveryNSOp(ctx, u.Namespace)
+		scEveryKeyOp(ctx, root.Admin.At(1, tc.val).Messages.At(2).Text, "x")
+	}
+	stats, err := rdb.Info(ctx, "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(stats, "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "cmdstat_") || strings.HasPrefix(line, "cmdstat_config|resetstat:") {
+			continue
+		}
+		t.Errorf("the server ran a command: %s", line)
+	}
+	if n := rdb.DBSize(ctx).Val(); n != 0 {
+		t.Errorf("DBSIZE = %d, want 0", n)
+	}
+}
+
+func TestParamsArity(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	root, rdb, cc := scCounted(t)
+	p := nest.MustNew[scPRoot](rdb, nil)
+	mark := cc.Len()
+
+	tests := []struct {
+		name            string
+		err             error
+		kind            error
+		template, field string
+		param           string
+		contains        []string
+	}{
+		{"Sub no values", root.User.At().Err(), nest.ErrMissingParam, "user:{user_id}", "Root.User", "", []string{"got 0", "want 1"}},
+		{"Sub too many", root.User.At(1, 2).Err(), nest.ErrInvalidParam, "user:{user_id}", "Root.User", "", []string{"got 2", "want 1"}},
+		{"two-param Sub one value", root.Admin.At(1).Err(), nest.ErrMissingParam, "admin:{admin_id}:{region}", "Root.Admin", "", []string{"got 1", "want 2"}},
+		{"two-param Sub three values", root.Admin.At(1, "eu", "x").Err(), nest.ErrInvalidParam, "admin:{admin_id}:{region}", "Root.Admin", "", []string{"got 3"}},
+		{"nested Sub no values", root.User.At(1).Messages.At().Err(), nest.ErrMissingParam, "message:{message_id}", "Root.User.Messages", "", nil},
+		{"With missing", root.Admin.With(nest.Params{"admin_id": 1}).Err(), nest.ErrMissingParam, "admin:{admin_id}:{region}", "Root.Admin", "region", []string{"missing"}},
+		{"With nil map", root.Admin.With(nil).Err(), nest.ErrMissingParam, "admin:{admin_id}:{region}", "Root.Admin", "admin_id", nil},
+		{"With unknown", root.Admin.With(nest.Params{"admin_id": 1, "region": "eu", "zone": 3}).Err(), nest.ErrInvalidParam, "admin:{admin_id}:{region}", "Root.Admin", "", []string{"zone"}},
+		{"With misspelt", root.User.With(nest.Params{"userid": 1}).Err(), nest.ErrMissingParam, "user:{user_id}", "Root.User", "user_id", nil},
+		{"ParamKey no values", p.Item.At().Err(), nest.ErrMissingParam, "item:{item_id}", "scPRoot.Item", "", nil},
+		{"ParamKey too many", p.Item.At(1, 2).Err(), nest.ErrInvalidParam, "item:{item_id}", "scPRoot.Item", "", nil},
+		{"two-param ParamKey one value", p.Pair.At(1).Err(), nest.ErrMissingParam, "pair:{left}:{right}", "scPRoot.Pair", "", nil},
+		{"ParamKey With missing", p.Pair.With(nest.Params{"left": 1}).Err(), nest.ErrMissingParam, "pair:{left}:{right}", "scPRoot.Pair", "right", nil},
+		{"ParamKey With unknown", p.Item.With(nest.Params{"item_id": 1, "other": 2, "another": 3}).Err(), nest.ErrInvalidParam, "item:{item_id}", "scPRoot.Item", "", []string{"another", "other"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			scAssertParamErr(t, tt.err, tt.kind, tt.template, tt.field, tt.param, tt.contains...)
+		})
+	}
+
+	// Every operation returns the arity error too.
+	u := root.User.At()
+	scAllFail(t, "At()", scEveryKeyOp(ctx, u.Age, 1), u.Err())
+	scAllFail(t, "At()", scEveryNSOp(ctx, u.Namespace), u.Err())
+	a := root.Admin.With(nest.Params{"admin_id": 1, "region": "eu", "zone": 3})
+	scAllFail(t, "With(extra)", scEveryKeyOp(ctx, a.Level, 1), a.Err())
+	scAllFail(t, "With(extra)", scEveryNSOp(ctx, a.Namespace), a.Err())
+	k := p.Pair.With(nest.Params{"left": 1})
+	scAllFail(t, "Pair.With(missing)", scEveryKeyOp(ctx, k, 1), k.Err())
+	scAssertSilent(t, rdb, cc, mark)
+
+	// The correct arity works, positional and named, and names agree.
+	if got := root.Admin.With(nest.Params{"region": "eu", "admin_id": 1}).Level.Name(); got != "root:admin:1:eu:level" {
+		t.Errorf("Admin.With = %q", got)
+	}
+	if got := root.Admin.At(1, "eu").Level.Name(); got != "root:admin:1:eu:level" {
+		t.Errorf("Admin.At = %q", got)
+	}
+	if got := p.Pair.With(nest.Params{"right": 2, "left": 1}).Name(); got != "proot:pair:1:2" {
+		t.Errorf("Pair.With = %q", got)
+	}
+	if err := p.Pair.At(1, 2).Set(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	if got := rdb.Get(ctx, "proot:pair:1:2").Val(); got != "3" {
+		t.Errorf("GET proot:pair:1:2 = %q, want 3", got)
+	}
+}
+
+func TestParamsAcceptedValuesFormatNaturally(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	root, rdb := newRoot(t)
+	uuid := scUUIDParam{0x12, 0x3e, 0x45, 0x67, 0xe8, 0x9b, 0x12, 0xd3, 0xa4, 0x56, 0x42, 0x66, 0x14, 0x17, 0x40, 0x00}
+	tests := []struct {
+		name string
+		val  any
+		want string
+	}{
+		{"int", 42, "42"},
+		{"negative int", -42, "-42"},
+		{"zero", 0, "0"},
+		{"int8 min", int8(math.MinInt8), "-128"},
+		{"int16 max", int16(math.MaxInt16), "32767"},
+		{"int32 min", int32(math.MinInt32), "-2147483648"},
+		{"int64 min", int64(math.MinInt64), "-9223372036854775808"},
+		{"int64 max", int64(math.MaxInt64), "9223372036854775807"},
+		{"uint", uint(7), "7"},
+		{"uint8 max", uint8(math.MaxUint8), "255"},
+		{"uint16 max", uint16(math.MaxUint16), "65535"},
+		{"uint32 max", uint32(math.MaxUint32), "4294967295"},
+		{"uint64 max", uint64(math.MaxUint64), "18446744073709551615"},
+		{"string", "alice", "alice"},
+		{"unicode string", "José-日本", "José-日本"},
+		{"punctuation", "a.b-c_d@e+f=g/h", "a.b-c_d@e+f=g/h"},
+		{"named int", scUserID(17), "17"},
+		{"named string", scSlug("hello-world"), "hello-world"},
+		{"Stringer", scColor(2), "blue"},
+		{"TextMarshaler over Stringer", scBoth(3), "text-3"},
+		{"UUID TextMarshaler", uuid, "123e4567-e89b-12d3-a456-426614174000"},
+		{"time.Duration Stringer", 90 * time.Second, "1m30s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := root.User.At(tt.val)
+			if err := u.Err(); err != nil {
+				t.Fatalf("At(%#v).Err() = %v", tt.val, err)
+			}
+			prefix := "root:user:" + tt.want
+			if u.Prefix() != prefix || u.Age.Name() != prefix+":age" {
+				t.Errorf("At(%#v): Prefix %q, Age %q; want %q", tt.val, u.Prefix(), u.Age.Name(), prefix)
+			}
+			if got := root.User.With(nest.Params{"user_id": tt.val}).Prefix(); got != prefix {
+				t.Errorf("With: Prefix %q, want %q", got, prefix)
+			}
+			d := u.Describe()
+			if len(d.Params) != 1 || d.Params[0].Value != tt.want || !d.Params[0].Bound {
+				t.Errorf("Describe().Params = %+v, want user_id=%q bound", d.Params, tt.want)
+			}
+			if err := u.Age.Set(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := rdb.Exists(ctx, prefix+":age").Result(); err != nil || n != 1 {
+				t.Errorf("EXISTS %s:age = %d, %v; want 1", prefix, n, err)
+			}
+			if n, err := u.Count(ctx); err != nil || n != 1 {
+				t.Errorf("Count = %d, %v; want 1", n, err)
+			}
+			if _, err := u.Clear(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if n := rdb.DBSize(ctx).Val(); n != 0 {
+		t.Errorf("after clearing every instance, DBSIZE = %d", n)
+	}
+}
+
+func TestParamsValidateParams(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, rdb, cc := scCounted(t)
+	p := nest.MustNew[scPRoot](rdb, nil)
+
+	good := p.Tenant.At("acme")
+	if err := good.Err(); err != nil {
+		t.Fatalf("At(acme).Err() = %v", err)
+	}
+	if err := good.Plan.Set(ctx, "pro"); err != nil {
+		t.Fatal(err)
+	}
+	if got := rdb.Get(ctx, "proot:tenant:acme:plan").Val(); got != "pro" {
+		t.Errorf("GET = %q, want pro", got)
+	}
+	if _, err := good.Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	mark := cc.Len()
+	for _, v := range []any{"Acme", "acme1", "ACME", scSlug("Mixed"), 42} {
+		bad := p.Tenant.At(v)
+		err := bad.Err()
+		scAssertParamErr(t, err, nest.ErrInvalidParam, "tenant:{tenant_id}", "scPRoot.Tenant", "", "ValidateParams", "not lowercase ASCII")
+		scAllFail(t, fmt.Sprint("Tenant ", v), scEveryKeyOp(ctx, bad.Plan, "x"), err)
+		scAllFail(t, fmt.Sprint("Tenant ", v), scEveryNSOp(ctx, bad.Namespace), err)
+		if werr := p.Tenant.With(nest.Params{"tenant_id": v}).Err(); !errors.Is(werr, nest.ErrInvalidParam) {
+			t.Errorf("With(%v).Err() = %v, want ErrInvalidParam", v, werr)
+		}
+	}
+	// The built-in rules still run first.
+	if err := p.Tenant.At("a:b").Err(); !errors.Is(err, nest.ErrInvalidParam) || !strings.Contains(err.Error(), "separator") {
+		t.Errorf("At(a:b).Err() = %v, want the separator rule", err)
+	}
+	scAssertSilent(t, rdb, cc, mark)
+}
+
+func TestParamsHandlesAreIndependent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	root, rdb := newRoot(t)
+	// A bad handle does not poison the Sub or its siblings.
+	bad := root.User.At("")
+	good := root.User.At(1)
+	if bad.Err() == nil || good.Err() != nil {
+		t.Fatalf("bad.Err() = %v, good.Err() = %v", bad.Err(), good.Err())
+	}
+	if err := good.Age.Set(ctx, 30); err != nil {
+		t.Fatal(err)
+	}
+	if got := rdb.Get(ctx, "root:user:1:age").Val(); got != "30" {
+		t.Errorf("GET = %q", got)
+	}
+	// A zero-value handle knows no client.
+	var zero nest.Key[int]
+	if err := zero.Set(ctx, 1); !errors.Is(err, nest.ErrNotBound) {
+		t.Errorf("zero Key Set = %v, want ErrNotBound", err)
+	}
+	var zns nest.Namespace
+	if _, err := zns.Count(ctx); !errors.Is(err, nest.ErrNotBound) {
+		t.Errorf("zero Namespace Count = %v, want ErrNotBound", err)
+	}
+	var zsub nest.Sub[User]
+	if err := zsub.At(1).Age.Set(ctx, 1); !errors.Is(err, nest.ErrNotBound) {
+		t.Errorf("zero Sub At().Age.Set = %v, want ErrNotBound", err)
+	}
+	if n := rdb.DBSize(ctx).Val(); n != 1 {
+		t.Errorf("DBSIZE = %d, want 1", n)
+	}
+}
+
+// scPtrStringer has a pointer-receiver String method that reads its field.
+type scPtrStringer struct{ s string }
+
+func (p *scPtrStringer) String() string { return p.s }
+
+// A typed nil pointer (say an optional *uuid.UUID) must be refused like
+// nil, not dereferenced: At never panics.
+func TestParamsTypedNilPointerIsRefused(t *testing.T) {
+	t.Parallel()
+	root := nest.MustNew[Root](scOfflineClient(t), nil)
+	tests := []struct {
+		name string
+		val  any
+	}{
+		{"nil *int", (*int)(nil)},
+		{"nil *string", (*string)(nil)},
+		{"nil pointer to value-receiver TextMarshaler", (*scUUIDParam)(nil)},
+		{"nil pointer to value-receiver Stringer", (*scColor)(nil)},
+		{"nil pointer-receiver Stringer", (*scPtrStringer)(nil)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var err error
+			panicked := func() (p any) {
+				defer func() { p = recover() }()
+				err = root.User.At(tt.val).Err()
+				return nil
+			}()
+			if panicked != nil {
+				t.Fatalf("User.At(%T(nil)) panics: %v; params.go appendParam should refuse typed nil "+
+					"pointers (\"is nil\") before calling MarshalText/String", tt.val, panicked)
+			}
+			if !errors.Is(err, nest.ErrInvalidParam) {
+				t.Errorf("At(%T(nil)).Err() = %v, want ErrInvalidParam", tt.val, err)
+			}
+		})
+	}
+	// A non-nil pointer formats through its methods.
+	u := scUUIDParam{1}
+	if got := root.User.At(&u).Prefix(); got != "root:user:01000000-0000-0000-0000-000000000000" {
+		t.Errorf("At(&uuid).Prefix() = %q", got)
+	}
+	if got := root.User.At(&scPtrStringer{"bob"}).Prefix(); got != "root:user:bob" {
+		t.Errorf("At(&scPtrStringer).Prefix() = %q", got)
+	}
+}

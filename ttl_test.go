@@ -1,0 +1,608 @@
+package nest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redisimnest/nest"
+	"github.com/redisimnest/nest/internal/redistest"
+)
+
+// A schema exercising every TTL drilling rule:
+//
+//	t (100s)
+//	├── plain, own (5s), never (none)
+//	├── short (50s)
+//	│   ├── k, never (none), own (7s), item:{id}
+//	│   ├── deeper (no tag → 50s) → k
+//	│   └── grp:{g} (Sub, no tag → 50s) → k, own (3s)
+//	├── sibling (no tag → 100s) → k
+//	├── frozen (none) → k, own (9s), inner (no tag → none) → k
+//	├── slide (1500ms,sliding) → k, fixed (1500ms, not sliding)
+//	└── forms → secs ("80"), dur ("80s"), hm ("1h30m"), ms ("2500ms")
+type (
+	scTTLDeeper struct {
+		nest.Namespace `nest:"deeper"`
+		K              nest.Key[string] `nest:"k"`
+	}
+	scTTLGroup struct {
+		nest.Namespace `nest:"grp:{g}"`
+		K              nest.Key[string] `nest:"k"`
+		Own            nest.Key[string] `nest:"own" ttl:"3s"`
+	}
+	scTTLShort struct {
+		nest.Namespace `nest:"short" ttl:"50s"`
+		K              nest.Key[string]      `nest:"k"`
+		Never          nest.Key[string]      `nest:"never" ttl:"none"`
+		Own            nest.Key[string]      `nest:"own" ttl:"7s"`
+		Item           nest.ParamKey[string] `nest:"item:{id}"`
+		Deeper         scTTLDeeper
+		Group          nest.Sub[scTTLGroup]
+	}
+	scTTLSibling struct {
+		nest.Namespace `nest:"sibling"`
+		K              nest.Key[string] `nest:"k"`
+	}
+	scTTLInner struct {
+		nest.Namespace `nest:"inner"`
+		K              nest.Key[string] `nest:"k"`
+	}
+	scTTLFrozen struct {
+		nest.Namespace `nest:"frozen" ttl:"none"`
+		K              nest.Key[string] `nest:"k"`
+		Own            nest.Key[string] `nest:"own" ttl:"9s"`
+		Inner          scTTLInner
+	}
+	scTTLSlide struct {
+		nest.Namespace `nest:"slide" ttl:"1500ms,sliding"`
+		K              nest.Key[int] `nest:"k"`
+		Fixed          nest.Key[int] `nest:"fixed" ttl:"1500ms"`
+	}
+	scTTLForms struct {
+		nest.Namespace `nest:"forms"`
+		Secs           nest.Key[string] `nest:"secs" ttl:"80"`
+		Dur            nest.Key[string] `nest:"dur" ttl:"80s"`
+		HM             nest.Key[string] `nest:"hm" ttl:"1h30m"`
+		MS             nest.Key[string] `nest:"ms" ttl:"2500ms"`
+		SlidingSecs    nest.Key[string] `nest:"ss" ttl:"90,sliding"`
+	}
+	scTTLRoot struct {
+		nest.Namespace `nest:"t" ttl:"100s"`
+		Plain          nest.Key[string] `nest:"plain"`
+		Own            nest.Key[string] `nest:"own" ttl:"5s"`
+		Never          nest.Key[string] `nest:"never" ttl:"none"`
+		Short          scTTLShort
+		Sibling        scTTLSibling
+		Frozen         scTTLFrozen
+		Slide          scTTLSlide
+		Forms          scTTLForms
+	}
+)
+
+// scTTLCase is a key handle with the TTL that drilling must give it
+// (0 means no expiry).
+type scTTLCase struct {
+	name string
+	key  nest.Key[string]
+	want time.Duration
+}
+
+func scTTLCases(r *scTTLRoot, root *Root) []scTTLCase {
+	return []scTTLCase{
+		{"root TTL drills to a root key", r.Plain, 100 * time.Second},
+		{"key TTL beats the root's", r.Own, 5 * time.Second},
+		{"key none beats the root's", r.Never, 0},
+		{"child namespace TTL beats the parent's", r.Short.K, 50 * time.Second},
+		{"key none inside a TTL namespace", r.Short.Never, 0},
+		{"key TTL beats the child namespace's", r.Short.Own, 7 * time.Second},
+		{"ParamKey inherits its namespace's TTL", r.Short.Item.At("x"), 50 * time.Second},
+		{"grandchild without tag inherits the nearest", r.Short.Deeper.K, 50 * time.Second},
+		{"Sub without tag inherits the nearest", r.Short.Group.At(1).K, 50 * time.Second},
+		{"key TTL in a Sub", r.Short.Group.At(1).Own, 3 * time.Second},
+		{"sibling's TTL does not leak", r.Sibling.K, 100 * time.Second},
+		{"namespace none beats the root's", r.Frozen.K, 0},
+		{"key TTL inside a none namespace", r.Frozen.Own, 9 * time.Second},
+		{"none drills down", r.Frozen.Inner.K, 0},
+		{"bare number is seconds", r.Forms.Secs, 80 * time.Second},
+		{"duration", r.Forms.Dur, 80 * time.Second},
+		{"hours and minutes", r.Forms.HM, 90 * time.Minute},
+		{"milliseconds", r.Forms.MS, 2500 * time.Millisecond},
+		{"sliding bare number", r.Forms.SlidingSecs, 90 * time.Second},
+		// The example schema.
+		{"TTL-less root key has no expiry", root.ProjectName, 0},
+		{"User TTL", root.User.At(1).Name, 120 * time.Second},
+		{"Message under User inherits User's", root.User.At(1).Messages.At(2).Text, 120 * time.Second},
+		{"Message under Admin has none", root.Admin.At(1, "eu").Messages.At(2).Text, 0},
+	}
+}
+
+func TestTTLEffectiveWithoutRedis(t *testing.T) {
+	t.Parallel()
+	rdb := scOfflineClient(t)
+	r := nest.MustNew[scTTLRoot](rdb, nil)
+	root := nest.MustNew[Root](rdb, nil)
+	for _, tc := range scTTLCases(r, root) {
+		d, ok := tc.key.EffectiveTTL()
+		if ok != (tc.want > 0) || d != tc.want {
+			t.Errorf("%s: %s.EffectiveTTL() = %v, %v; want %v", tc.name, tc.key.Name(), d, ok, tc.want)
+		}
+	}
+	// Keys of other types of the example schema.
+	if d, ok := root.User.At(1).Messages.At(2).Seen.EffectiveTTL(); !ok || d != 30*time.Second {
+		t.Errorf("Seen.EffectiveTTL() = %v, %v; want 30s", d, ok)
+	}
+	if _, ok := root.Admin.At(1, "eu").Level.EffectiveTTL(); ok {
+		t.Error("Admin.Level has a TTL, want none")
+	}
+	if d, ok := root.App.Tokens.EffectiveTTL(); !ok || d != 80*time.Second {
+		t.Errorf("App.Tokens.EffectiveTTL() = %v, %v; want 80s", d, ok)
+	}
+	// Namespaces.
+	nss := []struct {
+		name string
+		ns   nest.Namespace
+		want time.Duration
+	}{
+		{"Root", root.Namespace, 0},
+		{"App", root.App.Namespace, 80 * time.Second},
+		{"User", root.User.At(1).Namespace, 120 * time.Second},
+		{"User Messages", root.User.At(1).Messages.At(1).Namespace, 120 * time.Second},
+		{"Admin", root.Admin.At(1, "x").Namespace, 0},
+		{"t", r.Namespace, 100 * time.Second},
+		{"t:short", r.Short.Namespace, 50 * time.Second},
+		{"t:short:deeper", r.Short.Deeper.Namespace, 50 * time.Second},
+		{"t:short:grp", r.Short.Group.At("a").Namespace, 50 * time.Second},
+		{"t:sibling", r.Sibling.Namespace, 100 * time.Second},
+		{"t:frozen", r.Frozen.Namespace, 0},
+		{"t:frozen:inner", r.Frozen.Inner.Namespace, 0},
+		{"t:slide", r.Slide.Namespace, 1500 * time.Millisecond},
+		{"t:forms", r.Forms.Namespace, 100 * time.Second},
+	}
+	for _, n := range nss {
+		d, ok := n.ns.EffectiveTTL()
+		if ok != (n.want > 0) || d != n.want {
+			t.Errorf("%s.EffectiveTTL() = %v, %v; want %v", n.name, d, ok, n.want)
+		}
+	}
+	// An unusable handle still knows its declared TTL; a zero one none.
+	if d, ok := root.User.At("").Age.EffectiveTTL(); !ok || d != 120*time.Second {
+		t.Errorf("unusable Age.EffectiveTTL() = %v, %v", d, ok)
+	}
+	var zero nest.Key[int]
+	if d, ok := zero.EffectiveTTL(); ok || d != 0 {
+		t.Errorf("zero Key EffectiveTTL() = %v, %v", d, ok)
+	}
+}
+
+// scCheckPTTL checks the remaining TTL of a key just written with want
+// (0: no expiry) through the handle and with raw PTTL and TTL commands.
+func scCheckPTTL(t *testing.T, rdb *redis.Client, name string, want time.Duration, handlePTTL, handleTTL time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	pttl, err := rdb.PTTL(ctx, name).Result()
+	if err != nil {
+		t.Fatalf("PTTL %s: %v", name, err)
+	}
+	ttl := rdb.TTL(ctx, name).Val()
+	if want == 0 {
+		if pttl != -1 || ttl != -1 || handlePTTL != nest.NoExpiry || handleTTL != nest.NoExpiry {
+			t.Errorf("%s: PTTL %v, TTL %v, handle PTTL %v, handle TTL %v; want no expiry", name, pttl, ttl, handlePTTL, handleTTL)
+		}
+		return
+	}
+	// Allow a generous margin for a loaded machine, but the TTL must be
+	// the declared one: it can only have gone down, and not by much.
+	low := want - max(want/5, time.Second)
+	for _, d := range []time.Duration{pttl, handlePTTL} {
+		if d <= 0 || d > want || d < low {
+			t.Errorf("%s: PTTL %v, want in [%v, %v]", name, d, low, want)
+		}
+	}
+	if want >= time.Second {
+		for _, d := range []time.Duration{ttl, handleTTL} {
+			// TTL rounds the remaining milliseconds to the nearest second.
+			if d <= 0 || d > (want+500*time.Millisecond).Truncate(time.Second) || d < low.Truncate(time.Second)-time.Second {
+				t.Errorf("%s: TTL %v, want about %v", name, d, want)
+			}
+		}
+	}
+}
+
+func TestTTLDrillingAgainstRedis(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	root, rdb := newRoot(t)
+	r := nest.MustNew[scTTLRoot](rdb, nil)
+	for _, tc := range scTTLCases(r, root) {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.key.Set(ctx, "v"); err != nil {
+				t.Fatal(err)
+			}
+			pttl, err := tc.key.PTTL(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ttl, err := tc.key.TTL(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			scCheckPTTL(t, rdb, tc.key.Name(), tc.want, pttl, ttl)
+			et, err := tc.key.ExpireTime(ctx)
+			switch {
+			case err != nil:
+				t.Errorf("ExpireTime: %v", err)
+			case tc.want == 0 && !et.IsZero():
+				t.Errorf("ExpireTime = %v, want zero time", et)
+			case tc.want >= time.Second && (et.Before(time.Now().Add(-time.Second)) || et.After(time.Now().Add(tc.want+time.Second))):
+				t.Errorf("ExpireTime = %v, want about now+%v", et, tc.want)
+			}
+		})
+	}
+	// TTL and PTTL of a missing key are ErrNotFound, not a duration.
+	if _, err := root.User.At(999).Age.TTL(ctx); !scIsNotFound(err) {
+		t.Errorf("TTL of missing key: %v, want ErrNotFound", err)
+	}
+	if _, err := root.User.At(999).Age.PTTL(ctx); !scIsNotFound(err) {
+		t.Errorf("PTTL of missing key: %v, want ErrNotFound", err)
+	}
+}
+
+// scIsNotFound reports whether err matches nest.ErrNotFound.
+func scIsNotFound(err error) bool { return errors.Is(err, nest.ErrNotFound) }
+
+// scRecorded returns a client for a fresh DB that records the commands it
+// sends, and the schema bound to it.
+func scRecorded(t *testing.T) (*scTTLRoot, *Root, *redis.Client, *scCmdCounter) {
+	t.Helper()
+	rdb := redistest.Shared(t)
+	cc := &scCmdCounter{}
+	rdb.AddHook(cc)
+	return nest.MustNew[scTTLRoot](rdb, nil), nest.MustNew[Root](rdb, nil), rdb, cc
+}
+
+// scArgs renders recorded commands as strings, such as "set t:plain v ex 100".
+func scArgs(cmds [][]any) []string {
+	out := make([]string, len(cmds))
+	for i, c := range cmds {
+		parts := make([]string, len(c))
+		for j, a := range c {
+			parts[j] = fmt.Sprint(a)
+		}
+		out[i] = strings.ToLower(strings.Join(parts, " "))
+	}
+	return out
+}
+
+func TestTTLWritesAreAtomic(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r, root, rdb, cc := scRecorded(t)
+
+	expectOne := func(t *testing.T, what string, mark int, want string) {
+		t.Helper()
+		got := scArgs(cc.Since(mark))
+		n := 0
+		for _, g := range got {
+			if strings.HasPrefix(g, "set ") {
+				n++
+				if g != want {
+					t.Errorf("%s sent %q, want %q", what, g, want)
+				}
+			}
+			if strings.HasPrefix(g, "expire") || strings.HasPrefix(g, "pexpire") {
+				t.Errorf("%s sent a separate %q", what, g)
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s sent %d SET commands, want 1: %q", what, n, got)
+		}
+	}
+
+	mark := cc.Len()
+	if err := r.Plain.Set(ctx, "v"); err != nil {
+		t.Fatal(err)
+	}
+	expectOne(t, "Set", mark, "set t:plain v ex 100")
+	if got := scArgs(cc.Since(mark)); len(got) != 1 {
+		t.Errorf("Set sent %q, want a single command", got)
+	}
+
+	mark = cc.Len()
+	if err := r.Forms.MS.Set(ctx, "v"); err != nil {
+		t.Fatal(err)
+	}
+	expectOne(t, "Set with ms TTL", mark, "set t:forms:ms v px 2500")
+
+	mark = cc.Len()
+	if err := root.ProjectName.Set(ctx, "p"); err != nil {
+		t.Fatal(err)
+	}
+	expectOne(t, "Set without TTL", mark, "set root:project_name p")
+
+	mark = cc.Len()
+	if ok, err := r.Short.K.SetNX(ctx, "v"); err != nil || !ok {
+		t.Fatalf("SetNX = %v, %v", ok, err)
+	}
+	expectOne(t, "SetNX", mark, "set t:short:k v ex 50 nx")
+
+	mark = cc.Len()
+	if _, _, err := r.Short.Own.GetSet(ctx, "v"); err != nil {
+		t.Fatal(err)
+	}
+	expectOne(t, "GetSet", mark, "set t:short:own v ex 7 get")
+
+	mark = cc.Len()
+	if _, err := r.Sibling.K.Update(ctx, func(cur string, _ bool) (string, error) { return cur + "u", nil }); err != nil {
+		t.Fatal(err)
+	}
+	got := scArgs(cc.Since(mark))
+	expectOne(t, "Update", mark, "set t:sibling:k u ex 100")
+	if !strings.Contains(strings.Join(got, "|"), "multi") {
+		t.Errorf("Update did not write in MULTI/EXEC: %q", got)
+	}
+
+	// The TTLs really are on the keys.
+	for name, want := range map[string]time.Duration{
+		"t:plain": 100 * time.Second, "t:short:k": 50 * time.Second,
+		"t:short:own": 7 * time.Second, "t:sibling:k": 100 * time.Second,
+	} {
+		if d := rdb.PTTL(ctx, name).Val(); d <= 0 || d > want {
+			t.Errorf("PTTL %s = %v, want (0, %v]", name, d, want)
+		}
+	}
+	if d := rdb.PTTL(ctx, "root:project_name").Val(); d != -1 {
+		t.Errorf("PTTL root:project_name = %v, want -1", d)
+	}
+}
+
+func TestTTLSetOptions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r, root, rdb, _ := scRecorded(t)
+	k := r.Plain // declared 100s
+
+	// KeepTTL keeps an existing TTL instead of applying the declared one.
+	if err := k.Set(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := k.Expire(ctx, 1000*time.Second); err != nil || !ok {
+		t.Fatalf("Expire = %v, %v", ok, err)
+	}
+	if err := k.Set(ctx, "b", nest.KeepTTL()); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := k.Get(ctx); v != "b" {
+		t.Errorf("after KeepTTL Set, value %q, want b", v)
+	}
+	if d, _ := k.TTL(ctx); d <= 900*time.Second || d > 1000*time.Second {
+		t.Errorf("after KeepTTL Set, TTL %v, want the kept ~1000s", d)
+	}
+	// Without the option, Set applies the declared TTL again.
+	if err := k.Set(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := k.TTL(ctx); d <= 0 || d > 100*time.Second {
+		t.Errorf("after plain Set, TTL %v, want <= 100s", d)
+	}
+	// KeepTTL on a persistent key keeps it persistent.
+	if ok, err := k.Persist(ctx); err != nil || !ok {
+		t.Fatalf("Persist = %v, %v", ok, err)
+	}
+	if err := k.Set(ctx, "d", nest.KeepTTL()); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := k.TTL(ctx); d != nest.NoExpiry {
+		t.Errorf("KeepTTL on a persistent key: TTL %v, want NoExpiry", d)
+	}
+	// KeepTTL on a missing key stores it without expiry.
+	fresh := r.Short.K
+	if err := fresh.Set(ctx, "x", nest.KeepTTL()); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := fresh.TTL(ctx); d != nest.NoExpiry {
+		t.Errorf("KeepTTL on a missing key: TTL %v, want NoExpiry", d)
+	}
+	// GetSet honours KeepTTL too.
+	if _, err := fresh.Expire(ctx, 500*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if old, existed, err := fresh.GetSet(ctx, "y", nest.KeepTTL()); err != nil || !existed || old != "x" {
+		t.Fatalf("GetSet = %q, %v, %v", old, existed, err)
+	}
+	if d, _ := fresh.TTL(ctx); d <= 400*time.Second || d > 500*time.Second {
+		t.Errorf("GetSet KeepTTL: TTL %v, want the kept ~500s", d)
+	}
+
+	// WithTTL overrides the declared TTL, on a TTL key and on a none key.
+	if err := k.Set(ctx, "e", nest.WithTTL(3*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := k.PTTL(ctx); d <= 0 || d > 3*time.Second {
+		t.Errorf("WithTTL(3s): PTTL %v", d)
+	}
+	if err := r.Never.Set(ctx, "e", nest.WithTTL(1500*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := r.Never.PTTL(ctx); d <= 0 || d > 1500*time.Millisecond {
+		t.Errorf("WithTTL on a none key: PTTL %v, want (0, 1.5s]", d)
+	}
+	if err := root.ProjectName.Set(ctx, "e", nest.WithTTL(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := root.ProjectName.TTL(ctx); d <= 0 || d > time.Minute {
+		t.Errorf("WithTTL on a TTL-less root key: TTL %v", d)
+	}
+	// WithTTL(0) and negative durations store without expiry.
+	for _, d := range []time.Duration{0, -time.Second} {
+		if err := k.Set(ctx, "f", nest.WithTTL(d)); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := k.TTL(ctx); got != nest.NoExpiry {
+			t.Errorf("WithTTL(%v): TTL %v, want NoExpiry", d, got)
+		}
+	}
+	// SetNX with WithTTL.
+	if ok, err := r.Sibling.K.SetNX(ctx, "g", nest.WithTTL(2*time.Second)); err != nil || !ok {
+		t.Fatalf("SetNX = %v, %v", ok, err)
+	}
+	if d, _ := r.Sibling.K.PTTL(ctx); d <= 0 || d > 2*time.Second {
+		t.Errorf("SetNX WithTTL(2s): PTTL %v", d)
+	}
+	// The last option wins.
+	if err := k.Set(ctx, "h", nest.KeepTTL(), nest.WithTTL(4*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := k.PTTL(ctx); d <= 0 || d > 4*time.Second {
+		t.Errorf("KeepTTL then WithTTL(4s): PTTL %v", d)
+	}
+	_ = rdb
+}
+
+func TestTTLRootWithoutTTLIsNotZero(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	root, rdb := newRoot(t)
+	if err := root.ProjectName.Set(ctx, "RedisimNest"); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := root.ProjectName.TTL(ctx); err != nil || d != nest.NoExpiry {
+		t.Errorf("TTL = %v, %v; want NoExpiry", d, err)
+	}
+	if d, err := root.Admin.At(1, "eu").Level.PTTL(ctx); !scIsNotFound(err) {
+		t.Errorf("PTTL of missing key = %v, %v; want ErrNotFound", d, err)
+	}
+	if err := root.Admin.At(1, "eu").Level.Set(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	if d := rdb.TTL(ctx, "root:admin:1:eu:level").Val(); d != -1 {
+		t.Errorf("TTL root:admin:1:eu:level = %v, want -1", d)
+	}
+	// The key is still there after a moment: "no TTL" never became "0".
+	time.Sleep(20 * time.Millisecond)
+	if n := rdb.Exists(ctx, "root:project_name", "root:admin:1:eu:level").Val(); n != 2 {
+		t.Errorf("EXISTS = %d, want 2", n)
+	}
+}
+
+func TestTTLSlidingRenewsOnRead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r, _, _, cc := scRecorded(t)
+	const ttl = 1500 * time.Millisecond
+	slide, fixed := r.Slide.K, r.Slide.Fixed
+
+	if d, ok := slide.EffectiveTTL(); !ok || d != ttl {
+		t.Fatalf("slide EffectiveTTL = %v, %v", d, ok)
+	}
+	for _, k := range []nest.Key[int]{slide, fixed} {
+		if err := k.Set(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(600 * time.Millisecond)
+	for _, k := range []nest.Key[int]{slide, fixed} {
+		if d, _ := k.PTTL(ctx); d <= 0 || d > 950*time.Millisecond {
+			t.Fatalf("%s PTTL after 600ms = %v, want <= 900ms", k, d)
+		}
+	}
+
+	mark := cc.Len()
+	if v, err := slide.Get(ctx); err != nil || v != 1 {
+		t.Fatalf("slide Get = %v, %v", v, err)
+	}
+	if got := scArgs(cc.Since(mark)); len(got) != 1 || got[0] != "getex t:slide:k px 1500" {
+		t.Errorf("sliding Get sent %q, want one GETEX with PX 1500", got)
+	}
+	if d, _ := slide.PTTL(ctx); d <= 1200*time.Millisecond || d > ttl {
+		t.Errorf("slide PTTL after Get = %v, want renewed to ~1.5s", d)
+	}
+
+	mark = cc.Len()
+	if v, err := fixed.Get(ctx); err != nil || v != 1 {
+		t.Fatalf("fixed Get = %v, %v", v, err)
+	}
+	if got := scArgs(cc.Since(mark)); len(got) != 1 || got[0] != "get t:slide:fixed" {
+		t.Errorf("non-sliding Get sent %q, want a plain GET", got)
+	}
+	if d, _ := fixed.PTTL(ctx); d <= 0 || d > 950*time.Millisecond {
+		t.Errorf("fixed PTTL after Get = %v, want not renewed", d)
+	}
+
+	// Lookup renews too; a missing sliding key reads as missing.
+	time.Sleep(300 * time.Millisecond)
+	if _, ok, err := slide.Lookup(ctx); err != nil || !ok {
+		t.Fatalf("Lookup = %v, %v", ok, err)
+	}
+	if d, _ := slide.PTTL(ctx); d <= 1200*time.Millisecond {
+		t.Errorf("slide PTTL after Lookup = %v, want renewed", d)
+	}
+	// The non-sliding key expires on time while the sliding one, read
+	// regularly, outlives it.
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		if _, err := slide.Get(ctx); err != nil {
+			t.Fatalf("sliding key expired while being read: %v", err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if ok, _ := fixed.Exists(ctx); ok {
+		t.Error("non-sliding key still exists after its TTL")
+	}
+	if ok, _ := slide.Exists(ctx); !ok {
+		t.Error("sliding key expired although it was read every 250ms")
+	}
+	if _, ok, err := r.Slide.K.Lookup(ctx); err != nil || !ok {
+		t.Errorf("Lookup = %v, %v", ok, err)
+	}
+	if _, err := fixed.Get(ctx); !scIsNotFound(err) {
+		t.Errorf("Get of expired key = %v, want ErrNotFound", err)
+	}
+}
+
+func TestTTLRestoreAndRenameApplyDeclaredTTL(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r, _, rdb, _ := scRecorded(t)
+	src, dst := r.Frozen.K, r.Short.K // none and 50s
+	if err := src.Set(ctx, "v"); err != nil {
+		t.Fatal(err)
+	}
+	dump, err := src.Dump(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Restore(ctx, dump); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := dst.TTL(ctx); d <= 0 || d > 50*time.Second {
+		t.Errorf("Restore: TTL %v, want the declared 50s", d)
+	}
+	if err := r.Frozen.Inner.K.RestoreReplace(ctx, dump); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := r.Frozen.Inner.K.TTL(ctx); d != nest.NoExpiry {
+		t.Errorf("RestoreReplace into a none key: TTL %v, want NoExpiry", d)
+	}
+	// Rename gives the destination its own TTL, or none.
+	if err := dst.Rename(ctx, r.Frozen.Own); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := r.Frozen.Own.TTL(ctx); d <= 0 || d > 9*time.Second {
+		t.Errorf("Rename to a 9s key: TTL %v", d)
+	}
+	if err := r.Frozen.Own.Rename(ctx, r.Never); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := r.Never.TTL(ctx); d != nest.NoExpiry {
+		t.Errorf("Rename to a none key: TTL %v, want NoExpiry", d)
+	}
+	if v := rdb.Get(ctx, "t:never").Val(); v != "v" {
+		t.Errorf("renamed value = %q", v)
+	}
+}
