@@ -24,8 +24,8 @@ import (
 type (
 	clPinnedUser struct {
 		nest.Namespace `nest:"user:{user_id}" slot:"pin" ttl:"120s"`
-		Age            nest.Key[int]    `nest:"age" default:"0"`
-		Name           nest.Key[string] `nest:"name" default:"Unknown"`
+		Age            nest.Key[int]         `nest:"age" default:"0"`
+		Name           nest.Key[string]      `nest:"name" default:"Unknown"`
 		Items          nest.ParamKey[string] `nest:"item:{item_id}"`
 		Messages       nest.Sub[Message]
 	}

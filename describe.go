@@ -18,7 +18,7 @@ type Description struct {
 	Pattern  string           `json:"pattern"`          // glob matching every full prefix
 	Params   []Param          `json:"params,omitempty"` // own placeholders
 	Missing  []string         `json:"missing,omitempty"`
-	TTL      *TTLInfo         `json:"ttl,omitempty"` // effective TTL; nil when none applies
+	TTL      *TTLInfo         `json:"ttl,omitempty"`      // effective TTL; nil when none applies
 	Pinned   bool             `json:"pinned,omitempty"`   // declared `slot:"pin"`
 	HashTag  string           `json:"hash_tag,omitempty"` // tag deciding the subtree's slot (a pattern when unbound); "" when not pinned
 	Keys     []KeyDescription `json:"keys,omitempty"`
