@@ -125,7 +125,7 @@ func (h subHandle) bind(base unsafe.Pointer, args []any) {
 	}
 	prefix, vals, err := "", []string(nil), h.parent.err
 	if err == nil {
-		prefix, vals, err = renderParams(h.parent.prefix, &h.plan.tmpl, h.plan.path, args)
+		prefix, vals, err = renderParams(h.parent.prefix, &h.plan.tmpl, h.plan.path, args, h.plan.pinned)
 	}
 	if err == nil && h.plan.validate != nil {
 		err = h.plan.runValidate(vals)

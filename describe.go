@@ -2,6 +2,8 @@ package nest
 
 import (
 	"time"
+
+	"github.com/redisimnest/nest/internal/slot"
 )
 
 // Description describes a namespace: its template, parameters, TTL, keys
@@ -16,7 +18,9 @@ type Description struct {
 	Pattern  string           `json:"pattern"`          // glob matching every full prefix
 	Params   []Param          `json:"params,omitempty"` // own placeholders
 	Missing  []string         `json:"missing,omitempty"`
-	TTL      *TTLInfo         `json:"ttl,omitempty"` // effective TTL; nil when none applies
+	TTL      *TTLInfo         `json:"ttl,omitempty"`      // effective TTL; nil when none applies
+	Pinned   bool             `json:"pinned,omitempty"`   // declared `slot:"pin"`
+	HashTag  string           `json:"hash_tag,omitempty"` // tag deciding the subtree's slot (a pattern when unbound); "" when not pinned
 	Keys     []KeyDescription `json:"keys,omitempty"`
 	Children []Description    `json:"children,omitempty"`
 	Error    string           `json:"error,omitempty"` // why the handle is unusable
@@ -63,12 +67,13 @@ func (n Namespace) Describe() Description {
 	if n.ns == nil {
 		return Description{Error: ErrNotBound.Error()}
 	}
-	return describeNamespace(n.ns.plan, n.ns.prefix, n.ns.vals, n.ns.err)
+	return describeNamespace(n.ns.plan, n.ns.prefix, n.ns.vals, n.ns.err, "")
 }
 
 // describeNamespace describes p; prefix is its full prefix ("" when not
-// resolvable) and vals the values of its own parameters (nil if unbound).
-func describeNamespace(p *nsPlan, prefix string, vals []string, err error) Description {
+// resolvable), vals the values of its own parameters (nil if unbound) and
+// tag the hash tag its parent resolved, if any.
+func describeNamespace(p *nsPlan, prefix string, vals []string, err error, tag string) Description {
 	d := Description{
 		Field: p.path, Type: p.typ.String(), Template: p.tmpl.String(),
 		Pattern: p.pattern, TTL: ttlInfo(p.ttl),
@@ -80,6 +85,16 @@ func describeNamespace(p *nsPlan, prefix string, vals []string, err error) Descr
 		prefix = ""
 	}
 	d.Prefix = prefix
+	d.Pinned = p.pinned
+	switch {
+	case p.pin == nil:
+	case prefix != "":
+		d.HashTag = slot.Tag(prefix)
+	case tag != "" && !p.pinned:
+		d.HashTag = tag
+	default:
+		d.HashTag = slot.Tag(p.pattern)
+	}
 	for i, name := range p.tmpl.Params() {
 		if vals == nil {
 			d.Params = append(d.Params, Param{Name: name})
@@ -108,7 +123,7 @@ func describeNamespace(p *nsPlan, prefix string, vals []string, err error) Descr
 		if prefix != "" && c.tmpl.Static() {
 			childPrefix = prefix + ":" + c.tmpl.String()
 		}
-		d.Children = append(d.Children, describeNamespace(c, childPrefix, nil, nil))
+		d.Children = append(d.Children, describeNamespace(c, childPrefix, nil, nil, d.HashTag))
 	}
 	return d
 }
@@ -131,7 +146,7 @@ func describeKey(h *keyHandle) KeyDescription {
 	if !h.ns.plan.tmpl.Static() && vals == nil {
 		prefix = ""
 	}
-	d := describeNamespace(h.ns.plan, prefix, vals, nil)
+	d := describeNamespace(h.ns.plan, prefix, vals, nil, "")
 	for _, kd := range d.Keys {
 		if kd.Field == h.p.path {
 			if h.name != "" && h.err == nil {

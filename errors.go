@@ -29,6 +29,10 @@ var (
 	// ErrConflict: [Key.Update] gave up after its retries because other
 	// clients kept changing the key.
 	ErrConflict = errors.New("nest: optimistic update conflict")
+	// ErrCrossSlot: on Redis Cluster, a multi-key operation named keys in
+	// different hash slots. Pin their common namespace (`slot:"pin"`) so
+	// that its subtree shares one slot.
+	ErrCrossSlot = errors.New("nest: keys in different Redis Cluster hash slots")
 	// ErrNotBound: the handle was not built by [New] (for example a
 	// zero-value Key), so it knows no client and no name.
 	ErrNotBound = errors.New("nest: handle not bound to a schema (build it with nest.New)")

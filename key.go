@@ -3,6 +3,7 @@ package nest
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -46,7 +47,7 @@ func (ParamKey[T]) isParamKey() bool { return true }
 func (p ParamKey[T]) At(params ...any) Key[T] {
 	h := p.h
 	if h.p != nil && h.err == nil {
-		h.name, _, h.err = renderParams(h.ns.prefix, &h.p.tmpl, h.p.path, params)
+		h.name, _, h.err = renderParams(h.ns.prefix, &h.p.tmpl, h.p.path, params, false)
 	}
 	return Key[T]{h: h}
 }
@@ -258,12 +259,30 @@ func (k Key[T]) GetDel(ctx context.Context) (v T, existed bool, err error) {
 	return k.getResult("GETDEL", k.h.p.c.rdb.GetDel(ctx, k.h.name))
 }
 
+// backoff sleeps before retry attempt n (none before the first): a random
+// duration up to 100µs·2ⁿ, capped at 20ms, so that contending writers
+// spread out instead of colliding again. It returns early with ctx's error.
+func backoff(ctx context.Context, n int) error {
+	if n == 0 {
+		return nil
+	}
+	limit := min(100*time.Microsecond<<min(n, 16), 20*time.Millisecond)
+	t := time.NewTimer(rand.N(limit))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // Update is a typed optimistic read-modify-write: it WATCHes the key, reads
 // it, calls fn with the current value (the default or zero value when
 // missing, with exists false), and writes fn's result with the effective
 // TTL in a MULTI/EXEC that fails if another client changed the key in the
-// meantime. It then retries, up to [Options.UpdateRetries] attempts, and
-// finally returns [ErrConflict]. An error from fn aborts without writing
+// meantime. It then retries after a short random backoff, up to
+// [Options.UpdateRetries] attempts, and finally returns [ErrConflict]. An error from fn aborts without writing
 // and is returned as is. fn may run several times and must not have side
 // effects. Update returns the value written.
 func (k Key[T]) Update(ctx context.Context, fn func(cur T, exists bool) (T, error)) (T, error) {
@@ -297,7 +316,10 @@ func (k Key[T]) Update(ctx context.Context, fn func(cur T, exists bool) (T, erro
 		txErr = err
 		return err
 	}
-	for range c.retries {
+	for attempt := range c.retries {
+		if err := backoff(ctx, attempt); err != nil {
+			return zero, k.h.fail("WATCH", err)
+		}
 		txErr = nil
 		k.h.log(ctx, "WATCH", 0)
 		err := c.rdb.Watch(ctx, txf, k.h.name)

@@ -2,10 +2,13 @@ package nest
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redisimnest/nest/internal/slot"
 )
 
 // This file holds the key commands that do not read or write the value:
@@ -220,6 +223,9 @@ func (k Key[T]) rename(ctx context.Context, name string, dst Key[T], nx bool) (b
 	if err := dst.h.ready(); err != nil {
 		return false, err
 	}
+	if err := k.h.p.c.sameSlot(k.h.name, dst.h.name); err != nil {
+		return false, k.h.fail(name, err)
+	}
 	flag := "0"
 	if nx {
 		flag = "1"
@@ -235,4 +241,20 @@ func (k Key[T]) rename(ctx context.Context, name string, dst Key[T], nx bool) (b
 		return false, k.h.fail(name, ErrNotFound)
 	}
 	return n == 1, nil
+}
+
+// sameSlot checks, on Redis Cluster, that keys share a hash slot, so that a
+// multi-key command fails here with advice instead of with CROSSSLOT.
+func (c *client) sameSlot(keys ...string) error {
+	if c.cluster == nil || len(keys) < 2 {
+		return nil
+	}
+	first := slot.Of(keys[0])
+	for _, k := range keys[1:] {
+		if s := slot.Of(k); s != first {
+			return fmt.Errorf("%w: %s is in slot %d, %s in slot %d; pin their common namespace with `slot:\"pin\"` so its subtree shares one slot",
+				ErrCrossSlot, keys[0], first, k, s)
+		}
+	}
+	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 	"unsafe"
+
+	"github.com/redisimnest/nest/internal/slot"
 )
 
 // Namespace is embedded in every struct that declares a namespace (what the
@@ -118,7 +120,11 @@ func (s Sub[U]) Describe() Description {
 	if s.h.plan == nil {
 		return Description{}
 	}
-	return describeNamespace(s.h.plan, s.h.parent.prefix, nil, s.h.parent.err)
+	tag := ""
+	if s.h.parent.plan.pin != nil && s.h.parent.err == nil {
+		tag = slot.Tag(s.h.parent.prefix)
+	}
+	return describeNamespace(s.h.plan, "", nil, s.h.parent.err, tag)
 }
 
 // orderParams turns named parameters into template order.

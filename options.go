@@ -51,6 +51,7 @@ type Options struct {
 // after New.
 type client struct {
 	rdb       redis.UniversalClient
+	cluster   *redis.ClusterClient // rdb, when it is a Redis Cluster client
 	codec     Codec
 	codecs    map[string]Codec
 	chunk     int
@@ -78,6 +79,7 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 		}
 		c.codecs[name] = cd
 	}
+	c.cluster, _ = rdb.(*redis.ClusterClient)
 	if c.codec == nil {
 		c.codec = JSON
 	}

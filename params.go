@@ -116,9 +116,10 @@ func checkParam(s []byte) string {
 }
 
 // renderParams renders t after prefix+":" with args, one per placeholder in
-// template order. It returns the full name and the formatted values, or a
-// *ParamError naming the template and the Go field path.
-func renderParams(prefix string, t *tmpl.Template, path string, args []any) (string, []string, error) {
+// template order, wrapped in braces as a hash tag when pinned. It returns
+// the full name and the formatted values, or a *ParamError naming the
+// template and the Go field path.
+func renderParams(prefix string, t *tmpl.Template, path string, args []any, pinned bool) (string, []string, error) {
 	names := t.Params()
 	if len(args) != len(names) {
 		kind := ErrMissingParam
@@ -130,7 +131,7 @@ func renderParams(prefix string, t *tmpl.Template, path string, args []any) (str
 	}
 	var scratch [64]byte
 	vals := make([]string, len(args))
-	n := len(prefix) + 1 + len(t.String())
+	n := len(prefix) + 3 + len(t.String())
 	for i, a := range args {
 		b, why := appendParam(scratch[:0], a)
 		if why == "" {
@@ -149,6 +150,10 @@ func renderParams(prefix string, t *tmpl.Template, path string, args []any) (str
 	}
 	b := make([]byte, 0, n)
 	b = append(append(b, prefix...), ':')
-	b = t.Append(b, vals)
+	if pinned {
+		b = append(t.Append(append(b, '{'), vals), '}')
+	} else {
+		b = t.Append(b, vals)
+	}
 	return unsafe.String(unsafe.SliceData(b), len(b)), vals, nil
 }

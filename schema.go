@@ -29,6 +29,9 @@ import (
 //	default:"0"       value Get returns for a missing key (stored form for
 //	                  strings, numbers, bools and times; JSON otherwise)
 //	codec:"msgpack"   codec for this key (see [Codec])
+//	slot:"pin"        on a namespace: make its resolved segment a Redis
+//	                  Cluster hash tag ("root:{user:42}:age"), so its whole
+//	                  subtree shares one slot
 //
 // On a field that holds a child namespace, nest and ttl tags override the
 // ones on the child type's embedded Namespace, so one type can be reused
@@ -46,7 +49,7 @@ func New[R any](rdb redis.UniversalClient, opts *Options) (*R, error) {
 		return nil, err
 	}
 	r := new(R)
-	plan.layout.bind(unsafe.Pointer(r), plan.tmpl.String(), nil, nil)
+	plan.layout.bind(unsafe.Pointer(r), plan.segment(plan.tmpl.String()), nil, nil)
 	return r, nil
 }
 
@@ -70,6 +73,8 @@ type nsPlan struct {
 	parent   *nsPlan
 	ttl      ttlSpec // effective: own, else inherited
 	sub      bool    // reached through Sub[U]
+	pinned   bool    // `slot:"pin"`: the resolved segment is a hash tag
+	pin      *nsPlan // the pinned namespace whose tag decides this subtree's slot, or nil
 	keys     []*keyPlan
 	children []*nsPlan
 	layout   *layout // for the root and for Sub plans: how to bind typ
@@ -144,6 +149,10 @@ func compileNamespace(c *client, t reflect.Type, parent *nsPlan, path string, fi
 	if v, ok := fieldTag.Lookup("ttl"); ok {
 		ttlTag = v
 	}
+	slotTag := ns.Tag.Get("slot")
+	if v, ok := fieldTag.Lookup("slot"); ok {
+		slotTag = v
+	}
 	if prefix == "" {
 		return nil, schemaErr("", "missing prefix: add `nest:\"prefix\"` to the embedded nest.Namespace")
 	}
@@ -155,9 +164,23 @@ func compileNamespace(c *client, t reflect.Type, parent *nsPlan, path string, fi
 	if err != nil {
 		return nil, schemaErr("", "%v", err)
 	}
-	p := &nsPlan{c: c, typ: t, path: path, tmpl: tp, parent: parent, sub: sub, pattern: tp.Pattern()}
+	p := &nsPlan{c: c, typ: t, path: path, tmpl: tp, parent: parent, sub: sub}
+	switch slotTag {
+	case "":
+	case "pin":
+		p.pinned, p.pin = true, p
+	default:
+		return nil, schemaErr("", "slot tag %q: the only option is \"pin\"", slotTag)
+	}
 	p.ttl = own
+	p.pattern = p.segment(tp.Pattern())
 	if parent != nil {
+		if parent.pin != nil && p.pinned {
+			return nil, schemaErr("", "cannot pin a namespace inside the pinned namespace %s: its hash tag already decides the slot of the whole subtree", parent.pin.path)
+		}
+		if p.pin == nil {
+			p.pin = parent.pin
+		}
 		p.ttl = drill(own, parent.ttl)
 		p.pattern = parent.pattern + ":" + p.pattern
 	}
@@ -182,7 +205,7 @@ func compileNamespace(c *client, t reflect.Type, parent *nsPlan, path string, fi
 		lay.nss = append(lay.nss, nsSlot{off: base + ns.Offset, plan: p})
 	} else {
 		slot = len(lay.nss)
-		lay.nss = append(lay.nss, nsSlot{off: base + ns.Offset, plan: p, tail: lay.nss[parentSlot].tail + ":" + prefix})
+		lay.nss = append(lay.nss, nsSlot{off: base + ns.Offset, plan: p, tail: lay.nss[parentSlot].tail + ":" + p.segment(prefix)})
 	}
 	if err := compileFields(p, lay, base, slot); err != nil {
 		return nil, err
@@ -354,6 +377,15 @@ func compileKeyCodec[T any](kp *keyPlan, explicit Codec) error {
 		}
 	}
 	return nil
+}
+
+// segment returns a rendered template segment, wrapped as a Redis Cluster
+// hash tag when the namespace is pinned: "user:42" -> "{user:42}".
+func (p *nsPlan) segment(rendered string) string {
+	if p.pinned {
+		return "{" + rendered + "}"
+	}
+	return rendered
 }
 
 // runValidate calls the namespace's ValidateParams with the formatted values.

@@ -2,12 +2,15 @@ package nest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisimnest/nest/internal/slot"
 	"github.com/redisimnest/nest/internal/tmpl"
 )
 
@@ -15,7 +18,13 @@ import (
 // key under "root:user:1:" — never "root:user:12". Keys, Count and Clear
 // find them with SCAN and a glob-escaped pattern, so they never block Redis
 // the way KEYS does. Like SCAN, they see every key that exists for the whole
-// call; keys written or deleted meanwhile may or may not be seen.
+// call; keys written or deleted meanwhile may or may not be seen, so a key
+// written during a Clear may survive it.
+//
+// On Redis Cluster they walk every master (SCAN through a cluster client
+// would reach one node only), and Clear groups deletions by hash slot so no
+// command crosses slots. A pinned subtree lives in one slot: they then talk
+// to the one master that owns it.
 
 // ClearOption adjusts [Namespace.Clear].
 type ClearOption func(*clearOptions)
@@ -36,13 +45,57 @@ func WithChunkSize(n int) ClearOption {
 }
 
 // WithProgress calls fn after each batch of deletions with the running
-// total. fn runs on the calling goroutine.
+// total. Calls never overlap; on Redis Cluster they may come from several
+// goroutines, one per master.
 func WithProgress(fn func(deleted int64)) ClearOption {
 	return func(o *clearOptions) { o.progress = fn }
 }
 
 // subtreePattern is the SCAN pattern of everything strictly under prefix.
 func subtreePattern(prefix string) string { return tmpl.EscapeGlob(prefix) + ":*" }
+
+// node is one Redis server holding part of a subtree.
+type node struct {
+	c      redis.Cmdable
+	addr   string // "" for a standalone server
+	bySlot bool   // a Redis Cluster master: multi-key commands must not cross slots
+	owner  bool   // it owns the slot of the prefix key itself
+}
+
+func (n node) wrap(err error) error {
+	if n.addr == "" || err == nil {
+		return err
+	}
+	return fmt.Errorf("node %s: %w", n.addr, err)
+}
+
+// nodes returns the servers that may hold keys of the subtree.
+func (in *nsInst) nodes(ctx context.Context) ([]node, error) {
+	c := in.plan.c
+	if c.cluster == nil {
+		return []node{{c: c.rdb, owner: true}}, nil
+	}
+	owner, err := c.cluster.MasterForKey(ctx, in.prefix)
+	if err != nil {
+		return nil, fmt.Errorf("find the master of %s: %w", in.prefix, err)
+	}
+	if in.plan.pin != nil {
+		return []node{{c: owner, addr: owner.Options().Addr, owner: true}}, nil
+	}
+	var mu sync.Mutex
+	var nodes []node
+	err = c.cluster.ForEachMaster(ctx, func(_ context.Context, m *redis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
+		addr := m.Options().Addr
+		nodes = append(nodes, node{c: m, addr: addr, bySlot: true, owner: addr == owner.Options().Addr})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the cluster's masters: %w", err)
+	}
+	return nodes, nil
+}
 
 // Keys iterates over the names of the keys in the namespace's subtree, each
 // once, in no particular order. Iteration stops at the first error, which
@@ -97,22 +150,28 @@ func (in *nsInst) scan(ctx context.Context, fn func([]string) bool) error {
 	if n == 1 && !fn([]string{in.prefix}) {
 		return nil
 	}
-	match := subtreePattern(in.prefix)
-	var cursor uint64
-	for {
-		c.dispatch(ctx, "SCAN", match, 0)
-		keys, next, err := c.rdb.Scan(ctx, cursor, match, c.scanCount).Result()
-		if err != nil {
-			return opError("SCAN", match, err)
-		}
-		if !fn(in.within(keys)) {
-			return nil
-		}
-		if next == 0 {
-			return nil
-		}
-		cursor = next
+	nodes, err := in.nodes(ctx)
+	if err != nil {
+		return opError("SCAN", in.prefix, err)
 	}
+	match := subtreePattern(in.prefix)
+	for _, nd := range nodes {
+		var cursor uint64
+		for {
+			c.dispatch(ctx, "SCAN", match, 0)
+			keys, next, err := nd.c.Scan(ctx, cursor, match, c.scanCount).Result()
+			if err != nil {
+				return opError("SCAN", match, nd.wrap(err))
+			}
+			if !fn(in.within(keys)) {
+				return nil
+			}
+			if cursor = next; cursor == 0 {
+				break
+			}
+		}
+	}
+	return nil
 }
 
 // within drops any name outside the subtree. SCAN's pattern already
@@ -131,9 +190,11 @@ func (in *nsInst) within(keys []string) []string {
 // Clear deletes every key of the namespace's subtree and returns how many
 // it deleted. It pipelines each SCAN with the UNLINKs of the previous
 // batch (chunked by [Options.DeleteChunkSize]), so a subtree of n keys
-// costs about n/ScanCount round trips. Cancelling ctx stops it after the
-// current batch; it then returns the count so far and the context's error.
-// Nothing outside the subtree is ever deleted.
+// costs about n/ScanCount round trips; on Redis Cluster it clears every
+// master concurrently. Cancelling ctx stops it after the current batch; it
+// then returns the count so far and the context's error. A failing node
+// is named in the error, with the count deleted everywhere. Nothing outside
+// the subtree is ever deleted, and running Clear again finishes the job.
 func (n Namespace) Clear(ctx context.Context, opts ...ClearOption) (int64, error) {
 	if err := n.Err(); err != nil {
 		return 0, err
@@ -144,49 +205,123 @@ func (n Namespace) Clear(ctx context.Context, opts ...ClearOption) (int64, error
 	for _, opt := range opts {
 		opt(&o)
 	}
-	match := subtreePattern(in.prefix)
-	var (
-		deleted int64
-		cursor  uint64
-		pending = []string{in.prefix} // the prefix key itself, if any
-		scanned = false
-	)
+	nodes, err := in.nodes(ctx)
+	if err != nil {
+		return 0, opError("CLEAR", in.prefix, err)
+	}
+	cl := &clearer{in: in, o: o, match: subtreePattern(in.prefix)}
+	if err = cl.nodes(ctx, nodes); err != nil {
+		return cl.deleted, fmt.Errorf("CLEAR %s: %w (deleted %d keys)", in.prefix, err, cl.deleted)
+	}
+	return cl.deleted, nil
+}
+
+// clearer runs one Clear, possibly on several nodes at once.
+type clearer struct {
+	in    *nsInst
+	o     clearOptions
+	match string
+
+	mu      sync.Mutex
+	deleted int64
+}
+
+func (cl *clearer) add(n int64) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	cl.deleted += n
+	if cl.o.progress != nil {
+		cl.o.progress(cl.deleted)
+	}
+}
+
+// nodes clears every node, concurrently, and joins their errors.
+func (cl *clearer) nodes(ctx context.Context, nodes []node) error {
+	if len(nodes) == 1 {
+		return cl.node(ctx, nodes[0])
+	}
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, nd := range nodes {
+		wg.Go(func() { errs[i] = cl.node(ctx, nd) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// node clears the subtree's keys on one node.
+func (cl *clearer) node(ctx context.Context, nd node) error {
+	c := cl.in.plan.c
+	var pending []string
+	if nd.owner {
+		pending = []string{cl.in.prefix} // the prefix key itself, if any
+	}
+	var cursor uint64
+	scanned := false
 	for {
 		if err := ctx.Err(); err != nil {
-			return deleted, fmt.Errorf("CLEAR %s: %w (deleted %d keys)", in.prefix, err, deleted)
+			return nd.wrap(err)
 		}
 		more := !scanned || cursor != 0
 		if !more && len(pending) == 0 {
-			return deleted, nil
+			return nil
 		}
-		pipe := c.rdb.Pipeline()
+		pipe := nd.c.Pipeline()
 		var scan *redis.ScanCmd
 		if more {
-			c.dispatch(ctx, "SCAN", match, 0)
-			scan = pipe.Scan(ctx, cursor, match, c.scanCount)
+			c.dispatch(ctx, "SCAN", cl.match, 0)
+			scan = pipe.Scan(ctx, cursor, cl.match, c.scanCount)
 		}
 		var unlinks []*redis.IntCmd
-		for chunk := range chunks(pending, o.chunk) {
+		for chunk := range cl.chunks(pending, nd.bySlot) {
 			c.dispatch(ctx, "UNLINK", chunk[0], 0)
 			unlinks = append(unlinks, pipe.Unlink(ctx, chunk...))
 		}
 		_, err := pipe.Exec(ctx)
+		var n int64
 		for _, u := range unlinks {
-			if n, uerr := u.Result(); uerr == nil {
-				deleted += n
+			if d, uerr := u.Result(); uerr == nil {
+				n += d
 			}
 		}
-		if err != nil {
-			return deleted, fmt.Errorf("CLEAR %s: %w (deleted %d keys)", in.prefix, err, deleted)
+		if len(unlinks) > 0 {
+			cl.add(n)
 		}
-		if o.progress != nil && len(unlinks) > 0 {
-			o.progress(deleted)
+		if err != nil {
+			return nd.wrap(err)
 		}
 		pending = nil
 		if scan != nil {
 			var keys []string
 			keys, cursor = scan.Val()
-			pending, scanned = in.within(keys), true
+			pending, scanned = cl.in.within(keys), true
+		}
+	}
+}
+
+// chunks yields the UNLINK argument lists for keys: pieces of at most the
+// chunk size, each within one hash slot when bySlot is set.
+func (cl *clearer) chunks(keys []string, bySlot bool) iter.Seq[[]string] {
+	return func(yield func([]string) bool) {
+		if !bySlot {
+			for piece := range chunks(keys, cl.o.chunk) {
+				if !yield(piece) {
+					return
+				}
+			}
+			return
+		}
+		groups := make(map[int][]string)
+		for _, k := range keys {
+			s := slot.Of(k)
+			groups[s] = append(groups[s], k)
+		}
+		for _, group := range groups {
+			for piece := range chunks(group, cl.o.chunk) {
+				if !yield(piece) {
+					return
+				}
+			}
 		}
 	}
 }
