@@ -23,12 +23,12 @@ type Cart struct {
 
 type Customer struct {
 	nest.Namespace `nest:"customer:{customer_id}" ttl:"24h"`
-	Name           nest.Key[string]          `nest:"name" default:"guest"`
-	Visits         nest.Key[int]             `nest:"visits" default:"0"`
-	Born           nest.Key[time.Time]       `nest:"born"`
-	Prefs          nest.Key[Prefs]           `nest:"prefs"`
-	PrefsPacked    nest.Key[Prefs]           `nest:"prefs_packed" codec:"msgpack"`
-	Settings       nest.ParamKey[string]     `nest:"setting:{name}"`
+	Name           nest.Key[string]      `nest:"name" default:"guest"`
+	Visits         nest.Key[int]         `nest:"visits" default:"0"`
+	Born           nest.Key[time.Time]   `nest:"born"`
+	Prefs          nest.Key[Prefs]       `nest:"prefs"`
+	PrefsPacked    nest.Key[Prefs]       `nest:"prefs_packed" codec:"msgpack"`
+	Settings       nest.ParamKey[string] `nest:"setting:{name}"`
 	Cart           nest.Sub[Cart]
 	Session        nest.Key[map[string]bool] `nest:"session" ttl:"none"`
 }
