@@ -45,6 +45,10 @@ type Options struct {
 	// default: nil (no logging), or [slog.Default] when
 	// $SHOW_METHOD_DISPATCH_LOGS is "1" or "true"
 	Logger *slog.Logger
+
+	// Password sets the argon2id cost of [Password] keys; zero fields take
+	// their defaults (OWASP's minimum for argon2id).
+	Password PasswordParams
 }
 
 // client is what every handle of one bound schema shares. It is immutable
@@ -57,6 +61,8 @@ type client struct {
 	scanCount int64
 	retries   int
 	log       *slog.Logger
+	pw        PasswordParams // resolved: no zero fields
+	hashSem   chan struct{}  // bounds concurrent argon2id computations
 }
 
 func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
@@ -100,6 +106,11 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 	if c.log == nil && envBool("SHOW_METHOD_DISPATCH_LOGS") {
 		c.log = slog.Default()
 	}
+	pw, err := o.Password.resolve()
+	if err != nil {
+		return nil, fmt.Errorf("%w: Options.Password: %w", ErrSchema, err)
+	}
+	c.pw, c.hashSem = pw, make(chan struct{}, pw.Concurrency)
 	return c, nil
 }
 
