@@ -20,7 +20,8 @@ var (
 	// parameters than its template names.
 	ErrMissingParam = errors.New("nest: missing parameter")
 	// ErrDecode: a stored value does not decode into the key's type. The
-	// error is a *[DecodeError] that keeps the raw bytes.
+	// error is a *[DecodeError] that keeps the raw bytes, except for
+	// [Secret] and [Password] keys, whose errors withhold the value.
 	ErrDecode = errors.New("nest: cannot decode value")
 	// ErrEncode: a value could not be encoded with the key's codec.
 	ErrEncode = errors.New("nest: cannot encode value")

@@ -120,6 +120,8 @@ func (Password) compileKey(kp *keyPlan, explicit Codec) error {
 
 func (Password) isParamKey() bool { return false }
 
+func (Password) secureKind() keyKind { return kindPassword }
+
 // key is the same handle seen as a plain string key, whose TTL and
 // commands a Password shares.
 func (p Password) key() Key[string] { return Key[string](p) }

@@ -376,6 +376,21 @@ func TestPasswordSchemaErrors(t *testing.T) {
 	if _, err := nest.New[withCodec](rdb, nil); !errors.Is(err, nest.ErrSchema) || !strings.Contains(err.Error(), "codec") {
 		t.Errorf("codec tag: %v", err)
 	}
+	type withParam struct {
+		nest.Namespace `nest:"x"`
+		P              nest.Password `nest:"p:{kind}"`
+	}
+	type secretWithParam struct {
+		nest.Namespace `nest:"x"`
+		S              nest.Secret[string] `nest:"s:{kind}"`
+	}
+	if _, err := nest.New[withParam](rdb, nil); !errors.Is(err, nest.ErrSchema) || !strings.Contains(err.Error(), "password keys do not support") {
+		t.Errorf("parameterised password: %v", err)
+	}
+	_, err := nest.New[secretWithParam](rdb, &nest.Options{SecretKeys: []nest.SecretKey{newKey(t, "k")}})
+	if !errors.Is(err, nest.ErrSchema) || !strings.Contains(err.Error(), "secret keys do not support") {
+		t.Errorf("parameterised secret: %v", err)
+	}
 	for _, p := range []nest.PasswordParams{{Memory: 4}, {Memory: 2 << 20}, {Iterations: 1000}, {Memory: 64, Parallelism: 9}} {
 		if _, err := nest.New[pwRoot](rdb, &nest.Options{Password: p}); !errors.Is(err, nest.ErrSchema) {
 			t.Errorf("%+v: New = %v, want ErrSchema", p, err)

@@ -125,6 +125,9 @@ type (
 		isParamKey() bool
 	}
 	subField interface{ subType() reflect.Type }
+	// secureField is implemented by Password and Secret, whose names
+	// cannot have parameters (there is no ParamKey form of them).
+	secureField interface{ secureKind() keyKind }
 )
 
 var (
@@ -325,7 +328,10 @@ func compileKey(ns *nsPlan, f reflect.StructField, path string) (*keyPlan, error
 		return nil, fieldErr("%v", err)
 	}
 	kf := reflect.Zero(f.Type).Interface().(keyField)
+	sf, secure := kf.(secureField)
 	switch {
+	case secure && !tp.Static():
+		return nil, fieldErr("key name %q has parameters, which %s keys do not support: declare the parameter on an enclosing namespace (nest.Sub) instead", name, sf.secureKind())
 	case kf.isParamKey() && tp.Static():
 		return nil, fieldErr("key name %q has no parameters: declare the field as nest.Key, not nest.ParamKey", name)
 	case !kf.isParamKey() && !tp.Static():

@@ -53,6 +53,8 @@ func (Secret[T]) compileKey(kp *keyPlan, explicit Codec) error {
 
 func (Secret[T]) isParamKey() bool { return false }
 
+func (Secret[T]) secureKind() keyKind { return kindSecret }
+
 // key is the same handle seen as a plain Key, whose value codec, default,
 // TTL and commands a Secret shares.
 func (s Secret[T]) key() Key[T] { return Key[T](s) }

@@ -21,7 +21,8 @@ func (p Password) Exists(ctx context.Context) (bool, error) { return p.key().Exi
 // Delete deletes the key (DEL) and reports whether it existed.
 func (p Password) Delete(ctx context.Context) (bool, error) { return p.key().Delete(ctx) }
 
-// Unlink deletes the key in the background (UNLINK) and reports whether it existed.
+// Unlink deletes the key in the background (UNLINK) and reports whether
+// it existed.
 func (p Password) Unlink(ctx context.Context) (bool, error) { return p.key().Unlink(ctx) }
 
 // Touch updates the key's last access time and reports whether it exists.
@@ -65,6 +66,12 @@ func (p Password) Type(ctx context.Context) (string, error) { return p.key().Typ
 // MemoryUsage returns the bytes the key takes in Redis; see [Key.MemoryUsage].
 func (p Password) MemoryUsage(ctx context.Context) (int64, error) { return p.key().MemoryUsage(ctx) }
 
+// ObjectEncoding returns Redis's internal encoding of the value; see
+// [Key.ObjectEncoding].
+func (p Password) ObjectEncoding(ctx context.Context) (string, error) {
+	return p.key().ObjectEncoding(ctx)
+}
+
 // Secret key commands.
 
 // Exists reports whether the key exists.
@@ -73,7 +80,8 @@ func (s Secret[T]) Exists(ctx context.Context) (bool, error) { return s.key().Ex
 // Delete deletes the key (DEL) and reports whether it existed.
 func (s Secret[T]) Delete(ctx context.Context) (bool, error) { return s.key().Delete(ctx) }
 
-// Unlink deletes the key in the background (UNLINK) and reports whether it existed.
+// Unlink deletes the key in the background (UNLINK) and reports whether
+// it existed.
 func (s Secret[T]) Unlink(ctx context.Context) (bool, error) { return s.key().Unlink(ctx) }
 
 // Touch updates the key's last access time and reports whether it exists.
@@ -116,6 +124,12 @@ func (s Secret[T]) Type(ctx context.Context) (string, error) { return s.key().Ty
 
 // MemoryUsage returns the bytes the key takes in Redis; see [Key.MemoryUsage].
 func (s Secret[T]) MemoryUsage(ctx context.Context) (int64, error) { return s.key().MemoryUsage(ctx) }
+
+// ObjectEncoding returns Redis's internal encoding of the value; see
+// [Key.ObjectEncoding].
+func (s Secret[T]) ObjectEncoding(ctx context.Context) (string, error) {
+	return s.key().ObjectEncoding(ctx)
+}
 
 // Rename moves the hash to dst, giving it dst's effective TTL; see
 // [Key.Rename].
