@@ -33,7 +33,8 @@ type KeyDescription struct {
 	Name     string   `json:"name,omitempty"` // full name, when resolvable
 	Pattern  string   `json:"pattern"`        // glob matching every full name
 	Type     string   `json:"type"`           // Go value type
-	Codec    string   `json:"codec"`          // "int", "string", "json", ...
+	Codec    string   `json:"codec"`          // "int", "string", "json", "argon2id", ...
+	Kind     string   `json:"kind,omitempty"` // "password" or "secret" for those keys
 	Default  *string  `json:"default,omitempty"`
 	Missing  []string `json:"missing,omitempty"` // unbound placeholders of the key's own template
 	TTL      *TTLInfo `json:"ttl,omitempty"`
@@ -106,7 +107,7 @@ func describeNamespace(p *nsPlan, prefix string, vals []string, err error, tag s
 	for _, k := range p.keys {
 		kd := KeyDescription{
 			Field: k.path, Template: k.tmpl.String(), Pattern: k.pattern,
-			Type: k.typeName, Codec: k.codecOf, TTL: ttlInfo(k.ttl),
+			Type: k.typeName, Codec: k.codecOf, Kind: k.kind.String(), TTL: ttlInfo(k.ttl),
 			Missing: k.tmpl.Params(),
 		}
 		if k.hasDef {

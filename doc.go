@@ -77,19 +77,41 @@
 // touches user 12. Clear pipelines each SCAN with UNLINKs of the previous
 // batch, in chunks of [Options.DeleteChunkSize].
 //
+// # Passwords and secrets
+//
+// A [Password] key stores an argon2id hash in PHC string format (OWASP's
+// minimum parameters by default, see [PasswordParams]); [Password.Verify]
+// compares in constant time, tells a mismatch from a missing password, and
+// upgrades hashes made with weaker parameters. It has no Get: only the
+// explicit [Password.Hash] reads the stored string.
+//
+// A [Secret] key encrypts any value a [Key] could hold with AES-256-GCM, a
+// random nonce per write and the full key name as associated data, so a
+// ciphertext copied to another key fails to open ([ErrDecrypt]). The
+// keyring ([Options.SecretKeys], or the file named by NEST_SECRET_KEYS_FILE,
+// or NEST_SECRET_KEYS; see [ParseSecretKeys]) holds 32-byte keys with IDs:
+// the first seals, all open, and [Namespace.Reencrypt] moves old values to
+// the current key. A schema with Secret keys and no usable keyring fails
+// in [New].
+//
+// This protects against Redis dumps, replicas, backups and a curious
+// operator with redis-cli; not against a compromised application host,
+// which holds the keys. Dispatch logs, errors and printed handles never
+// contain passwords, hashes, plaintext, ciphertext or keys.
+//
 // # Errors
 //
 // Errors wrap the sentinels [ErrNotFound], [ErrInvalidParam],
-// [ErrMissingParam], [ErrDecode], [ErrEncode], [ErrSchema], [ErrConflict]
-// and [ErrNotBound], or a go-redis or context error, with the command and
-// the full key name; test them with [errors.Is]. redis.Nil never reaches
-// callers.
+// [ErrMissingParam], [ErrDecode], [ErrEncode], [ErrSchema], [ErrConflict],
+// [ErrNotBound], [ErrDecrypt], [ErrSecretKeys] and [ErrInvalidPassword],
+// or a go-redis or context error, with the command and the full key name;
+// test them with [errors.Is]. redis.Nil never reaches callers.
 //
 // # Configuration
 //
 // [ClientFromEnv] builds a client from REDIS_URL (redis:// or rediss://),
 // or REDIS_HOST, REDIS_PORT, REDIS_USERNAME, REDIS_PASSWORD and REDIS_DB.
-// [Options] holds the schema-wide settings; REDIS_DELETE_CHUNK_SIZE and
-// SHOW_METHOD_DISPATCH_LOGS (debug records through log/slog, never values)
-// set their defaults.
+// [Options] holds the schema-wide settings; REDIS_DELETE_CHUNK_SIZE,
+// SHOW_METHOD_DISPATCH_LOGS (debug records through log/slog, never values),
+// NEST_SECRET_KEYS_FILE and NEST_SECRET_KEYS set their defaults.
 package nest

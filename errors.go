@@ -20,7 +20,8 @@ var (
 	// parameters than its template names.
 	ErrMissingParam = errors.New("nest: missing parameter")
 	// ErrDecode: a stored value does not decode into the key's type. The
-	// error is a *[DecodeError] that keeps the raw bytes.
+	// error is a *[DecodeError] that keeps the raw bytes, except for
+	// [Secret] and [Password] keys, whose errors withhold the value.
 	ErrDecode = errors.New("nest: cannot decode value")
 	// ErrEncode: a value could not be encoded with the key's codec.
 	ErrEncode = errors.New("nest: cannot encode value")
@@ -36,6 +37,19 @@ var (
 	// ErrNotBound: the handle was not built by [New] (for example a
 	// zero-value Key), so it knows no client and no name.
 	ErrNotBound = errors.New("nest: handle not bound to a schema (build it with nest.New)")
+	// ErrDecrypt: a value stored under a [Secret] key does not open: it was
+	// tampered with, truncated, copied from another key (the full key name
+	// is authenticated), is not a sealed secret at all, or was sealed with a
+	// key ID that is not in the keyring (the message then names the ID).
+	ErrDecrypt = errors.New("nest: cannot decrypt secret")
+	// ErrSecretKeys: the keyring for [Secret] keys is missing or malformed
+	// (see [Options.SecretKeys] and [ParseSecretKeys]). Messages name the
+	// source and the entry, never key material.
+	ErrSecretKeys = errors.New("nest: invalid secret keys")
+	// ErrInvalidPassword: [Password.Set] refused the password: it is empty,
+	// longer than [MaxPasswordLen] bytes, or not valid UTF-8. A wrong
+	// password is not an error: [Password.Verify] reports it as false.
+	ErrInvalidPassword = errors.New("nest: invalid password")
 )
 
 // DecodeError reports a stored value that does not decode into the key's
@@ -86,6 +100,7 @@ type SchemaError struct {
 	Type  string // Go type that declares the field
 	Field string // field name ("" for the type itself)
 	Msg   string
+	Err   error // underlying cause, when there is one (such as [ErrSecretKeys])
 }
 
 func (e *SchemaError) Error() string {
@@ -97,6 +112,9 @@ func (e *SchemaError) Error() string {
 
 // Is reports whether target is [ErrSchema].
 func (e *SchemaError) Is(target error) bool { return target == ErrSchema }
+
+// Unwrap returns the underlying cause, if any.
+func (e *SchemaError) Unwrap() error { return e.Err }
 
 // opError wraps err with the command and key it came from:
 // "GET root:user:1:age: nest: not found".

@@ -1,10 +1,12 @@
 package nest_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -206,4 +208,115 @@ func ExampleKey_Update() {
 	fmt.Println(items, err)
 	// Output:
 	// [pen] <nil>
+}
+
+// The secure examples declare members with a password and an API token.
+
+type Member struct {
+	nest.Namespace `nest:"member:{member_id}" ttl:"720h"`
+	Password       nest.Password       `nest:"password"`
+	APIToken       nest.Secret[string] `nest:"api_token"`
+}
+
+type Club struct {
+	nest.Namespace `nest:"club"`
+	Member         nest.Sub[Member]
+}
+
+// exampleKeys is the examples' keyring, in the format of NEST_SECRET_KEYS.
+// In your code, leave Options.SecretKeys empty and point
+// NEST_SECRET_KEYS_FILE at a mounted secret holding a line such as
+// "k1:<output of head -c 32 /dev/urandom | base64>".
+const exampleKeys = "k1:YRIVbz36ZvaikrFcV8o1s0mcP5t7VAxdh2js4nC+Qso="
+
+func exampleClub(rdb *redis.Client, keyring string) *Club {
+	keys, err := nest.ParseSecretKeys(keyring)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return nest.MustNew[Club](rdb, &nest.Options{SecretKeys: keys})
+}
+
+// A Password key stores an argon2id hash (OWASP parameters by default);
+// Verify tells a match, a mismatch and "no password" apart. There is no
+// Get: reading the hash takes the explicit Hash.
+func ExamplePassword() {
+	rdb := exampleRedis()
+	defer rdb.Close()
+	ctx := context.Background()
+	club := exampleClub(rdb, exampleKeys)
+	m := club.Member.At(7)
+
+	if err := m.Password.Set(ctx, "correct horse battery staple"); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(m.Password.Verify(ctx, "correct horse battery staple"))
+	fmt.Println(m.Password.Verify(ctx, "Tr0ub4dor&3"))
+	_, err := club.Member.At(8).Password.Verify(ctx, "anything")
+	fmt.Println(errors.Is(err, nest.ErrNotFound))
+
+	hash, _ := m.Password.Hash(ctx)
+	fmt.Println(strings.Join(strings.Split(hash, "$")[:4], "$")) // then $salt$hash
+	fmt.Println(m.Password)                                      // a handle prints its key name only
+	fmt.Println(m.Password.Set(ctx, ""))
+	// Output:
+	// true <nil>
+	// false <nil>
+	// true
+	// $argon2id$v=19$m=19456,t=2,p=1
+	// club:member:7:password
+	// SET club:member:7:password: nest: invalid password: empty
+}
+
+// A Secret key is encrypted at rest with AES-256-GCM, bound to its key
+// name: Raw shows what Redis holds, and a ciphertext copied to another
+// key does not open there.
+func ExampleSecret() {
+	rdb := exampleRedis()
+	defer rdb.Close()
+	ctx := context.Background()
+	club := exampleClub(rdb, exampleKeys)
+	m := club.Member.At(7)
+
+	if err := m.APIToken.Set(ctx, "tok_live_4eC39HqLyjWDarjt"); err != nil {
+		log.Fatal(err)
+	}
+	token, _ := m.APIToken.Get(ctx)
+	fmt.Println(token)
+
+	raw, _ := m.APIToken.Raw(ctx)
+	fmt.Println(bytes.Contains(raw, []byte(token)))
+	fmt.Printf("header %q, %d bytes of nonce, ciphertext and tag\n", raw[:4], len(raw)-4)
+
+	other := club.Member.At(8).APIToken
+	rdb.Set(ctx, other.Name(), raw, 0) // someone copies the ciphertext
+	_, err := other.Get(ctx)
+	fmt.Println(errors.Is(err, nest.ErrDecrypt))
+	// Output:
+	// tok_live_4eC39HqLyjWDarjt
+	// false
+	// header "\x01\x02k1", 53 bytes of nonce, ciphertext and tag
+	// true
+}
+
+// Rotating the secret key: put the new key first, keep the old one until
+// Reencrypt has rewritten the values sealed with it, then drop it.
+func ExampleNamespace_Reencrypt() {
+	rdb := exampleRedis()
+	defer rdb.Close()
+	ctx := context.Background()
+	old := exampleClub(rdb, exampleKeys)
+	_ = old.Member.At(1).APIToken.Set(ctx, "token one")
+	_ = old.Member.At(2).APIToken.Set(ctx, "token two")
+
+	const k2 = "k2:CeCv0hMTc8xjLQSUyDuxo0wcZFyTUjjSuDsDopqxP3k="
+	club := exampleClub(rdb, k2+","+exampleKeys) // k2 seals, k1 still opens
+	n, err := club.Reencrypt(ctx)
+	fmt.Println(n, err)
+
+	rotated := exampleClub(rdb, k2) // k1 retired
+	fmt.Println(rotated.Member.At(2).APIToken.Get(ctx))
+	// Output:
+	// 2 <nil>
+	// token two <nil>
 }

@@ -45,6 +45,22 @@ type Options struct {
 	// default: nil (no logging), or [slog.Default] when
 	// $SHOW_METHOD_DISPATCH_LOGS is "1" or "true"
 	Logger *slog.Logger
+
+	// SecretKeys is the keyring of [Secret] keys: one or more 32-byte
+	// AES-256 keys with IDs. The first seals every new value; each value
+	// is opened with the key whose ID it carries. To rotate, put a new key
+	// first, keep the old ones until [Namespace.Reencrypt] has rewritten
+	// their values, then drop them. Keys given here are checked by [New]
+	// even when the schema declares no Secret key.
+	// default: read only when the schema declares Secret keys, from the
+	// file named by $NEST_SECRET_KEYS_FILE (recommended), else from
+	// $NEST_SECRET_KEYS, both in the format of [ParseSecretKeys]; no keys
+	// at all is an error from New.
+	SecretKeys []SecretKey
+
+	// Password sets the argon2id cost of [Password] keys; zero fields take
+	// their defaults (OWASP's minimum for argon2id).
+	Password PasswordParams
 }
 
 // client is what every handle of one bound schema shares. It is immutable
@@ -58,6 +74,11 @@ type client struct {
 	scanCount int64
 	retries   int
 	log       *slog.Logger
+	pw        PasswordParams // resolved: no zero fields
+	hashSem   chan struct{}  // bounds concurrent argon2id computations
+	keys      *keyring       // nil until a Secret key needs it
+	keysErr   error          // why keys could not be loaded
+	keysOpt   []SecretKey    // Options.SecretKeys
 }
 
 func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
@@ -101,6 +122,17 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 	}
 	if c.log == nil && envBool("SHOW_METHOD_DISPATCH_LOGS") {
 		c.log = slog.Default()
+	}
+	pw, err := o.Password.resolve()
+	if err != nil {
+		return nil, fmt.Errorf("%w: Options.Password: %w", ErrSchema, err)
+	}
+	c.pw, c.hashSem = pw, make(chan struct{}, pw.Concurrency)
+	if len(o.SecretKeys) > 0 {
+		c.keysOpt = o.SecretKeys
+		if _, err := c.keyring(); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrSchema, err)
+		}
 	}
 	return c, nil
 }

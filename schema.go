@@ -14,11 +14,14 @@ import (
 // New binds the schema R to a go-redis client and returns its root.
 //
 // R is a struct that embeds [Namespace] (whose `nest:"prefix"` tag names the
-// root prefix) and declares keys ([Key], [ParamKey]), plain child namespaces
-// (struct fields that embed Namespace) and parameterised child namespaces
-// ([Sub]). New checks the whole declaration once and compiles it, so that
-// reaching a handle later costs no reflection; every mistake is reported
-// here as a *[SchemaError] naming the Go type and field.
+// root prefix) and declares keys ([Key], [ParamKey], [Password], [Secret]),
+// plain child namespaces (struct fields that embed Namespace) and
+// parameterised child namespaces ([Sub]). New checks the whole declaration
+// once and compiles it, so that reaching a handle later costs no
+// reflection; every mistake is reported here as a *[SchemaError] naming
+// the Go type and field. A schema that declares [Secret] keys needs a
+// keyring (see [Options.SecretKeys]); a missing or malformed one is
+// reported here too, naming the first Secret field.
 //
 // Field tags:
 //
@@ -96,6 +99,27 @@ type keyPlan struct {
 	def      string // default as written in the tag
 	hasDef   bool
 	pattern  string
+	kind     keyKind
+}
+
+// keyKind tells plain keys from the secure kinds, which Describe reports
+// and Reencrypt looks for.
+type keyKind uint8
+
+const (
+	kindValue    keyKind = iota // Key, ParamKey
+	kindPassword                // Password: an argon2id PHC string
+	kindSecret                  // Secret: a sealed value
+)
+
+func (k keyKind) String() string {
+	switch k {
+	case kindPassword:
+		return "password"
+	case kindSecret:
+		return "secret"
+	}
+	return ""
 }
 
 // The field kinds of a schema, recognised by these unexported interfaces so
@@ -106,6 +130,9 @@ type (
 		isParamKey() bool
 	}
 	subField interface{ subType() reflect.Type }
+	// secureField is implemented by Password and Secret, whose names
+	// cannot have parameters (there is no ParamKey form of them).
+	secureField interface{ secureKind() keyKind }
 )
 
 var (
@@ -318,7 +345,7 @@ func compileFields(p *nsPlan, lay *layout, base uintptr, slot int) error {
 			}
 			p.children = append(p.children, child)
 		default:
-			return fieldErr("unsupported field type %s: want nest.Key[T], nest.ParamKey[T], nest.Sub[T] or a namespace struct (tag it `nest:\"-\"` to ignore it)", f.Type)
+			return fieldErr("unsupported field type %s: want nest.Key[T], nest.ParamKey[T], nest.Password, nest.Secret[T], nest.Sub[T] or a namespace struct (tag it `nest:\"-\"` to ignore it)", f.Type)
 		}
 	}
 	return nil
@@ -337,7 +364,10 @@ func compileKey(ns *nsPlan, f reflect.StructField, path string) (*keyPlan, error
 		return nil, fieldErr("%v", err)
 	}
 	kf := reflect.Zero(f.Type).Interface().(keyField)
+	sf, secure := kf.(secureField)
 	switch {
+	case secure && !tp.Static():
+		return nil, fieldErr("key name %q has parameters, which %s keys do not support: declare the parameter on an enclosing namespace (nest.Sub) instead", name, sf.secureKind())
 	case kf.isParamKey() && tp.Static():
 		return nil, fieldErr("key name %q has no parameters: declare the field as nest.Key, not nest.ParamKey", name)
 	case !kf.isParamKey() && !tp.Static():
@@ -362,7 +392,7 @@ func compileKey(ns *nsPlan, f reflect.StructField, path string) (*keyPlan, error
 		}
 	}
 	if err := kf.compileKey(kp, explicit); err != nil {
-		return nil, fieldErr("%v", err)
+		return nil, &SchemaError{Type: ns.typ.String(), Field: f.Name, Msg: err.Error(), Err: err}
 	}
 	return kp, nil
 }
