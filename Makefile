@@ -13,9 +13,11 @@ REQUIRE_REDIS := NEST_REQUIRE_REDIS=1
 
 .PHONY: test redis lint fmt-check vet staticcheck fmt bench cover tidy-check
 
-## test: install Redis if needed, lint, then run all tests with the race detector.
-test: redis lint
+## test: install Redis if needed, lint, then run all tests with the race detector,
+## and the package's scenario tests a second time against a 3-master Redis Cluster.
+test: redis lint tidy-check
 	$(REQUIRE_REDIS) $(GO) test -race -count=1 ./...
+	$(REQUIRE_REDIS) NEST_TEST_BACKEND=cluster $(GO) test -race -count=1 .
 
 ## redis: make sure redis-server and redis-cli are in PATH (installs them with apt-get as root).
 redis:

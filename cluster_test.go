@@ -42,8 +42,6 @@ type (
 	}
 )
 
-var clusterMu sync.Mutex
-
 // newClusterRoot returns the schema bound to the shared cluster, emptied,
 // and holds the cluster for the test.
 func newClusterRoot(t *testing.T) (*clRoot, *redis.ClusterClient) {

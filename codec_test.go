@@ -19,7 +19,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisimnest/nest"
-	"github.com/redisimnest/nest/internal/redistest"
 )
 
 // Value types with their own encodings.
@@ -162,9 +161,9 @@ type scCodecRoot struct {
 	Point          nest.Key[scPoint]        `nest:"point"`
 }
 
-func scNewCodecRoot(t *testing.T) (*scCodecRoot, *redis.Client) {
+func scNewCodecRoot(t *testing.T) (*scCodecRoot, redis.UniversalClient) {
 	t.Helper()
-	rdb := redistest.Shared(t)
+	rdb := testRedis(t)
 	r, err := nest.New[scCodecRoot](rdb, &nest.Options{Codecs: map[string]nest.Codec{"b64json": scB64Codec{}}})
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -174,7 +173,7 @@ func scNewCodecRoot(t *testing.T) (*scCodecRoot, *redis.Client) {
 
 // scRoundTrip sets v, checks the stored bytes (unless stored is nil) and
 // reads the value back with Get, Lookup, GetSet and GetDel.
-func scRoundTrip[T any](t *testing.T, rdb *redis.Client, k nest.Key[T], v T, stored []byte, eq func(a, b T) bool) {
+func scRoundTrip[T any](t *testing.T, rdb redis.UniversalClient, k nest.Key[T], v T, stored []byte, eq func(a, b T) bool) {
 	t.Helper()
 	ctx := context.Background()
 	if err := k.Set(ctx, v); err != nil {
@@ -544,7 +543,7 @@ type scMPDefault struct {
 func TestCodecSchemaDefaultCodec(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	rdb := redistest.Shared(t)
+	rdb := testRedis(t)
 	r, err := nest.New[scMPDefault](rdb, &nest.Options{Codec: nest.MsgPack})
 	if err != nil {
 		t.Fatal(err)
@@ -698,7 +697,7 @@ type scEncodeRoot struct {
 func TestCodecEncodeErrors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	rdb := redistest.Shared(t)
+	rdb := testRedis(t)
 	r := nest.MustNew[scEncodeRoot](rdb, nil)
 	check := func(what string, err error, name string) {
 		t.Helper()
@@ -733,7 +732,7 @@ func TestCodecEncodeErrors(t *testing.T) {
 func TestCodecTimeOutsideRFC3339(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	rdb := redistest.Shared(t)
+	rdb := testRedis(t)
 	r := nest.MustNew[scEncodeRoot](rdb, nil)
 	for _, v := range []time.Time{
 		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -767,7 +766,7 @@ type scBigRoot struct {
 func TestCodecPointerReceiverTextMarshaler(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	rdb := redistest.Shared(t)
+	rdb := testRedis(t)
 	r := nest.MustNew[scBigRoot](rdb, nil)
 	n, _ := new(big.Int).SetString("-123456789012345678901234567890", 10)
 

@@ -405,12 +405,7 @@ func TestDescribePatternsMatchRealKeys(t *testing.T) {
 	must(a.Messages.At(9).Seen.Set(ctx, false))
 
 	scan := func(pattern string) []string {
-		var out []string
-		iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
-		for iter.Next(ctx) {
-			out = append(out, iter.Val())
-		}
-		must(iter.Err())
+		out := scanAll(t, rdb, pattern)
 		sort.Strings(out)
 		return out
 	}

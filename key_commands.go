@@ -223,6 +223,9 @@ func (k Key[T]) rename(ctx context.Context, name string, dst Key[T], nx bool) (b
 	if err := dst.h.ready(); err != nil {
 		return false, err
 	}
+	if err := ctx.Err(); err != nil {
+		return false, k.h.fail(name, err)
+	}
 	if err := k.h.p.c.sameSlot(k.h.name, dst.h.name); err != nil {
 		return false, k.h.fail(name, err)
 	}

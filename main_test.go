@@ -1,7 +1,10 @@
 package nest_test
 
 import (
+	"context"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -12,6 +15,73 @@ import (
 
 // TestMain stops the shared redis-server of the package's tests.
 func TestMain(m *testing.M) { os.Exit(redistest.Main(m)) }
+
+// onCluster reports whether the scenario tests run against Redis Cluster:
+// `make test` runs the package a second time with NEST_TEST_BACKEND=cluster.
+var onCluster = os.Getenv("NEST_TEST_BACKEND") == "cluster"
+
+// testRedis returns a client for an empty keyspace: a fresh database of the
+// shared redis-server, or, on the cluster backend, the shared 3-master Redis
+// Cluster, flushed and held by the calling test until it ends (a cluster has
+// one database, so its tests take turns).
+func testRedis(t testing.TB) redis.UniversalClient {
+	t.Helper()
+	if !onCluster {
+		return redistest.Shared(t)
+	}
+	cc := redistest.SharedCluster(t)
+	clusterHolderMu.Lock()
+	held := clusterHolder != "" && (t.Name() == clusterHolder || strings.HasPrefix(t.Name(), clusterHolder+"/"))
+	clusterHolderMu.Unlock()
+	if !held {
+		clusterMu.Lock()
+		clusterHolderMu.Lock()
+		clusterHolder = t.Name()
+		clusterHolderMu.Unlock()
+		t.Cleanup(func() {
+			clusterHolderMu.Lock()
+			clusterHolder = ""
+			clusterHolderMu.Unlock()
+			clusterMu.Unlock()
+		})
+	}
+	flushCluster(t, cc)
+	return cc
+}
+
+// scanAll returns every key matching pattern: SCAN on each master of a
+// Redis Cluster (a cluster client's SCAN reaches one node only).
+func scanAll(t testing.TB, rdb redis.UniversalClient, pattern string) []string {
+	t.Helper()
+	ctx := context.Background()
+	var mu sync.Mutex
+	var out []string
+	scan := func(ctx context.Context, c redis.Cmdable) error {
+		iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
+		for iter.Next(ctx) {
+			mu.Lock()
+			out = append(out, iter.Val())
+			mu.Unlock()
+		}
+		return iter.Err()
+	}
+	var err error
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return scan(ctx, m) })
+	} else {
+		err = scan(ctx, rdb)
+	}
+	if err != nil {
+		t.Fatalf("SCAN %s: %v", pattern, err)
+	}
+	return out
+}
+
+var (
+	clusterMu       sync.Mutex // held by the test using the shared cluster
+	clusterHolderMu sync.Mutex
+	clusterHolder   string // name of the test holding clusterMu; its subtests share it
+)
 
 // The original redisimnest example schema, extended with the Message
 // namespace it nests under both User and Admin. Tests of every file use it.
@@ -52,9 +122,9 @@ type (
 
 // newRoot binds the example schema to a fresh, empty database of the shared
 // test server.
-func newRoot(t testing.TB) (*Root, *redis.Client) {
+func newRoot(t testing.TB) (*Root, redis.UniversalClient) {
 	t.Helper()
-	rdb := redistest.Shared(t)
+	rdb := testRedis(t)
 	root, err := nest.New[Root](rdb, nil)
 	if err != nil {
 		t.Fatalf("nest.New: %v", err)

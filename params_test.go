@@ -65,7 +65,7 @@ func (c *scCmdCounter) Since(n int) [][]any {
 
 // scCounted returns the example schema bound to a fresh DB whose client
 // counts the commands it sends.
-func scCounted(t *testing.T) (*Root, *redis.Client, *scCmdCounter) {
+func scCounted(t *testing.T) (*Root, redis.UniversalClient, *scCmdCounter) {
 	t.Helper()
 	root, rdb := newRoot(t)
 	cc := &scCmdCounter{}
@@ -274,7 +274,7 @@ func scAllFail(t *testing.T, what string, errs map[string]error, want error) {
 
 // scAssertSilent checks that the DB is empty and that the client sent no
 // command since mark (besides the DBSIZE this check sends).
-func scAssertSilent(t *testing.T, rdb *redis.Client, cc *scCmdCounter, mark int) {
+func scAssertSilent(t *testing.T, rdb redis.UniversalClient, cc *scCmdCounter, mark int) {
 	t.Helper()
 	if sent := cc.Since(mark); len(sent) != 0 {
 		t.Errorf("the client sent %d commands to Redis, want none: %v", len(sent), sent)

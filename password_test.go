@@ -15,7 +15,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisimnest/nest"
-	"github.com/redisimnest/nest/internal/redistest"
 )
 
 // fastPasswords keeps argon2id cheap in tests that are not about its cost.
@@ -32,10 +31,10 @@ type pwUser struct {
 	Recovery       nest.Password `nest:"recovery" ttl:"30s,sliding"`
 }
 
-func newPasswords(t testing.TB, rdb *redis.Client, params nest.PasswordParams) (*pwRoot, *redis.Client) {
+func newPasswords(t testing.TB, rdb redis.UniversalClient, params nest.PasswordParams) (*pwRoot, redis.UniversalClient) {
 	t.Helper()
 	if rdb == nil {
-		rdb = redistest.Shared(t)
+		rdb = testRedis(t)
 	}
 	r, err := nest.New[pwRoot](rdb, &nest.Options{Password: params})
 	if err != nil {
@@ -268,7 +267,7 @@ func TestPasswordNeverLeaks(t *testing.T) {
 	}
 	t.Run("Options.Logger", func(t *testing.T) {
 		logs.Reset()
-		r, err := nest.New[pwRoot](redistest.Shared(t), &nest.Options{Logger: logger, Password: fastPasswords})
+		r, err := nest.New[pwRoot](testRedis(t), &nest.Options{Logger: logger, Password: fastPasswords})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,7 +298,12 @@ func TestPasswordKeyCommands(t *testing.T) {
 	if at, err := u.Password.ExpireTime(ctx); err != nil || time.Until(at) > time.Minute+time.Second {
 		t.Fatalf("ExpireTime = %v, %v", at, err)
 	}
-	if err := u.Password.Rename(ctx, r.User.At(2).Password); err != nil {
+	if err := u.Password.Rename(ctx, r.User.At(2).Password); onCluster {
+		if !errors.Is(err, nest.ErrCrossSlot) {
+			t.Fatalf("cross-slot Rename on Redis Cluster = %v, want ErrCrossSlot", err)
+		}
+		return
+	} else if err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := r.User.At(2).Password.Verify(ctx, "pw"); !ok || err != nil {
@@ -361,7 +365,7 @@ func TestPasswordConcurrentVerify(t *testing.T) {
 }
 
 func TestPasswordSchemaErrors(t *testing.T) {
-	rdb := redistest.Shared(t)
+	rdb := testRedis(t)
 	type withDefault struct {
 		nest.Namespace `nest:"x"`
 		P              nest.Password `nest:"p" default:"hunter2"`

@@ -208,6 +208,9 @@ func (s Secret[T]) rename(ctx context.Context, name string, dst Secret[T], nx bo
 		return false, err
 	}
 	c := s.h.p.c
+	if err := c.sameSlot(s.h.name, dst.h.name); err != nil {
+		return false, s.h.fail(name, err)
+	}
 	var txErr error // an error txf produced, already in its final form
 	renamed := false
 	txf := func(tx *redis.Tx) error {

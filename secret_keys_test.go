@@ -13,14 +13,13 @@ import (
 	"testing"
 
 	"github.com/redisimnest/nest"
-	"github.com/redisimnest/nest/internal/redistest"
 )
 
 // Where secret keys come from, and that they, like secret values, never
 // show up in errors, logs or printed values.
 
 func TestSecretKeySources(t *testing.T) {
-	rdb := redistest.Shared(t)
+	rdb := testRedis(t)
 	k1, k0 := newKey(t, "id1"), newKey(t, "id0")
 	b64 := base64.StdEncoding.EncodeToString
 	env := "id1:" + b64(k1.Key) + ",id0:" + b64(k0.Key)
@@ -118,7 +117,7 @@ func TestSecretKeySources(t *testing.T) {
 func TestSecretNeverLeaks(t *testing.T) {
 	var logs bytes.Buffer
 	key := newKey(t, "k1")
-	rdb := redistest.Shared(t)
+	rdb := testRedis(t)
 	v, err := nest.New[Vault](rdb, &nest.Options{
 		SecretKeys: []nest.SecretKey{key},
 		Logger:     slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -11,7 +11,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisimnest/nest"
-	"github.com/redisimnest/nest/internal/redistest"
 )
 
 // A schema exercising every TTL drilling rule:
@@ -182,7 +181,7 @@ func TestTTLEffectiveWithoutRedis(t *testing.T) {
 
 // scCheckPTTL checks the remaining TTL of a key just written with want
 // (0: no expiry) through the handle and with raw PTTL and TTL commands.
-func scCheckPTTL(t *testing.T, rdb *redis.Client, name string, want time.Duration, handlePTTL, handleTTL time.Duration) {
+func scCheckPTTL(t *testing.T, rdb redis.UniversalClient, name string, want time.Duration, handlePTTL, handleTTL time.Duration) {
 	t.Helper()
 	ctx := context.Background()
 	pttl, err := rdb.PTTL(ctx, name).Result()
@@ -258,9 +257,9 @@ func scIsNotFound(err error) bool { return errors.Is(err, nest.ErrNotFound) }
 
 // scRecorded returns a client for a fresh DB that records the commands it
 // sends, and the schema bound to it.
-func scRecorded(t *testing.T) (*scTTLRoot, *Root, *redis.Client, *scCmdCounter) {
+func scRecorded(t *testing.T) (*scTTLRoot, *Root, redis.UniversalClient, *scCmdCounter) {
 	t.Helper()
-	rdb := redistest.Shared(t)
+	rdb := testRedis(t)
 	cc := &scCmdCounter{}
 	rdb.AddHook(cc)
 	return nest.MustNew[scTTLRoot](rdb, nil), nest.MustNew[Root](rdb, nil), rdb, cc
@@ -280,6 +279,9 @@ func scArgs(cmds [][]any) []string {
 }
 
 func TestTTLWritesAreAtomic(t *testing.T) {
+	if onCluster {
+		t.Skip("records commands with a client hook, which Redis Cluster transactions (node clients) do not run")
+	}
 	t.Parallel()
 	ctx := context.Background()
 	r, root, rdb, cc := scRecorded(t)
@@ -485,8 +487,10 @@ func TestTTLRootWithoutTTLIsNotZero(t *testing.T) {
 	}
 	// The key is still there after a moment: "no TTL" never became "0".
 	time.Sleep(20 * time.Millisecond)
-	if n := rdb.Exists(ctx, "root:project_name", "root:admin:1:eu:level").Val(); n != 2 {
-		t.Errorf("EXISTS = %d, want 2", n)
+	for _, k := range []string{"root:project_name", "root:admin:1:eu:level"} {
+		if n := rdb.Exists(ctx, k).Val(); n != 1 {
+			t.Errorf("EXISTS %s = %d, want 1", k, n)
+		}
 	}
 }
 
@@ -590,6 +594,9 @@ func TestTTLRestoreAndRenameApplyDeclaredTTL(t *testing.T) {
 		t.Errorf("RestoreReplace into a none key: TTL %v, want NoExpiry", d)
 	}
 	// Rename gives the destination its own TTL, or none.
+	if onCluster {
+		return // these keys are in different hash slots: see TestClusterCrossSlotRename
+	}
 	if err := dst.Rename(ctx, r.Frozen.Own); err != nil {
 		t.Fatal(err)
 	}
