@@ -77,6 +77,16 @@
 // touches user 12. Clear pipelines each SCAN with UNLINKs of the previous
 // batch, in chunks of [Options.DeleteChunkSize].
 //
+// # Redis Cluster
+//
+// The same schema runs on a *redis.ClusterClient. Keys, Count and Clear
+// then scan every master and Clear groups deletions by hash slot. A
+// namespace declared with `slot:"pin"` renders its resolved segment as a
+// hash tag ("root:{user:42}:age"), so its whole subtree shares one slot:
+// subtree operations go to the one master owning it, and multi-key
+// operations inside it work. Outside a pinned subtree, a multi-key
+// operation across slots fails with [ErrCrossSlot] instead of being split.
+//
 // # Passwords and secrets
 //
 // A [Password] key stores an argon2id hash in PHC string format (OWASP's
@@ -103,7 +113,8 @@
 //
 // Errors wrap the sentinels [ErrNotFound], [ErrInvalidParam],
 // [ErrMissingParam], [ErrDecode], [ErrEncode], [ErrSchema], [ErrConflict],
-// [ErrNotBound], [ErrDecrypt], [ErrSecretKeys] and [ErrInvalidPassword],
+// [ErrCrossSlot], [ErrNotBound], [ErrDecrypt], [ErrSecretKeys] and
+// [ErrInvalidPassword],
 // or a go-redis or context error, with the command and the full key name;
 // test them with [errors.Is]. redis.Nil never reaches callers.
 //

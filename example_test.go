@@ -320,3 +320,44 @@ func ExampleNamespace_Reencrypt() {
 	// 2 <nil>
 	// token two <nil>
 }
+
+type Team struct {
+	nest.Namespace `nest:"team:{team_id}" slot:"pin"`
+	Name           nest.Key[string] `nest:"name"`
+	Members        nest.Sub[TeamMember]
+}
+
+type TeamMember struct {
+	nest.Namespace `nest:"member:{member_id}"`
+	Role           nest.Key[string] `nest:"role"`
+}
+
+type Org struct {
+	nest.Namespace `nest:"org"`
+	Team           nest.Sub[Team]
+}
+
+// A pinned namespace (`slot:"pin"`) turns its resolved segment into a
+// Redis Cluster hash tag, so its whole subtree shares one slot: subtree
+// operations then go to one master, and multi-key operations inside it
+// work. The names are the same on a single Redis.
+func ExampleNamespace_pinned() {
+	rdb := exampleRedis()
+	defer rdb.Close()
+	ctx := context.Background()
+	org := nest.MustNew[Org](rdb, nil)
+
+	team := org.Team.At(7)
+	fmt.Println(team.Name.Name())
+	fmt.Println(team.Members.At(3).Role.Name())
+	fmt.Println(team.Describe().HashTag)
+
+	_ = team.Members.At(3).Role.Set(ctx, "lead")
+	err := team.Members.At(3).Role.Rename(ctx, team.Members.At(4).Role) // same slot: allowed on a cluster
+	fmt.Println(err)
+	// Output:
+	// org:{team:7}:name
+	// org:{team:7}:member:3:role
+	// team:7
+	// <nil>
+}
