@@ -2,7 +2,9 @@ package nest_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -130,4 +132,70 @@ func newRoot(t testing.TB) (*Root, redis.UniversalClient) {
 		t.Fatalf("nest.New: %v", err)
 	}
 	return root, rdb
+}
+
+// cmdRecorder is a go-redis hook that records every command the client
+// processes, alone or in a pipeline or transaction, so tests can check
+// what goes on the wire. (Redis Cluster node clients do not run it.)
+type cmdRecorder struct {
+	mu   sync.Mutex
+	cmds [][]any
+}
+
+// recordCommands installs a recorder on rdb.
+func recordCommands(rdb redis.UniversalClient) *cmdRecorder {
+	r := &cmdRecorder{}
+	rdb.AddHook(r)
+	return r
+}
+
+func (r *cmdRecorder) add(cmds ...redis.Cmder) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range cmds {
+		r.cmds = append(r.cmds, slices.Clone(c.Args()))
+	}
+}
+
+// Len returns the number of commands processed so far.
+func (r *cmdRecorder) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.cmds)
+}
+
+// Since returns the commands processed after the first n.
+func (r *cmdRecorder) Since(n int) [][]any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.cmds[n:])
+}
+
+// named returns the args of the recorded commands called name.
+func (r *cmdRecorder) named(name string) [][]any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out [][]any
+	for _, c := range r.cmds {
+		if strings.EqualFold(fmt.Sprint(c[0]), name) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (r *cmdRecorder) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (r *cmdRecorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		r.add(cmd)
+		return next(ctx, cmd)
+	}
+}
+
+func (r *cmdRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		r.add(cmds...)
+		return next(ctx, cmds)
+	}
 }

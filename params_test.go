@@ -8,7 +8,6 @@ import (
 	"math"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,58 +17,12 @@ import (
 	"github.com/redisimnest/nest/internal/redistest"
 )
 
-// scCmdCounter is a go-redis hook that records every command the client
-// processes, alone or in a pipeline or transaction.
-type scCmdCounter struct {
-	mu   sync.Mutex
-	cmds [][]any
-}
-
-func (c *scCmdCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (c *scCmdCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		c.record(cmd)
-		return next(ctx, cmd)
-	}
-}
-
-func (c *scCmdCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		for _, cmd := range cmds {
-			c.record(cmd)
-		}
-		return next(ctx, cmds)
-	}
-}
-
-func (c *scCmdCounter) record(cmd redis.Cmder) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.cmds = append(c.cmds, append([]any(nil), cmd.Args()...))
-}
-
-// Len returns the number of commands processed so far.
-func (c *scCmdCounter) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.cmds)
-}
-
-// Since returns the commands processed after the first n.
-func (c *scCmdCounter) Since(n int) [][]any {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([][]any(nil), c.cmds[n:]...)
-}
-
 // scCounted returns the example schema bound to a fresh DB whose client
 // counts the commands it sends.
-func scCounted(t *testing.T) (*Root, redis.UniversalClient, *scCmdCounter) {
+func scCounted(t *testing.T) (*Root, redis.UniversalClient, *cmdRecorder) {
 	t.Helper()
 	root, rdb := newRoot(t)
-	cc := &scCmdCounter{}
-	rdb.AddHook(cc)
+	cc := recordCommands(rdb)
 	return root, rdb, cc
 }
 
@@ -274,7 +227,7 @@ func scAllFail(t *testing.T, what string, errs map[string]error, want error) {
 
 // scAssertSilent checks that the DB is empty and that the client sent no
 // command since mark (besides the DBSIZE this check sends).
-func scAssertSilent(t *testing.T, rdb redis.UniversalClient, cc *scCmdCounter, mark int) {
+func scAssertSilent(t *testing.T, rdb redis.UniversalClient, cc *cmdRecorder, mark int) {
 	t.Helper()
 	if sent := cc.Since(mark); len(sent) != 0 {
 		t.Errorf("the client sent %d commands to Redis, want none: %v", len(sent), sent)

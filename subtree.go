@@ -216,6 +216,10 @@ func (n Namespace) Clear(ctx context.Context, opts ...ClearOption) (int64, error
 	return cl.deleted, nil
 }
 
+// slotBatchFactor times the chunk size is how many keys a cluster master's
+// Clear gathers before deleting them grouped by slot.
+const slotBatchFactor = 32
+
 // clearer runs one Clear, possibly on several nodes at once.
 type clearer struct {
 	in    *nsInst
@@ -266,6 +270,10 @@ func (cl *clearer) node(ctx context.Context, nd node) error {
 		if !more && len(pending) == 0 {
 			return nil
 		}
+		// On a cluster master, keys gather over several SCANs first: a
+		// batch spreads over thousands of slots, and grouping more keys
+		// per slot means far fewer UNLINK commands for Redis to run.
+		flush := !nd.bySlot || !more || len(pending) >= slotBatchFactor*cl.o.chunk
 		pipe := nd.c.Pipeline()
 		var scan *redis.ScanCmd
 		if more {
@@ -273,9 +281,11 @@ func (cl *clearer) node(ctx context.Context, nd node) error {
 			scan = pipe.Scan(ctx, cursor, cl.match, c.scanCount)
 		}
 		var unlinks []*redis.IntCmd
-		for chunk := range cl.chunks(pending, nd.bySlot) {
-			c.dispatch(ctx, "UNLINK", chunk[0], 0)
-			unlinks = append(unlinks, pipe.Unlink(ctx, chunk...))
+		if flush {
+			for chunk := range cl.chunks(pending, nd.bySlot) {
+				c.dispatch(ctx, "UNLINK", chunk[0], 0)
+				unlinks = append(unlinks, pipe.Unlink(ctx, chunk...))
+			}
 		}
 		_, err := pipe.Exec(ctx)
 		var n int64
@@ -290,11 +300,13 @@ func (cl *clearer) node(ctx context.Context, nd node) error {
 		if err != nil {
 			return nd.wrap(err)
 		}
-		pending = nil
+		if flush {
+			pending = pending[:0]
+		}
 		if scan != nil {
 			var keys []string
 			keys, cursor = scan.Val()
-			pending, scanned = cl.in.within(keys), true
+			pending, scanned = append(pending, cl.in.within(keys)...), true
 		}
 	}
 }

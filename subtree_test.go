@@ -15,56 +15,6 @@ import (
 	"github.com/redisimnest/nest"
 )
 
-// ktRecorder is a go-redis hook that records every command sent, alone or
-// in a pipeline, so tests can check what Clear and Count put on the wire.
-type ktRecorder struct {
-	mu   sync.Mutex
-	cmds [][]any
-}
-
-func ktRecord(rdb redis.UniversalClient) *ktRecorder {
-	r := &ktRecorder{}
-	rdb.AddHook(r)
-	return r
-}
-
-func (r *ktRecorder) add(cmds ...redis.Cmder) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, c := range cmds {
-		r.cmds = append(r.cmds, slices.Clone(c.Args()))
-	}
-}
-
-// named returns the args of the recorded commands called name.
-func (r *ktRecorder) named(name string) [][]any {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out [][]any
-	for _, c := range r.cmds {
-		if strings.EqualFold(fmt.Sprint(c[0]), name) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func (r *ktRecorder) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (r *ktRecorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		r.add(cmd)
-		return next(ctx, cmd)
-	}
-}
-
-func (r *ktRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		r.add(cmds...)
-		return next(ctx, cmds)
-	}
-}
-
 // ktWrite stores "v" at every name with raw pipelined SETs (not MSET,
 // which would cross slots on Redis Cluster).
 func ktWrite(t *testing.T, rdb redis.UniversalClient, names ...string) {
@@ -173,7 +123,7 @@ func TestSubtreeClearUser(t *testing.T) {
 		t.Fatalf("Count = %d, %v; want %d", n, err, len(inside))
 	}
 
-	rec := ktRecord(rdb)
+	rec := recordCommands(rdb)
 	n, err := u1.Clear(ctx)
 	if err != nil || n != int64(len(inside)) {
 		t.Fatalf("Clear = %d, %v; want %d", n, err, len(inside))
@@ -357,7 +307,7 @@ func TestSubtreeLarge(t *testing.T) {
 			written := ktFillUser(t, rdb, n)
 			total := int64(len(written))
 
-			rec := ktRecord(rdb)
+			rec := recordCommands(rdb)
 			if c, err := u1.Count(ctx); err != nil || c != total {
 				t.Fatalf("Count = %d, %v; want %d", c, err, total)
 			}
@@ -482,7 +432,7 @@ func TestSubtreeClearCancel(t *testing.T) {
 			written := ktFillUser(t, rdb, n)
 			total := int64(len(written))
 			u1 := root.User.At(1)
-			rec := ktRecord(rdb)
+			rec := recordCommands(rdb)
 
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()

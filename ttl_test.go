@@ -257,10 +257,10 @@ func scIsNotFound(err error) bool { return errors.Is(err, nest.ErrNotFound) }
 
 // scRecorded returns a client for a fresh DB that records the commands it
 // sends, and the schema bound to it.
-func scRecorded(t *testing.T) (*scTTLRoot, *Root, redis.UniversalClient, *scCmdCounter) {
+func scRecorded(t *testing.T) (*scTTLRoot, *Root, redis.UniversalClient, *cmdRecorder) {
 	t.Helper()
 	rdb := testRedis(t)
-	cc := &scCmdCounter{}
+	cc := &cmdRecorder{}
 	rdb.AddHook(cc)
 	return nest.MustNew[scTTLRoot](rdb, nil), nest.MustNew[Root](rdb, nil), rdb, cc
 }
