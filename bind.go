@@ -1,6 +1,7 @@
 package nest
 
 import (
+	"reflect"
 	"unsafe"
 )
 
@@ -11,10 +12,37 @@ import (
 // offsets, so reaching root.User.At(42).Age costs a few small allocations
 // and no reflection.
 //
-// The writes are sound because every handle type is a struct whose only
-// field is one of the non-generic types below (Key[T] is struct{ h
-// keyHandle } for every T), and New checked each field's type before
-// recording its offset.
+// The writes are sound because every handle type is a struct holding a
+// zero-size marker and then one of the non-generic types below at offset 0
+// (Key[T] is struct{ _ [0]keyMark[T]; h keyHandle } for every T), and New
+// checks that a field's type is exactly such a handle type (isHandle)
+// before recording its offset. The markers differ per handle kind and type
+// parameter, so Go refuses conversions between handle types (Sub[A] to
+// Sub[B], Secret[T] to Key[T]) that would bypass New's checks.
+
+// Zero-size markers, one per handle kind.
+type (
+	keyMark[T any]      struct{}
+	paramKeyMark[T any] struct{}
+	secretMark[T any]   struct{}
+	subMark[U any]      struct{}
+	passwordMark        struct{}
+)
+
+var (
+	keyHandleType = reflect.TypeFor[keyHandle]()
+	subHandleType = reflect.TypeFor[subHandle]()
+)
+
+// isHandle reports whether t is one of this package's handle types whose
+// state is h: a struct of this package with a zero-size marker and a field
+// of type h at offset 0. It rejects pointers to handles, user structs that
+// embed a handle, and anything else that merely has a handle's methods.
+func isHandle(t, h reflect.Type) bool {
+	return t.Kind() == reflect.Struct && t.PkgPath() == keyHandleType.PkgPath() &&
+		t.NumField() == 2 && t.Field(0).Type.Size() == 0 &&
+		t.Field(1).Type == h && t.Field(1).Offset == 0 && t.Size() == h.Size()
+}
 
 // layout is where the handle fields of one namespace struct type live. Slot
 // 0 of nss is the struct's own embedded Namespace; plain child namespaces

@@ -18,6 +18,7 @@ import (
 // nearest enclosing namespace's; see [Key.EffectiveTTL]). A Key is an
 // immutable handle, safe to copy and to share between goroutines.
 type Key[T any] struct {
+	_ [0]keyMark[T] // makes Key[T] inconvertible to other handle types
 	h keyHandle
 }
 
@@ -32,6 +33,7 @@ func (Key[T]) isParamKey() bool { return false }
 // [ParamKey.With]; a ParamKey itself has no Redis operations, so forgetting
 // the parameters does not compile.
 type ParamKey[T any] struct {
+	_ [0]paramKeyMark[T]
 	h keyHandle
 }
 
@@ -55,7 +57,7 @@ func (p ParamKey[T]) At(params ...any) Key[T] {
 // With is the named form of [ParamKey.At].
 func (p ParamKey[T]) With(params Params) Key[T] {
 	if p.h.p == nil || p.h.err != nil {
-		return Key[T](p)
+		return Key[T]{h: p.h}
 	}
 	args, err := orderParams(p.h.p.tmpl.Params(), params, p.h.p.tmpl.String(), p.h.p.path)
 	if err != nil {

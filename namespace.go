@@ -77,6 +77,7 @@ func (n Namespace) EffectiveTTL() (ttl time.Duration, ok bool) {
 //	}
 //	root.User.At(42).Age.Set(ctx, 30) // SET root:user:42:age 30 PX 120000
 type Sub[U any] struct {
+	_ [0]subMark[U]
 	h subHandle
 }
 

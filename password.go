@@ -101,6 +101,7 @@ func checkArgon2(m, t uint32, p uint8) error {
 // commands behave as for [Key]. A Password is an immutable handle, safe to
 // copy and share; printing it shows its key name.
 type Password struct {
+	_ [0]passwordMark
 	h keyHandle
 }
 
@@ -124,7 +125,7 @@ func (Password) secureKind() keyKind { return kindPassword }
 
 // key is the same handle seen as a plain string key, whose TTL and
 // commands a Password shares.
-func (p Password) key() Key[string] { return Key[string](p) }
+func (p Password) key() Key[string] { return Key[string]{h: p.h} }
 
 // Name returns the full Redis key name, or "" when the handle is unusable.
 func (p Password) Name() string { return p.key().Name() }

@@ -306,7 +306,7 @@ func compileFields(p *nsPlan, lay *layout, base uintptr, slot int) error {
 		switch {
 		case f.Anonymous:
 			return fieldErr("embedded fields other than nest.Namespace are not supported (tag it `nest:\"-\"` to ignore it)")
-		case f.Type.Implements(keyFieldType):
+		case isHandle(f.Type, keyHandleType) && f.Type.Implements(keyFieldType):
 			kp, err := compileKey(p, f, path)
 			if err != nil {
 				return err
@@ -321,7 +321,7 @@ func compileFields(p *nsPlan, lay *layout, base uintptr, slot int) error {
 				lay.keys = append(lay.keys, keySlot{off: base + f.Offset, plan: kp, ns: slot,
 					tail: lay.nss[slot].tail + ":" + kp.tmpl.String()})
 			}
-		case f.Type.Implements(subFieldType):
+		case isHandle(f.Type, subHandleType) && f.Type.Implements(subFieldType):
 			ut := reflect.Zero(f.Type).Interface().(subField).subType()
 			child, err := compileNamespace(p.c, ut, p, path, f.Tag, true, nil, 0, 0)
 			if err != nil {

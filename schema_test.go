@@ -880,3 +880,43 @@ func TestSchemaRejectsOverlappingNames(t *testing.T) {
 		})
 	}
 }
+
+type scEmbedsKey struct {
+	N int
+	nest.Key[int]
+}
+
+type scBadHandles1 struct {
+	nest.Namespace `nest:"r"`
+	K              scEmbedsKey `nest:"k"`
+}
+type scBadHandles2 struct {
+	nest.Namespace `nest:"r"`
+	K              *nest.Key[int] `nest:"k"`
+}
+type scBadHandles3 struct {
+	nest.Namespace `nest:"r"`
+	U              *nest.Sub[User]
+}
+type scBadHandles4 struct {
+	nest.Namespace `nest:"r"`
+	K              struct{ *nest.Key[int] } `nest:"k"`
+}
+
+// Types that merely look like handles (a pointer to one, a struct that
+// embeds one) are refused: binding writes handle state at the field's
+// offset, which is only sound for the handle types themselves.
+func TestSchemaRejectsLookalikeHandles(t *testing.T) {
+	rdb := scOfflineClient(t)
+	for _, f := range []func() error{
+		func() error { _, err := nest.New[scBadHandles1](rdb, nil); return err },
+		func() error { _, err := nest.New[scBadHandles2](rdb, nil); return err },
+		func() error { _, err := nest.New[scBadHandles3](rdb, nil); return err },
+		func() error { _, err := nest.New[scBadHandles4](rdb, nil); return err },
+	} {
+		err := f()
+		if !errors.Is(err, nest.ErrSchema) {
+			t.Fatalf("New accepted a look-alike handle field: %v", err)
+		}
+	}
+}

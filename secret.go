@@ -39,6 +39,7 @@ import (
 // with [ErrEncode] or [ErrDecode] but without the codec's message, which
 // may quote it. A Secret is an immutable handle, safe to copy and share.
 type Secret[T any] struct {
+	_ [0]secretMark[T]
 	h keyHandle
 }
 
@@ -57,7 +58,7 @@ func (Secret[T]) secureKind() keyKind { return kindSecret }
 
 // key is the same handle seen as a plain Key, whose value codec, default,
 // TTL and commands a Secret shares.
-func (s Secret[T]) key() Key[T] { return Key[T](s) }
+func (s Secret[T]) key() Key[T] { return Key[T]{h: s.h} }
 
 // Name returns the full Redis key name, or "" when the handle is unusable.
 func (s Secret[T]) Name() string { return s.key().Name() }
