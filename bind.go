@@ -101,9 +101,9 @@ type subHandle struct {
 // prefix and parameter values. When err is non-nil every handle carries it.
 func (l *layout) bind(base unsafe.Pointer, prefix string, vals []string, err error) {
 	insts := make([]nsInst, len(l.nss))
-	// All names in the struct share prefix; build them in one allocation.
+	// All names in the struct are prefix+tail: build them into one
+	// allocation, then hand out substrings in the same order.
 	var all string
-	var b []byte
 	if err == nil {
 		n := 0
 		for _, s := range l.nss[1:] {
@@ -113,17 +113,25 @@ func (l *layout) bind(base unsafe.Pointer, prefix string, vals []string, err err
 			n += len(prefix) + len(s.tail)
 		}
 		if n > 0 {
-			b = make([]byte, 0, n)
-			all = unsafe.String(unsafe.SliceData(b), n) // b never grows past n
+			b := make([]byte, 0, n)
+			for _, s := range l.nss[1:] {
+				b = append(append(b, prefix...), s.tail...)
+			}
+			for _, s := range l.keys {
+				b = append(append(b, prefix...), s.tail...)
+			}
+			all = unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
 		}
 	}
+	pos := 0
 	name := func(tail string) string {
 		if err != nil {
 			return ""
 		}
-		start := len(b)
-		b = append(append(b, prefix...), tail...)
-		return all[start:len(b)]
+		end := pos + len(prefix) + len(tail)
+		s := all[pos:end]
+		pos = end
+		return s
 	}
 	for i, s := range l.nss {
 		in := &insts[i]

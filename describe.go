@@ -1,6 +1,7 @@
 package nest
 
 import (
+	"slices"
 	"time"
 
 	"github.com/redisimnest/nest/internal/slot"
@@ -108,7 +109,7 @@ func describeNamespace(p *nsPlan, prefix string, vals []string, err error, tag s
 		kd := KeyDescription{
 			Field: k.path, Template: k.tmpl.String(), Pattern: k.pattern,
 			Type: k.typeName, Codec: k.codecOf, Kind: k.kind.String(), TTL: ttlInfo(k.ttl),
-			Missing: k.tmpl.Params(),
+			Missing: slices.Clone(k.tmpl.Params()),
 		}
 		if k.hasDef {
 			def := k.def
@@ -122,7 +123,7 @@ func describeNamespace(p *nsPlan, prefix string, vals []string, err error, tag s
 	for _, c := range p.children {
 		childPrefix := ""
 		if prefix != "" && c.tmpl.Static() {
-			childPrefix = prefix + ":" + c.tmpl.String()
+			childPrefix = prefix + ":" + c.segment(c.tmpl.String())
 		}
 		d.Children = append(d.Children, describeNamespace(c, childPrefix, nil, nil, d.HashTag))
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,8 +26,8 @@ const SecretKeyLen = 32
 //
 //	head -c 32 /dev/urandom | base64
 //
-// A SecretKey never prints its key: String, GoString, Format and LogValue
-// show the ID and "[redacted]".
+// A SecretKey never prints its key: String, GoString, Format, LogValue and
+// MarshalJSON show the ID and "[redacted]".
 type SecretKey struct {
 	ID  string
 	Key []byte
@@ -41,6 +42,12 @@ func (k SecretKey) GoString() string { return k.String() }
 // Format writes [SecretKey.String] for every verb, so that no verb (%x,
 // %+v, ...) prints the key.
 func (k SecretKey) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String())) }
+
+// MarshalJSON writes the ID and a redaction marker, so that a JSON log
+// handler or an encoded config never carries the key.
+func (k SecretKey) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct{ ID, Key string }{k.ID, "[redacted]"})
+}
 
 // LogValue implements [slog.LogValuer]: the ID and a redaction marker.
 func (k SecretKey) LogValue() slog.Value {
@@ -382,7 +389,7 @@ func reencrypt(ctx context.Context, c *client, names []string, failed []error) (
 		}
 	}
 	if err != nil {
-		return done, failed, fmt.Errorf("REENCRYPT: %w", err)
+		return done, failed, fmt.Errorf("REENCRYPT %s (and %d more): %w", names[0], len(names)-1, err)
 	}
 	return done, failed, nil
 }

@@ -2,9 +2,11 @@ package nest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"time"
@@ -68,6 +70,7 @@ type Options struct {
 type client struct {
 	rdb       redis.UniversalClient
 	cluster   *redis.ClusterClient // rdb, when it is a Redis Cluster client
+	ring      *redis.Ring          // rdb, when it is a sharded Ring
 	codec     Codec
 	codecs    map[string]Codec
 	chunk     int
@@ -101,6 +104,7 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 		c.codecs[name] = cd
 	}
 	c.cluster, _ = rdb.(*redis.ClusterClient)
+	c.ring, _ = rdb.(*redis.Ring)
 	if c.codec == nil {
 		c.codec = JSON
 	}
@@ -178,7 +182,7 @@ func OptionsFromEnv() (*redis.Options, error) {
 	if u := os.Getenv("REDIS_URL"); u != "" {
 		opt, err := redis.ParseURL(u)
 		if err != nil {
-			return nil, fmt.Errorf("nest: REDIS_URL: %w", err)
+			return nil, fmt.Errorf("nest: REDIS_URL: %w", urlError(err))
 		}
 		return opt, nil
 	}
@@ -207,4 +211,13 @@ func OptionsFromEnv() (*redis.Options, error) {
 		Password: os.Getenv("REDIS_PASSWORD"),
 		DB:       db,
 	}, nil
+}
+
+// urlError strips the URL from a parse error: it may hold a password.
+func urlError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s URL: %w", ue.Op, ue.Err)
+	}
+	return err
 }

@@ -53,6 +53,10 @@ const (
 	hashLen            = 32 // bytes of argon2id output in new hashes
 	maxMemory          = 1 << 20
 	maxIterations      = 64
+	// storedCostFactor bounds a stored hash's memory and iterations to
+	// this multiple of the schema's own, so that Verify's cost stays
+	// predictable whatever was written into Redis.
+	storedCostFactor = 4
 )
 
 func (p PasswordParams) resolve() (PasswordParams, error) {
@@ -179,12 +183,14 @@ func (p Password) Set(ctx context.Context, plain string, opts ...SetOption) erro
 // hashes in constant time: true on a match, false on a mismatch, and
 // [ErrNotFound] when no password is stored. A candidate that Set would
 // refuse is a mismatch, found without hashing. A stored value that is not
-// an argon2id PHC string is an error matching [ErrDecode].
+// an argon2id PHC string, or one whose memory or iterations exceed four
+// times the schema's (a planted hash must not tie up the hashing slots),
+// is an error matching [ErrDecode].
 //
-// After a match, a stored hash weaker than the schema's parameters (less
-// memory or fewer iterations, or a salt or hash shorter than 16 and 32
-// bytes) is replaced by a new hash, keeping the key's TTL, unless the key
-// changed meanwhile. Hashes are never downgraded, so instances running
+// After a match, a stored hash weaker than the schema's parameters (below
+// them in memory or iterations and above them in neither, or with a salt
+// or hash shorter than 16 and 32 bytes) is replaced by a new hash, keeping
+// the key's TTL, unless the key changed meanwhile. Hashes are never downgraded, so instances running
 // different parameters during a rollout do not undo each other. A failed
 // upgrade does not fail Verify; it is logged as a warning through
 // [Options.Logger] (or [slog.Default]) and retried at the next match.
@@ -202,6 +208,11 @@ func (p Password) Verify(ctx context.Context, candidate string) (bool, error) {
 		return false, p.h.fail("GET", err)
 	}
 	ph, err := parsePHC(stored)
+	if err == nil && (ph.m > storedCostFactor*c.pw.Memory || ph.t > storedCostFactor*c.pw.Iterations) {
+		// A hash planted in Redis must not tie up the hashing slots.
+		err = fmt.Errorf("its cost (m=%d, t=%d) exceeds %d times the schema's (m=%d, t=%d)",
+			ph.m, ph.t, storedCostFactor, c.pw.Memory, c.pw.Iterations)
+	}
 	if err != nil {
 		return false, opError("GET", p.h.name, fmt.Errorf("%w: the stored value is not a usable argon2id hash: %v", ErrDecode, err))
 	}
@@ -342,7 +353,17 @@ func parsePHC(s string) (phc, error) {
 	return h, nil
 }
 
-// weakerThan reports whether h falls below the current parameters.
+// weakerThan reports whether h falls below the current parameters: below
+// them in some dimension and above them in none. A hash that trades memory
+// for iterations (m=47104,t=1 against m=19456,t=2, both OWASP settings) is
+// not weaker, so instances with different settings never rewrite each
+// other's hashes back and forth.
 func (h phc) weakerThan(cur PasswordParams) bool {
-	return h.m < cur.Memory || h.t < cur.Iterations || len(h.salt) < saltLen || len(h.hash) < hashLen
+	if len(h.salt) < saltLen || len(h.hash) < hashLen {
+		return true
+	}
+	if h.m > cur.Memory || h.t > cur.Iterations {
+		return false
+	}
+	return h.m < cur.Memory || h.t < cur.Iterations
 }

@@ -401,3 +401,40 @@ func TestPasswordSchemaErrors(t *testing.T) {
 		}
 	}
 }
+
+// Two instances with different but equally strong settings (one trades
+// memory for iterations) never rewrite each other's hashes.
+func TestPasswordNoRehashPingPong(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, rdb := newPasswords(t, nil, nest.PasswordParams{Memory: 128, Iterations: 1})
+	b, _ := newPasswords(t, rdb, nest.PasswordParams{Memory: 64, Iterations: 2})
+	if err := a.User.At(1).Password.Set(ctx, "pw"); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := a.User.At(1).Password.Hash(ctx)
+	for _, r := range []*pwRoot{b, a, b} {
+		if ok, err := r.User.At(1).Password.Verify(ctx, "pw"); !ok || err != nil {
+			t.Fatalf("Verify = %v, %v", ok, err)
+		}
+	}
+	if after, _ := a.User.At(1).Password.Hash(ctx); after != before {
+		t.Fatalf("hash rewritten from %s to %s by an instance with other, not stronger, settings", phcParams(t, before), phcParams(t, after))
+	}
+}
+
+// A hash planted in Redis with a cost far above the schema's is refused
+// instead of tying up the hashing slots.
+func TestPasswordRefusesCostlyStoredHash(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r, rdb := newPasswords(t, nil, fastPasswords)
+	costly, _ := newPasswords(t, rdb, nest.PasswordParams{Memory: 64 * 5, Iterations: 1})
+	if err := costly.User.At(1).Password.Set(ctx, "pw"); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := r.User.At(1).Password.Verify(ctx, "pw")
+	if ok || !errors.Is(err, nest.ErrDecode) {
+		t.Fatalf("Verify of a hash costing 5x the schema's = %v, %v; want ErrDecode", ok, err)
+	}
+}

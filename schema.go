@@ -223,7 +223,11 @@ func compileNamespace(c *client, t reflect.Type, parent *nsPlan, path string, fi
 		return nil, schemaErr("", "%v", err)
 	}
 	if reflect.PointerTo(t).Implements(paramValidatorType) {
-		p.validate = reflect.New(t).Interface().(ParamValidator).ValidateParams
+		// A fresh zero value per call: a ValidateParams with a pointer
+		// receiver that writes to it must not race with other calls.
+		p.validate = func(params map[string]string) error {
+			return reflect.New(t).Interface().(ParamValidator).ValidateParams(params)
+		}
 	}
 	slot := 0
 	if lay == nil {

@@ -251,7 +251,10 @@ func (s Secret[T]) rename(ctx context.Context, name string, dst Secret[T], nx bo
 		txErr, renamed = s.h.fail("MULTI/EXEC", err), err == nil
 		return txErr
 	}
-	for range c.retries {
+	for attempt := range c.retries {
+		if err := backoff(ctx, attempt); err != nil {
+			return false, s.h.fail("WATCH", err)
+		}
 		txErr = nil
 		s.h.log(ctx, "WATCH", 0)
 		err := c.rdb.Watch(ctx, txf, s.h.name, dst.h.name)

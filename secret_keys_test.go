@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -150,5 +151,19 @@ func TestSecretNeverLeaks(t *testing.T) {
 	}
 	if !strings.Contains(printed, "[redacted]") {
 		t.Errorf("printed keys are not marked redacted: %s", printed)
+	}
+}
+
+// A SecretKey marshalled as JSON (a JSON log handler, an encoded config)
+// shows its ID, never its key.
+func TestSecretKeyJSONRedacted(t *testing.T) {
+	key := nest.SecretKey{ID: "k1", Key: bytes.Repeat([]byte{0xAB}, nest.SecretKeyLen)}
+	out, err := json.Marshal([]nest.SecretKey{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "k1") || strings.Contains(string(out), base64.StdEncoding.EncodeToString(key.Key)) ||
+		!strings.Contains(string(out), "redacted") {
+		t.Fatalf("json.Marshal(SecretKey) = %s", out)
 	}
 }

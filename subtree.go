@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"sync"
 
@@ -72,7 +73,15 @@ func (n node) wrap(err error) error {
 // nodes returns the servers that may hold keys of the subtree.
 func (in *nsInst) nodes(ctx context.Context) ([]node, error) {
 	c := in.plan.c
-	if c.cluster == nil {
+	switch {
+	case c.ring != nil:
+		return ringNodes(ctx, c.ring)
+	case c.cluster == nil:
+		if _, ok := c.rdb.(*redis.Client); !ok {
+			// Another UniversalClient (a wrapper, an auto-pipeliner) might
+			// send SCAN to one shard of many: refuse rather than be wrong.
+			return nil, fmt.Errorf("subtree operations need a *redis.Client, *redis.ClusterClient or *redis.Ring, not %T", c.rdb)
+		}
 		return []node{{c: c.rdb, owner: true}}, nil
 	}
 	owner, err := c.cluster.MasterForKey(ctx, in.prefix)
@@ -93,6 +102,24 @@ func (in *nsInst) nodes(ctx context.Context) ([]node, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list the cluster's masters: %w", err)
+	}
+	return nodes, nil
+}
+
+// ringNodes returns the shards of a Ring. Keys are spread over shards by
+// consistent hashing, so each shard is scanned; none owns the prefix key
+// (Clear deletes it through the Ring, which routes it).
+func ringNodes(ctx context.Context, ring *redis.Ring) ([]node, error) {
+	var mu sync.Mutex
+	var nodes []node
+	err := ring.ForEachShard(ctx, func(_ context.Context, s *redis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
+		nodes = append(nodes, node{c: s, addr: s.Options().Addr})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the ring's shards: %w", err)
 	}
 	return nodes, nil
 }
@@ -210,6 +237,14 @@ func (n Namespace) Clear(ctx context.Context, opts ...ClearOption) (int64, error
 		return 0, opError("CLEAR", in.prefix, err)
 	}
 	cl := &clearer{in: in, o: o, match: subtreePattern(in.prefix)}
+	if !slices.ContainsFunc(nodes, func(nd node) bool { return nd.owner }) {
+		c.dispatch(ctx, "UNLINK", in.prefix, 0)
+		n, err := c.rdb.Unlink(ctx, in.prefix).Result()
+		if err != nil {
+			return 0, opError("CLEAR", in.prefix, err)
+		}
+		cl.add(n)
+	}
 	if err = cl.nodes(ctx, nodes); err != nil {
 		return cl.deleted, fmt.Errorf("CLEAR %s: %w (deleted %d keys)", in.prefix, err, cl.deleted)
 	}

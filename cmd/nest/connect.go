@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"time"
@@ -67,6 +68,10 @@ func (sf *serverFlags) connect(ctx context.Context, allowEmbedded bool) (*conn, 
 	if sf.url != "" {
 		source = "--url"
 		if opt, err = redis.ParseURL(sf.url); err != nil {
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err // the URL itself may hold a password
+			}
 			return nil, usageErrorf("--url: %v", err)
 		}
 	} else {

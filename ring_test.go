@@ -1,0 +1,77 @@
+package nest_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redisimnest/nest"
+	"github.com/redisimnest/nest/internal/redistest"
+)
+
+// A go-redis Ring shards keys over several servers by consistent hashing:
+// subtree operations must scan every shard, or they silently miss keys.
+func TestRingSubtree(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, b := redistest.Start(t), redistest.Start(t)
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": a.Addr(), "b": b.Addr()}})
+	t.Cleanup(func() { _ = ring.Close() })
+	root, err := nest.New[Root](ring, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	for i := range n {
+		if err := root.User.At(1).Messages.At(i).Text.Set(ctx, "hi"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ring.Set(ctx, "root:user:1", "prefix key", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := root.User.At(12).Age.Set(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	perShard := []int64{a.Client(t, 0).DBSize(ctx).Val(), b.Client(t, 0).DBSize(ctx).Val()}
+	if perShard[0] == 0 || perShard[1] == 0 {
+		t.Fatalf("keys per shard %v: the ring did not spread them", perShard)
+	}
+	if got, err := root.User.At(1).Count(ctx); err != nil || got != n+1 {
+		t.Fatalf("Count = %d, %v; want %d over both shards", got, err, n+1)
+	}
+	if got, err := root.User.At(1).Clear(ctx); err != nil || got != n+1 {
+		t.Fatalf("Clear = %d, %v; want %d", got, err, n+1)
+	}
+	if got, err := root.Count(ctx); err != nil || got != 1 {
+		t.Fatalf("after Clear, root holds %d keys (%v), want user 12's one", got, err)
+	}
+	if v, err := root.User.At(12).Age.Get(ctx); err != nil || v != 5 {
+		t.Fatalf("user 12 age = %d, %v", v, err)
+	}
+}
+
+// A UniversalClient that is none of go-redis's three clients may route
+// SCAN to one shard of many: subtree operations refuse it, key operations
+// work.
+func TestSubtreeRefusesUnknownClient(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	wrapped := wrappedClient{redistest.Shared(t)}
+	root, err := nest.New[Root](wrapped, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := root.User.At(1).Age.Set(ctx, 3); err != nil {
+		t.Fatalf("Set through a wrapped client: %v", err)
+	}
+	if _, err := root.User.At(1).Clear(ctx); err == nil {
+		t.Fatal("Clear through an unknown client type succeeded")
+	}
+	if v, _ := root.User.At(1).Age.Get(ctx); v != 3 {
+		t.Fatalf("age = %d after the refused Clear, want 3", v)
+	}
+}
+
+type wrappedClient struct{ *redis.Client }
