@@ -355,3 +355,23 @@ func TestClusterClearNodeFailure(t *testing.T) {
 		t.Fatalf("%d keys left, want the %d outside keys", got, outside)
 	}
 }
+
+// Our slot function agrees with the server's CLUSTER KEYSLOT on keys with
+// and without hash tags, including the edge cases of the tag rule.
+func TestClusterSlotMatchesServer(t *testing.T) {
+	cc := redistest.SharedCluster(t)
+	ctx := context.Background()
+	keys := []string{"", "{", "}", "{}", "{}x", "a{}b{c}", "{{a}}", "x{a}{b}", "root:{user:42}:age", "élan{ü}"}
+	for i := range 500 {
+		keys = append(keys, "k"+strconv.Itoa(i), "{t"+strconv.Itoa(i%7)+"}:"+strconv.Itoa(i), strconv.Itoa(i)+"{"+strconv.Itoa(i*31)+"}")
+	}
+	for _, k := range keys {
+		want, err := cc.ClusterKeySlot(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := slot.Of(k); got != int(want) {
+			t.Fatalf("slot.Of(%q) = %d, CLUSTER KEYSLOT = %d", k, got, want)
+		}
+	}
+}

@@ -1,7 +1,10 @@
 package nest_test
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -89,5 +92,81 @@ func TestDescribeDoesNotShareState(t *testing.T) {
 	}
 	if err := r.Msg.At(1).Err(); !errors.Is(err, nest.ErrMissingParam) {
 		t.Fatalf("At(1) = %v", err)
+	}
+}
+
+// Dispatch logs name the method, the full key and the TTL, at debug level,
+// and never a value.
+func TestDispatchLogs(t *testing.T) {
+	ctx := context.Background()
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	root, err := nest.New[Root](testRedis(t), &nest.Options{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := root.User.At(7).Name.Set(ctx, "very-private-value"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.User.At(7).Name.Get(ctx); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"method=SET key=root:user:7:name ttl=2m0s", "method=GET key=root:user:7:name"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dispatch log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "very-private-value") {
+		t.Errorf("dispatch log leaks the value:\n%s", out)
+	}
+
+	// SHOW_METHOD_DISPATCH_LOGS=1 logs through slog.Default.
+	buf.Reset()
+	prev := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	slog.SetDefault(logger)
+	t.Setenv("SHOW_METHOD_DISPATCH_LOGS", "1")
+	root, err = nest.New[Root](testRedis(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.App.Tokens.Exists(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "method=EXISTS key=root:app:tokens") {
+		t.Errorf("SHOW_METHOD_DISPATCH_LOGS=1 logged %q", buf.String())
+	}
+}
+
+// REDIS_DELETE_CHUNK_SIZE sets the UNLINK chunk size; a bad value is an
+// error from New.
+func TestDeleteChunkSizeFromEnv(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv("REDIS_DELETE_CHUNK_SIZE", "3")
+	rdb := testRedis(t)
+	rec := recordCommands(rdb)
+	root, err := nest.New[Root](rdb, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if err := root.User.At(1).Messages.At(i).Text.Set(ctx, "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := root.User.At(1).Clear(ctx); err != nil || n != 10 {
+		t.Fatalf("Clear = %d, %v", n, err)
+	}
+	if !onCluster {
+		for _, c := range rec.named("unlink") {
+			if len(c)-1 > 3 {
+				t.Fatalf("UNLINK with %d keys, REDIS_DELETE_CHUNK_SIZE is 3", len(c)-1)
+			}
+		}
+	}
+	t.Setenv("REDIS_DELETE_CHUNK_SIZE", "many")
+	if _, err := nest.New[Root](rdb, nil); err == nil || !strings.Contains(err.Error(), "REDIS_DELETE_CHUNK_SIZE") {
+		t.Fatalf("bad REDIS_DELETE_CHUNK_SIZE: %v", err)
 	}
 }
