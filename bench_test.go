@@ -412,3 +412,30 @@ func BenchmarkOverhead(b *testing.B) {
 		})
 	}
 }
+
+// Building a handle is cheap by construction, so its allocations are
+// asserted (they are deterministic, unlike timings): At allocates the
+// struct of handles with its namespace instance, and one buffer with
+// every name; ParamKey.At allocates the name.
+func TestAllocations(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts differ under the race detector")
+	}
+	root := nest.MustNew[benchRoot](redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), nil)
+	fixture := nest.MustNew[Root](redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), nil)
+	customer := nest.MustNew[Shop](redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), nil).Customer.At(1)
+	id := 12345
+	for _, tc := range []struct {
+		name string
+		max  float64
+		fn   func()
+	}{
+		{"Sub.At", 2, func() { _ = root.User.At(id).Age.Name() }},
+		{"Sub.At with two parameters", 2, func() { _ = fixture.Admin.At(id, "eu").Level.Name() }},
+		{"ParamKey.At", 1, func() { _ = customer.Settings.At(id).Name() }},
+	} {
+		if got := testing.AllocsPerRun(200, tc.fn); got > tc.max+1 { // +1: boxing id for the variadic
+			t.Errorf("%s: %.0f allocations, want at most %.0f (+1 boxing the parameter)", tc.name, got, tc.max)
+		}
+	}
+}

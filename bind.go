@@ -76,9 +76,9 @@ type subSlot struct {
 // nsInst is one resolved namespace: a plan plus its concrete prefix.
 type nsInst struct {
 	plan   *nsPlan
-	prefix string   // "root:user:42"
-	vals   []string // values of plan.tmpl's parameters (nil when static)
-	err    error    // why the instance is unusable (bad parameters)
+	prefix string // "root:user:42"
+	own    int    // where the namespace's own segment starts in prefix
+	err    error  // why the instance is unusable (bad parameters)
 }
 
 // keyHandle is the state of a Key or ParamKey: the plan, its namespace
@@ -97,33 +97,33 @@ type subHandle struct {
 	parent *nsInst
 }
 
-// bind fills the struct at base for the namespace instance with the given
-// prefix and parameter values. When err is non-nil every handle carries it.
-func (l *layout) bind(base unsafe.Pointer, prefix string, vals []string, err error) {
-	insts := make([]nsInst, len(l.nss))
-	// All names in the struct are prefix+tail: build them into one
-	// allocation, then hand out substrings in the same order.
+// bind fills the struct at base for the namespace instance named prefix,
+// whose own segment starts at prefix[own:]. insts holds one zeroed nsInst
+// per namespace slot (the caller allocates it, next to the struct when it
+// can). When err is non-nil every handle carries it.
+func (l *layout) bind(base unsafe.Pointer, insts []nsInst, prefix []byte, own int, err error) {
+	// The prefix and every name in the struct (prefix+tail) share one
+	// allocation; substrings are handed out in the order they were built.
 	var all string
 	if err == nil {
-		n := 0
+		n := len(prefix)
 		for _, s := range l.nss[1:] {
 			n += len(prefix) + len(s.tail)
 		}
 		for _, s := range l.keys {
 			n += len(prefix) + len(s.tail)
 		}
-		if n > 0 {
-			b := make([]byte, 0, n)
-			for _, s := range l.nss[1:] {
-				b = append(append(b, prefix...), s.tail...)
-			}
-			for _, s := range l.keys {
-				b = append(append(b, prefix...), s.tail...)
-			}
-			all = unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
+		b := make([]byte, 0, n)
+		b = append(b, prefix...)
+		for _, s := range l.nss[1:] {
+			b = append(append(b, prefix...), s.tail...)
 		}
+		for _, s := range l.keys {
+			b = append(append(b, prefix...), s.tail...)
+		}
+		all = unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
 	}
-	pos := 0
+	pos := len(prefix)
 	name := func(tail string) string {
 		if err != nil {
 			return ""
@@ -137,7 +137,9 @@ func (l *layout) bind(base unsafe.Pointer, prefix string, vals []string, err err
 		in := &insts[i]
 		in.plan, in.err = s.plan, err
 		if i == 0 {
-			in.prefix, in.vals = prefix, vals
+			if err == nil {
+				in.prefix, in.own = all[:len(prefix)], own
+			}
 		} else {
 			in.prefix = name(s.tail)
 		}
@@ -154,17 +156,26 @@ func (l *layout) bind(base unsafe.Pointer, prefix string, vals []string, err err
 	}
 }
 
-// bindSub resolves args against the Sub's template and binds base.
-func (h subHandle) bind(base unsafe.Pointer, args []any) {
-	if h.plan == nil {
-		return // a zero Sub: every handle stays unbound
-	}
-	prefix, vals, err := "", []string(nil), h.parent.err
+// bind resolves args against the Sub's template and binds base.
+func (h subHandle) bind(base unsafe.Pointer, insts []nsInst, args []any) {
+	var scratch [128]byte // names are rendered here, then copied once
+	own := len(h.parent.prefix) + 1
+	b, err := scratch[:0], h.parent.err
 	if err == nil {
-		prefix, vals, err = renderParams(h.parent.prefix, &h.plan.tmpl, h.plan.path, args, h.plan.pinned)
+		b, err = appendRendered(append(b, h.parent.prefix...), &h.plan.tmpl, h.plan.path, args, h.plan.pinned)
 	}
 	if err == nil && h.plan.validate != nil {
-		err = h.plan.runValidate(vals)
+		err = h.plan.runValidate(string(b[own:]))
 	}
-	h.plan.layout.bind(base, prefix, vals, err)
+	h.plan.layout.bind(base, insts, b, own, err)
+}
+
+// values returns the instance's own parameter values (nil when its
+// template is static or it is unusable), read back from its prefix.
+func (in *nsInst) values() []string {
+	if in.err != nil || in.plan.tmpl.Static() {
+		return nil
+	}
+	v, _ := in.plan.tmpl.Extract(in.plan.unpin(in.prefix[in.own:]))
+	return v
 }

@@ -69,7 +69,7 @@ func (n Namespace) Describe() Description {
 	if n.ns == nil {
 		return Description{Error: ErrNotBound.Error()}
 	}
-	return describeNamespace(n.ns.plan, n.ns.prefix, n.ns.vals, n.ns.err, "")
+	return describeNamespace(n.ns.plan, n.ns.prefix, n.ns.values(), n.ns.err, "")
 }
 
 // describeNamespace describes p; prefix is its full prefix ("" when not
@@ -144,7 +144,7 @@ func describeKey(h *keyHandle) KeyDescription {
 	if h.ns.err == nil {
 		prefix = h.ns.prefix
 	}
-	vals := h.ns.vals
+	vals := h.ns.values()
 	if !h.ns.plan.tmpl.Static() && vals == nil {
 		prefix = ""
 	}

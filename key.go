@@ -49,7 +49,13 @@ func (ParamKey[T]) isParamKey() bool { return true }
 func (p ParamKey[T]) At(params ...any) Key[T] {
 	h := p.h
 	if h.p != nil && h.err == nil {
-		h.name, _, h.err = renderParams(h.ns.prefix, &h.p.tmpl, h.p.path, params, false)
+		var scratch [128]byte
+		b, err := appendRendered(append(scratch[:0], h.ns.prefix...), &h.p.tmpl, h.p.path, params, false)
+		if err != nil {
+			h.err = err
+		} else {
+			h.name = string(b)
+		}
 	}
 	return Key[T]{h: h}
 }

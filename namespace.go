@@ -89,8 +89,21 @@ func (Sub[U]) subType() reflect.Type { return reflect.TypeFor[U]() }
 // count or an unsafe value does not panic: the returned namespace and all
 // its keys report the error (see [Namespace.Err]) from every operation.
 func (s Sub[U]) At(params ...any) *U {
+	if s.h.plan == nil {
+		return new(U) // a zero Sub: every handle stays unbound
+	}
+	if len(s.h.plan.layout.nss) == 1 {
+		// No plain child namespaces: one allocation holds the struct of
+		// handles and the instance they share.
+		p := new(struct {
+			u  U
+			in [1]nsInst
+		})
+		s.h.bind(unsafe.Pointer(&p.u), p.in[:], params)
+		return &p.u
+	}
 	u := new(U)
-	s.h.bind(unsafe.Pointer(u), params)
+	s.h.bind(unsafe.Pointer(u), make([]nsInst, len(s.h.plan.layout.nss)), params)
 	return u
 }
 
@@ -102,7 +115,7 @@ func (s Sub[U]) With(params Params) *U {
 	args, err := orderParams(s.h.plan.tmpl.Params(), params, s.h.plan.tmpl.String(), s.h.plan.path)
 	if err != nil {
 		u := new(U)
-		s.h.plan.layout.bind(unsafe.Pointer(u), "", nil, err)
+		s.h.plan.layout.bind(unsafe.Pointer(u), make([]nsInst, len(s.h.plan.layout.nss)), nil, 0, err)
 		return u
 	}
 	return s.At(args...)

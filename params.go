@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"unicode"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/redisimnest/nest/internal/tmpl"
 )
@@ -115,45 +114,42 @@ func checkParam(s []byte) string {
 	return ""
 }
 
-// renderParams renders t after prefix+":" with args, one per placeholder in
-// template order, wrapped in braces as a hash tag when pinned. It returns
-// the full name and the formatted values, or a *ParamError naming the
-// template and the Go field path.
-func renderParams(prefix string, t *tmpl.Template, path string, args []any, pinned bool) (string, []string, error) {
+// appendRendered appends ':' and t rendered with args (one per
+// placeholder, in template order) to dst, which holds the parent's name;
+// wrapped in braces as a hash tag when pinned. A wrong count or an unsafe
+// value is a *ParamError naming the template and the Go field path.
+func appendRendered(dst []byte, t *tmpl.Template, path string, args []any, pinned bool) ([]byte, error) {
 	names := t.Params()
 	if len(args) != len(names) {
 		kind := ErrMissingParam
 		if len(args) > len(names) {
 			kind = ErrInvalidParam
 		}
-		return "", nil, &ParamError{Template: t.String(), Field: path, Kind: kind,
+		return dst, &ParamError{Template: t.String(), Field: path, Kind: kind,
 			Reason: fmt.Sprintf("got %d parameter values, want %d %v", len(args), len(names), names)}
 	}
-	var scratch [64]byte
-	vals := make([]string, len(args))
-	n := len(prefix) + 3 + len(t.String())
-	for i, a := range args {
-		b, why := appendParam(scratch[:0], a)
-		if why == "" {
-			why = checkParam(b)
-		}
-		if why != "" {
-			val := string(b)
-			if val == "" {
-				val = fmt.Sprint(a)
-			}
-			return "", nil, &ParamError{Template: t.String(), Field: path, Param: names[i],
-				Value: val, Reason: why, Kind: ErrInvalidParam}
-		}
-		vals[i] = string(b)
-		n += len(b)
-	}
-	b := make([]byte, 0, n)
-	b = append(append(b, prefix...), ':')
+	dst = append(dst, ':')
 	if pinned {
-		b = append(t.Append(append(b, '{'), vals), '}')
-	} else {
-		b = t.Append(b, vals)
+		dst = append(dst, '{')
 	}
-	return unsafe.String(unsafe.SliceData(b), len(b)), vals, nil
+	dst, err := t.AppendFunc(dst, func(buf []byte, i int) ([]byte, error) {
+		start := len(buf)
+		buf, why := appendParam(buf, args[i])
+		if why == "" {
+			why = checkParam(buf[start:])
+		}
+		if why == "" {
+			return buf, nil
+		}
+		val := string(buf[start:])
+		if val == "" {
+			val = fmt.Sprint(args[i])
+		}
+		return buf, &ParamError{Template: t.String(), Field: path, Param: names[i],
+			Value: val, Reason: why, Kind: ErrInvalidParam}
+	})
+	if pinned {
+		dst = append(dst, '}')
+	}
+	return dst, err
 }

@@ -52,7 +52,7 @@ func New[R any](rdb redis.UniversalClient, opts *Options) (*R, error) {
 		return nil, err
 	}
 	r := new(R)
-	plan.layout.bind(unsafe.Pointer(r), plan.segment(plan.tmpl.String()), nil, nil)
+	plan.layout.bind(unsafe.Pointer(r), make([]nsInst, len(plan.layout.nss)), []byte(plan.segment(plan.tmpl.String())), 0, nil)
 	return r, nil
 }
 
@@ -422,11 +422,23 @@ func (p *nsPlan) segment(rendered string) string {
 	return rendered
 }
 
-// runValidate calls the namespace's ValidateParams with the formatted values.
-func (p *nsPlan) runValidate(vals []string) error {
+// unpin strips the hash-tag braces from a pinned namespace's segment.
+func (p *nsPlan) unpin(seg string) string {
+	if p.pinned && len(seg) >= 2 {
+		return seg[1 : len(seg)-1]
+	}
+	return seg
+}
+
+// runValidate calls the namespace's ValidateParams with the formatted
+// values, read back from the rendered segment.
+func (p *nsPlan) runValidate(seg string) error {
+	vals, _ := p.tmpl.Extract(p.unpin(seg))
 	m := make(map[string]string, len(vals))
 	for i, name := range p.tmpl.Params() {
-		m[name] = vals[i]
+		if i < len(vals) {
+			m[name] = vals[i]
+		}
 	}
 	if err := p.validate(m); err != nil {
 		return &ParamError{Template: p.tmpl.String(), Field: p.path, Kind: ErrInvalidParam,

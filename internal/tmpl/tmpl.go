@@ -164,6 +164,56 @@ func (t Template) Append(buf []byte, values []string) []byte {
 	return buf
 }
 
+// AppendFunc is Append with each placeholder's value appended by param,
+// which receives the buffer and the placeholder's index. It stops at the
+// first error param returns.
+func (t Template) AppendFunc(buf []byte, param func(buf []byte, i int) ([]byte, error)) ([]byte, error) {
+	i := 0
+	for _, p := range t.parts {
+		if p.param == "" {
+			buf = append(buf, p.lit...)
+			continue
+		}
+		var err error
+		if buf, err = param(buf, i); err != nil {
+			return buf, err
+		}
+		i++
+	}
+	return buf, nil
+}
+
+// Extract returns the values that rendered s from the template, in
+// placeholder order, given that no value contains ':'. ok is false when s
+// is not a rendering of the template.
+func (t Template) Extract(s string) (values []string, ok bool) {
+	for i, p := range t.parts {
+		if p.param == "" {
+			if !strings.HasPrefix(s, p.lit) {
+				return nil, false
+			}
+			s = s[len(p.lit):]
+			continue
+		}
+		// The value runs to the end of its segment, less the literal
+		// that closes the segment.
+		end := strings.IndexByte(s, ':')
+		if end < 0 {
+			end = len(s)
+		}
+		suffix := ""
+		if i+1 < len(t.parts) {
+			suffix, _, _ = strings.Cut(t.parts[i+1].lit, ":")
+		}
+		if end-len(suffix) <= 0 || !strings.HasSuffix(s[:end], suffix) {
+			return nil, false
+		}
+		values = append(values, s[:end-len(suffix)])
+		s = s[end-len(suffix):]
+	}
+	return values, s == ""
+}
+
 // Render returns the template rendered with values; see Append.
 func (t Template) Render(values []string) string {
 	if t.Static() {

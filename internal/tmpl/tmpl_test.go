@@ -513,3 +513,37 @@ func TestASCIILiteralRule(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendFuncExtract(t *testing.T) {
+	tests := []struct {
+		tmpl   string
+		values []string
+	}{
+		{"user:{id}", []string{"42"}},
+		{"admin:{id}:{region}", []string{"7", "eu-west"}},
+		{"v{ver}x:k", []string{"1x2"}},
+		{"{a}:mid:{b}suf", []string{"p", "qsuf"}},
+		{"static", nil},
+	}
+	for _, tt := range tests {
+		tp := MustParse(tt.tmpl)
+		got, err := tp.AppendFunc([]byte("pre:"), func(buf []byte, i int) ([]byte, error) {
+			return append(buf, tt.values[i]...), nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "pre:" + tp.Render(tt.values); string(got) != want {
+			t.Fatalf("AppendFunc = %q, want %q", got, want)
+		}
+		vals, ok := tp.Extract(string(got[len("pre:"):]))
+		if !ok || !slices.Equal(vals, tt.values) {
+			t.Fatalf("Extract(%q) = %q, %v; want %q", got[4:], vals, ok, tt.values)
+		}
+	}
+	for _, bad := range []string{"usr:1", "user:", "user:1:x"} {
+		if vals, ok := MustParse("user:{id}").Extract(bad); ok {
+			t.Errorf("Extract(%q) = %q, want not ok", bad, vals)
+		}
+	}
+}
