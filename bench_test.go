@@ -248,24 +248,14 @@ func BenchmarkClear(b *testing.B) {
 	ctx := context.Background()
 	const n = 100_000
 
-	fill := func(b *testing.B) {
-		b.Helper()
-		pipe := rdb.Pipeline()
-		for i := range n {
-			pipe.Set(ctx, "root:user:1:item:"+strconv.Itoa(i), "x", 0)
-			if i < n/10 {
-				pipe.Set(ctx, "root:user:12:item:"+strconv.Itoa(i), "x", 0)
-			}
-			if pipe.Len() >= 10_000 {
-				if _, err := pipe.Exec(ctx); err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			b.Fatal(err)
+	var names []string
+	for i := range n {
+		names = append(names, "root:user:1:item:"+strconv.Itoa(i))
+		if i < n/10 {
+			names = append(names, "root:user:12:item:"+strconv.Itoa(i))
 		}
 	}
+	fill := func(b *testing.B) { writeKeys(b, rdb, names...) }
 	check := func(b *testing.B, deleted int64) {
 		b.Helper()
 		if deleted != n {

@@ -28,21 +28,11 @@ func BenchmarkClusterClear(b *testing.B) {
 	ctx := context.Background()
 	const n = 200_000
 
-	fill := func(b *testing.B) {
-		b.Helper()
-		pipe := cc.Pipeline()
-		for i := range n {
-			pipe.Set(ctx, "cl:user:"+strconv.Itoa(i%2000)+":item:"+strconv.Itoa(i), "x", 0)
-			if pipe.Len() >= 20_000 {
-				if _, err := pipe.Exec(ctx); err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			b.Fatal(err)
-		}
+	names := make([]string, n)
+	for i := range n {
+		names[i] = "cl:user:" + strconv.Itoa(i%2000) + ":item:" + strconv.Itoa(i)
 	}
+	fill := func(b *testing.B) { writeKeys(b, cc, names...) }
 	check := func(b *testing.B, deleted int64) {
 		b.Helper()
 		if deleted != n {

@@ -127,23 +127,13 @@ func TestClusterKeyOperations(t *testing.T) {
 func TestClusterClearExactAtScale(t *testing.T) {
 	root, cc := newClusterRoot(t)
 	ctx := context.Background()
-	pipe := cc.Pipeline()
-	want := map[string]bool{}
+	var names []string
 	for user := 1; user <= 1000; user++ {
 		for item := range 50 {
-			name := root.User.At(user).Items.At(item).Name()
-			pipe.Set(ctx, name, "v", 0)
-			want[name] = true
-		}
-		if pipe.Len() >= 5000 {
-			if _, err := pipe.Exec(ctx); err != nil {
-				t.Fatal(err)
-			}
+			names = append(names, root.User.At(user).Items.At(item).Name())
 		}
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		t.Fatal(err)
-	}
+	writeKeys(t, cc, names...)
 	before := keysByNode(t, cc)
 	if len(before) != 3 {
 		t.Fatalf("keys on %d masters, want 3", len(before))
@@ -168,8 +158,8 @@ func TestClusterClearExactAtScale(t *testing.T) {
 			}
 		}
 	}
-	if got := cc.DBSize(ctx).Val(); got != int64(len(want)-100) {
-		t.Fatalf("%d keys left, want %d", got, len(want)-100)
+	if got := cc.DBSize(ctx).Val(); got != int64(len(names)-100) {
+		t.Fatalf("%d keys left, want %d", got, len(names)-100)
 	}
 }
 
@@ -299,16 +289,14 @@ func TestClusterClearNodeFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	const inside, outside = 2000, 300
-	pipe := cc.Pipeline()
+	var names []string
 	for i := range inside {
-		pipe.Set(ctx, root.User.At(i/10).Items.At(i%10).Name(), "v", 0)
+		names = append(names, root.User.At(i/10).Items.At(i%10).Name())
 	}
 	for i := range outside {
-		pipe.Set(ctx, "outside:"+strconv.Itoa(i), "v", 0)
+		names = append(names, "outside:"+strconv.Itoa(i))
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		t.Fatal(err)
-	}
+	writeKeys(t, cc, names...)
 
 	var masters []*redis.Client
 	var mu sync.Mutex

@@ -169,7 +169,7 @@ func TestConcurrencyParallelClear(t *testing.T) {
 		for i := range names {
 			names[i] = fmt.Sprintf("root:user:%d:message:%d:text", id, i)
 		}
-		ktWrite(t, rdb, names...)
+		writeKeys(t, rdb, names...)
 	}
 	var wg sync.WaitGroup
 	counts := make([]int64, users+1)

@@ -199,3 +199,21 @@ func (r *cmdRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 		return next(ctx, cmds)
 	}
 }
+
+// writeKeys stores "v" at every name with pipelined SETs (not MSET, which
+// would cross slots on Redis Cluster).
+func writeKeys(tb testing.TB, rdb redis.UniversalClient, names ...string) {
+	tb.Helper()
+	ctx := context.Background()
+	for batch := range slices.Chunk(names, 10_000) {
+		_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, n := range batch {
+				p.Set(ctx, n, "v", 0)
+			}
+			return nil
+		})
+		if err != nil {
+			tb.Fatalf("write %d keys: %v", len(batch), err)
+		}
+	}
+}

@@ -15,22 +15,6 @@ import (
 	"github.com/redisimnest/nest"
 )
 
-// ktWrite stores "v" at every name with raw pipelined SETs (not MSET,
-// which would cross slots on Redis Cluster).
-func ktWrite(t *testing.T, rdb redis.UniversalClient, names ...string) {
-	t.Helper()
-	ctx := t.Context()
-	for batch := range slices.Chunk(names, 500) {
-		_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, n := range batch {
-				p.Set(ctx, n, "v", 0)
-			}
-			return nil
-		})
-		ktMust(t, err)
-	}
-}
-
 // ktKeysOf collects a namespace's Keys, failing on an error or a name
 // yielded twice.
 func ktKeysOf(t *testing.T, ns nest.Namespace) map[string]bool {
@@ -94,7 +78,7 @@ func TestSubtreeClearUser(t *testing.T) {
 	ctx := t.Context()
 	u1 := root.User.At(1)
 
-	ktWrite(t, rdb, ktUserSiblings...)
+	writeKeys(t, rdb, ktUserSiblings...)
 	ktMust(t, u1.Age.Set(ctx, 30))
 	ktMust(t, u1.Name.Set(ctx, "alice"))
 	ktMust(t, u1.Messages.At(1).Text.Set(ctx, "hello"))
@@ -105,7 +89,7 @@ func TestSubtreeClearUser(t *testing.T) {
 		"root:user:1:undeclared", "root:user:1:a:b:c", "root:user:1:*", "root:user:1:[x]",
 		"root:user:1:?", "root:user:1:", "root:user:1::",
 	}
-	ktWrite(t, rdb, rawInside...)
+	writeKeys(t, rdb, rawInside...)
 	inside := append([]string{
 		"root:user:1:age", "root:user:1:name", "root:user:1:message:1:text",
 		"root:user:1:message:1:seen", "root:user:1:message:2:text",
@@ -170,7 +154,7 @@ func TestSubtreeGlobSafety(t *testing.T) {
 	for _, sibling := range ktUserSiblings {
 		t.Run(sibling, func(t *testing.T) {
 			ktMust(t, rdb.FlushDB(ctx).Err())
-			ktWrite(t, rdb, sibling, "root:user:1:age")
+			writeKeys(t, rdb, sibling, "root:user:1:age")
 			u1 := root.User.At(1)
 			got := ktKeysOf(t, u1.Namespace)
 			if !maps.Equal(got, map[string]bool{"root:user:1:age": true}) {
@@ -189,7 +173,7 @@ func TestSubtreeGlobSafety(t *testing.T) {
 
 	t.Run("glob parameters refused", func(t *testing.T) {
 		ktMust(t, rdb.FlushDB(ctx).Err())
-		ktWrite(t, rdb, "root:user:1:age", "root:user:2:age", "root:user:*:age")
+		writeKeys(t, rdb, "root:user:1:age", "root:user:2:age", "root:user:*:age")
 		for _, id := range []any{"*", "1*", "?", "[1]", "\\1", "", "1:age", "{1}", "1 "} {
 			u := root.User.At(id)
 			if n, err := u.Clear(ctx); !errors.Is(err, nest.ErrInvalidParam) || n != 0 {
@@ -217,12 +201,12 @@ func TestSubtreeClearApp(t *testing.T) {
 
 	ktMust(t, root.App.Tokens.Set(ctx, []string{"a", "b"}))
 	ktMust(t, root.App.PendingUsers.Set(ctx, []string{"u1"}))
-	ktWrite(t, rdb, "root:app", "root:app:x:y")
+	writeKeys(t, rdb, "root:app", "root:app:x:y")
 	siblings := []string{
 		"root:apple", "root:app_x", "root:appx:tokens", "root:app*", "root:ap", "app:tokens",
 		"root:user:1:age", "root:project_name", "root:user:1:app:tokens",
 	}
-	ktWrite(t, rdb, siblings...)
+	writeKeys(t, rdb, siblings...)
 
 	if n, err := root.App.Count(ctx); err != nil || n != 4 {
 		t.Fatalf("Count = %d, %v; want 4", n, err)
@@ -253,9 +237,9 @@ func TestSubtreeClearRoot(t *testing.T) {
 	ktMust(t, root.ProjectName.Set(ctx, "p"))
 	ktMust(t, root.User.At(1).Age.Set(ctx, 1))
 	ktMust(t, root.App.Tokens.Set(ctx, nil))
-	ktWrite(t, rdb, "root")
+	writeKeys(t, rdb, "root")
 	outside := []string{"rootx", "rootx:a", "roo", "other:root:a", "Root:a", "root*"}
-	ktWrite(t, rdb, outside...)
+	writeKeys(t, rdb, outside...)
 
 	n, err := root.Clear(ctx)
 	if err != nil || n != 4 {
@@ -276,8 +260,8 @@ func ktFillUser(t *testing.T, rdb redis.UniversalClient, n int) []string {
 	for i := range n {
 		names = append(names, fmt.Sprintf("root:user:1:message:%d:text", i))
 	}
-	ktWrite(t, rdb, names...)
-	ktWrite(t, rdb, ktUserSiblings...)
+	writeKeys(t, rdb, names...)
+	writeKeys(t, rdb, ktUserSiblings...)
 	return names
 }
 
