@@ -164,16 +164,21 @@ func (h subHandle) bind(base unsafe.Pointer, insts []nsInst, args []any) {
 	if err == nil {
 		b, err = appendRendered(append(b, h.parent.prefix...), &h.plan.tmpl, h.plan.path, args, h.plan.pinned)
 	}
+	var rejected error // refused by ValidateParams: well-formed, so Describe can show the values
 	if err == nil && h.plan.validate != nil {
-		err = h.plan.runValidate(string(b[own:]))
+		rejected = h.plan.runValidate(string(b[own:]))
+		err = rejected
 	}
 	h.plan.layout.bind(base, insts, b, own, err)
+	if rejected != nil {
+		insts[0].prefix, insts[0].own = string(b), own
+	}
 }
 
 // values returns the instance's own parameter values (nil when its
 // template is static or it is unusable), read back from its prefix.
 func (in *nsInst) values() []string {
-	if in.err != nil || in.plan.tmpl.Static() {
+	if in.prefix == "" || in.plan.tmpl.Static() {
 		return nil
 	}
 	v, _ := in.plan.tmpl.Extract(in.plan.unpin(in.prefix[in.own:]))

@@ -510,6 +510,10 @@ func TestParamsValidateParams(t *testing.T) {
 		scAssertParamErr(t, err, nest.ErrInvalidParam, "tenant:{tenant_id}", "scPRoot.Tenant", "", "ValidateParams", "not lowercase ASCII")
 		scAllFail(t, fmt.Sprint("Tenant ", v), scEveryKeyOp(ctx, bad.Plan, "x"), err)
 		scAllFail(t, fmt.Sprint("Tenant ", v), scEveryNSOp(ctx, bad.Namespace), err)
+		// Describe still shows the values that were rejected.
+		if d := bad.Describe(); len(d.Params) != 1 || !d.Params[0].Bound || d.Params[0].Value != fmt.Sprint(v) || len(d.Missing) != 0 || d.Error == "" {
+			t.Errorf("Describe of a rejected tenant %v: params %+v, missing %v, error %q", v, d.Params, d.Missing, d.Error)
+		}
 		if werr := p.Tenant.With(nest.Params{"tenant_id": v}).Err(); !errors.Is(werr, nest.ErrInvalidParam) {
 			t.Errorf("With(%v).Err() = %v, want ErrInvalidParam", v, werr)
 		}

@@ -433,12 +433,14 @@ func (p *nsPlan) unpin(seg string) string {
 // runValidate calls the namespace's ValidateParams with the formatted
 // values, read back from the rendered segment.
 func (p *nsPlan) runValidate(seg string) error {
-	vals, _ := p.tmpl.Extract(p.unpin(seg))
+	vals, ok := p.tmpl.Extract(p.unpin(seg))
+	if !ok { // cannot happen: checkParam refuses what Extract cannot split
+		return &ParamError{Template: p.tmpl.String(), Field: p.path, Kind: ErrInvalidParam,
+			Reason: fmt.Sprintf("%q does not split into the template's parameters", seg)}
+	}
 	m := make(map[string]string, len(vals))
 	for i, name := range p.tmpl.Params() {
-		if i < len(vals) {
-			m[name] = vals[i]
-		}
+		m[name] = vals[i]
 	}
 	if err := p.validate(m); err != nil {
 		return &ParamError{Template: p.tmpl.String(), Field: p.path, Kind: ErrInvalidParam,
