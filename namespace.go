@@ -112,7 +112,11 @@ func (s Sub[U]) With(params Params) *U {
 	if s.h.plan == nil {
 		return new(U)
 	}
-	args, err := orderParams(s.h.plan.tmpl.Params(), params, s.h.plan.tmpl.String(), s.h.plan.path)
+	err := s.h.parent.err // as in At, an unusable parent's error comes first
+	var args []any
+	if err == nil {
+		args, err = orderParams(s.h.plan.tmpl.Params(), params, s.h.plan.tmpl.String(), s.h.plan.path)
+	}
 	if err != nil {
 		u := new(U)
 		s.h.plan.layout.bind(unsafe.Pointer(u), make([]nsInst, len(s.h.plan.layout.nss)), nil, 0, err)
