@@ -26,7 +26,9 @@ import (
 type Codec interface {
 	// Name identifies the codec in tags, descriptions and errors.
 	Name() string
+	// Marshal encodes v, a pointer to the key's value.
 	Marshal(v any) ([]byte, error)
+	// Unmarshal decodes data into v, a pointer to a zero value.
 	Unmarshal(data []byte, v any) error
 }
 

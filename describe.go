@@ -10,15 +10,15 @@ import (
 // Description describes a namespace: its template, parameters, TTL, keys
 // and child namespaces. It needs no Redis round trip. Marshalled with
 // encoding/json, the Description of the root is the schema export that
-// tools (such as `nest audit`) read.
+// tools read.
 type Description struct {
-	Field    string           `json:"field"`            // Go path from the root, e.g. "Root.User"
-	Type     string           `json:"type"`             // Go type
-	Template string           `json:"template"`         // own prefix template
-	Prefix   string           `json:"prefix,omitempty"` // full prefix, when every parameter is bound
-	Pattern  string           `json:"pattern"`          // glob matching every full prefix
-	Params   []Param          `json:"params,omitempty"` // own placeholders
-	Missing  []string         `json:"missing,omitempty"`
+	Field    string           `json:"field"`              // Go path from the root, e.g. "Root.User"
+	Type     string           `json:"type"`               // Go type
+	Template string           `json:"template"`           // own prefix template
+	Prefix   string           `json:"prefix,omitempty"`   // full prefix, when every parameter is bound
+	Pattern  string           `json:"pattern"`            // glob matching every full prefix
+	Params   []Param          `json:"params,omitempty"`   // own placeholders
+	Missing  []string         `json:"missing,omitempty"`  // names of unbound placeholders
 	TTL      *TTLInfo         `json:"ttl,omitempty"`      // effective TTL; nil when none applies
 	Pinned   bool             `json:"pinned,omitempty"`   // declared `slot:"pin"`
 	HashTag  string           `json:"hash_tag,omitempty"` // tag deciding the subtree's slot (a pattern when unbound); "" when not pinned
@@ -29,29 +29,29 @@ type Description struct {
 
 // KeyDescription describes a key.
 type KeyDescription struct {
-	Field    string   `json:"field"`          // Go path, e.g. "Root.User.Age"
-	Template string   `json:"template"`       // name template, e.g. "age"
-	Name     string   `json:"name,omitempty"` // full name, when resolvable
-	Pattern  string   `json:"pattern"`        // glob matching every full name
-	Type     string   `json:"type"`           // Go value type
-	Codec    string   `json:"codec"`          // "int", "string", "json", "argon2id", ...
-	Kind     string   `json:"kind,omitempty"` // "password" or "secret" for those keys
-	Default  *string  `json:"default,omitempty"`
+	Field    string   `json:"field"`             // Go path, e.g. "Root.User.Age"
+	Template string   `json:"template"`          // name template, e.g. "age"
+	Name     string   `json:"name,omitempty"`    // full name, when resolvable
+	Pattern  string   `json:"pattern"`           // glob matching every full name
+	Type     string   `json:"type"`              // Go value type
+	Codec    string   `json:"codec"`             // "int", "string", "json", "argon2id", ...
+	Kind     string   `json:"kind,omitempty"`    // "password" or "secret" for those keys
+	Default  *string  `json:"default,omitempty"` // as written in the tag; nil when none
 	Missing  []string `json:"missing,omitempty"` // unbound placeholders of the key's own template
 	TTL      *TTLInfo `json:"ttl,omitempty"`
 }
 
 // Param is a placeholder of a template and, when bound, its value.
 type Param struct {
-	Name  string `json:"name"`
-	Value string `json:"value,omitempty"`
+	Name  string `json:"name"`            // placeholder name
+	Value string `json:"value,omitempty"` // formatted value, when bound
 	Bound bool   `json:"bound"`
 }
 
 // TTLInfo is an effective TTL and where it was declared.
 type TTLInfo struct {
-	TTL     time.Duration `json:"-"`
-	Seconds float64       `json:"seconds"`
+	TTL     time.Duration `json:"-"`              // the duration; 0 with None
+	Seconds float64       `json:"seconds"`        // TTL in seconds, for JSON
 	None    bool          `json:"none,omitempty"` // declared "none": never expires
 	Sliding bool          `json:"sliding,omitempty"`
 	From    string        `json:"from"` // Go path of the declaration

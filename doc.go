@@ -17,7 +17,7 @@
 //	}
 //
 //	root := nest.MustNew[Root](rdb, nil)         // rdb: any go-redis v9 UniversalClient
-//	err := root.User.At(42).Age.Set(ctx, 30)     // SET root:user:42:age 30 PX 120000
+//	err := root.User.At(42).Age.Set(ctx, 30)     // SET root:user:42:age 30 EX 120
 //	age, err := root.User.At(42).Age.Get(ctx)    // 30; 0 (the default) when missing
 //	n, err := root.User.At(42).Clear(ctx)        // root:user:42 and root:user:42:*, nothing else
 //
@@ -54,7 +54,7 @@
 //
 // A key's effective TTL is its own `ttl` tag, else the nearest enclosing
 // namespace's, else none; `ttl:"none"` opts a key out of an inherited TTL.
-// Writes apply it in the same command (SET ... PX), never as a separate
+// Writes apply it in the same command (SET ... EX/PX), never as a separate
 // EXPIRE that could leave an immortal key. [KeepTTL] and [WithTTL] adjust a
 // single write. A TTL declared with ",sliding" is renewed by every read
 // (GETEX). [Key.EffectiveTTL] tells the TTL without Redis; [Key.TTL] tells
@@ -123,6 +123,7 @@
 // [ClientFromEnv] builds a client from REDIS_URL (redis:// or rediss://),
 // or REDIS_HOST, REDIS_PORT, REDIS_USERNAME, REDIS_PASSWORD and REDIS_DB.
 // [Options] holds the schema-wide settings; REDIS_DELETE_CHUNK_SIZE,
-// SHOW_METHOD_DISPATCH_LOGS (debug records through log/slog, never values),
+// SHOW_METHOD_DISPATCH_LOGS (a record per command through slog.Default at
+// info level, never values),
 // NEST_SECRET_KEYS_FILE and NEST_SECRET_KEYS set their defaults.
 package nest

@@ -9,7 +9,8 @@ import (
 // go-redis / context error) together with the key or field concerned; test
 // for them with [errors.Is].
 var (
-	// ErrNotFound: the key does not exist and declares no default.
+	// ErrNotFound: the key does not exist (for Get-style reads: and
+	// declares no default).
 	ErrNotFound = errors.New("nest: not found")
 	// ErrInvalidParam: a parameter value is empty, contains a character
 	// that could widen a SCAN pattern, collide with a sibling key or move a
@@ -30,9 +31,9 @@ var (
 	// ErrConflict: [Key.Update] gave up after its retries because other
 	// clients kept changing the key.
 	ErrConflict = errors.New("nest: optimistic update conflict")
-	// ErrCrossSlot: on Redis Cluster, a multi-key operation named keys in
-	// different hash slots. Pin their common namespace (`slot:"pin"`) so
-	// that its subtree shares one slot.
+	// ErrCrossSlot: on Redis Cluster (or a Ring), a multi-key operation
+	// named keys in different hash slots (or shards). Pin their common
+	// namespace (`slot:"pin"`) so that its subtree shares one slot.
 	ErrCrossSlot = errors.New("nest: keys in different Redis Cluster hash slots")
 	// ErrNotBound: the handle was not built by [New] (for example a
 	// zero-value Key), so it knows no client and no name.

@@ -3,6 +3,7 @@ package nest_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -106,7 +107,7 @@ func ExampleSub_At() {
 }
 
 // A key's TTL is its own, else its nearest namespace's; "none" opts out.
-// Writes apply it atomically (SET ... PX).
+// Writes apply it atomically (SET ... EX/PX).
 func ExampleKey_EffectiveTTL() {
 	rdb := exampleRedis()
 	defer rdb.Close()
@@ -360,4 +361,51 @@ func ExampleNamespace_pinned() {
 	// org:{team:7}:member:3:role
 	// team:7
 	// <nil>
+}
+
+// Describe tells, without Redis, what a namespace holds: templates,
+// parameters, keys with their types, codecs and effective TTLs. The root's
+// Description, marshalled as JSON, is the schema export for tools.
+func ExampleNamespace_Describe() {
+	rdb := exampleRedis()
+	defer rdb.Close()
+	shop := nest.MustNew[Shop](rdb, nil)
+
+	d := shop.Customer.At(42).Describe()
+	fmt.Println(d.Template, d.Prefix, d.Params[0].Name, "=", d.Params[0].Value)
+	for _, k := range d.Keys[:3] {
+		fmt.Println(k.Name, k.Type, k.Codec, k.TTL.TTL, "from", k.TTL.From)
+	}
+	fmt.Println(d.Children[0].Template, "missing", d.Children[0].Missing)
+
+	schema, _ := json.Marshal(shop.Describe())
+	fmt.Println(len(schema) > 0)
+	// Output:
+	// customer:{customer_id} shop:customer:42 customer_id = 42
+	// shop:customer:42:name string string 24h0m0s from Shop.Customer
+	// shop:customer:42:visits int int 24h0m0s from Shop.Customer
+	// shop:customer:42:born time.Time time 24h0m0s from Shop.Customer
+	// cart:{cart_id} missing [cart_id]
+	// true
+}
+
+// One write can replace the declared TTL (WithTTL) or keep the key's
+// current one (KeepTTL).
+func ExampleWithTTL() {
+	rdb := exampleRedis()
+	defer rdb.Close()
+	ctx := context.Background()
+	name := nest.MustNew[Shop](rdb, nil).Customer.At(3).Name
+
+	_ = name.Set(ctx, "Ada", nest.WithTTL(time.Minute))
+	_ = name.Set(ctx, "Ada Lovelace", nest.KeepTTL())
+	left, _ := name.TTL(ctx)
+	fmt.Println(left > 50*time.Second && left <= time.Minute)
+
+	_ = name.Set(ctx, "Ada") // the declared 24h again
+	left, _ = name.TTL(ctx)
+	fmt.Println(left > 23*time.Hour)
+	// Output:
+	// true
+	// true
 }

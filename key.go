@@ -199,7 +199,7 @@ func (k Key[T]) Raw(ctx context.Context) ([]byte, error) {
 	return b, k.h.fail("GET", err)
 }
 
-// Set stores v, applying the effective TTL in the same command (SET ... PX)
+// Set stores v, applying the effective TTL in the same command (SET ... EX/PX)
 // or, without one, storing the key without expiry. Options: [KeepTTL],
 // [WithTTL].
 func (k Key[T]) Set(ctx context.Context, v T, opts ...SetOption) error {

@@ -21,7 +21,8 @@ import (
 //	}
 //
 // Through embedding, a bound namespace struct gets the methods below:
-// Prefix, Keys, Count, Clear, Describe. A Namespace is an immutable handle,
+// Prefix, Err, Template, EffectiveTTL, Keys, Count, Clear, Describe and
+// Reencrypt. A Namespace is an immutable handle,
 // safe to copy and to share between goroutines.
 type Namespace struct {
 	ns *nsInst
@@ -75,7 +76,7 @@ func (n Namespace) EffectiveTTL() (ttl time.Duration, ok bool) {
 //		nest.Namespace `nest:"root"`
 //		User           nest.Sub[User]
 //	}
-//	root.User.At(42).Age.Set(ctx, 30) // SET root:user:42:age 30 PX 120000
+//	root.User.At(42).Age.Set(ctx, 30) // SET root:user:42:age 30 EX 120
 type Sub[U any] struct {
 	_ [0]subMark[U]
 	h subHandle

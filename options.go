@@ -44,8 +44,9 @@ type Options struct {
 
 	// Logger receives one debug record per dispatched command (method,
 	// key, TTL — never values).
-	// default: nil (no logging), or [slog.Default] when
-	// $SHOW_METHOD_DISPATCH_LOGS is "1" or "true"
+	// default: nil (no logging); when $SHOW_METHOD_DISPATCH_LOGS is "1" or
+	// "true", [slog.Default] at info level, so that the records show with
+	// the default handler
 	Logger *slog.Logger
 
 	// SecretKeys is the keyring of [Secret] keys: one or more 32-byte
@@ -77,6 +78,7 @@ type client struct {
 	scanCount int64
 	retries   int
 	log       *slog.Logger
+	logLevel  slog.Level     // Debug for Options.Logger, Info for SHOW_METHOD_DISPATCH_LOGS
 	pw        PasswordParams // resolved: no zero fields
 	hashSem   chan struct{}  // bounds concurrent argon2id computations
 	keys      *keyring       // nil until a Secret key needs it
@@ -124,8 +126,11 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 	if c.retries <= 0 {
 		c.retries = 32
 	}
+	c.logLevel = slog.LevelDebug
 	if c.log == nil && envBool("SHOW_METHOD_DISPATCH_LOGS") {
-		c.log = slog.Default()
+		// Info, so that the switch alone shows the records with the
+		// default handler (which drops debug records).
+		c.log, c.logLevel = slog.Default(), slog.LevelInfo
 	}
 	pw, err := o.Password.resolve()
 	if err != nil {
@@ -149,14 +154,14 @@ func envBool(name string) bool {
 // dispatch logs one command about to be sent. Only names and TTLs are
 // logged: values may be secrets.
 func (c *client) dispatch(ctx context.Context, method, key string, ttl time.Duration) {
-	if c.log == nil || !c.log.Enabled(ctx, slog.LevelDebug) {
+	if c.log == nil || !c.log.Enabled(ctx, c.logLevel) {
 		return
 	}
 	attrs := []slog.Attr{slog.String("method", method), slog.String("key", key)}
 	if ttl > 0 {
 		attrs = append(attrs, slog.Duration("ttl", ttl))
 	}
-	c.log.LogAttrs(ctx, slog.LevelDebug, "nest dispatch", attrs...)
+	c.log.LogAttrs(ctx, c.logLevel, "nest dispatch", attrs...)
 }
 
 // ClientFromEnv builds a go-redis client from the environment, as the

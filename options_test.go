@@ -121,11 +121,12 @@ func TestDispatchLogs(t *testing.T) {
 		t.Errorf("dispatch log leaks the value:\n%s", out)
 	}
 
-	// SHOW_METHOD_DISPATCH_LOGS=1 logs through slog.Default.
+	// SHOW_METHOD_DISPATCH_LOGS=1 logs through slog.Default, at info
+	// level so that a default-configured handler shows the records.
 	buf.Reset()
 	prev := slog.Default()
 	t.Cleanup(func() { slog.SetDefault(prev) })
-	slog.SetDefault(logger)
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
 	t.Setenv("SHOW_METHOD_DISPATCH_LOGS", "1")
 	root, err = nest.New[Root](testRedis(t), nil)
 	if err != nil {

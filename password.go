@@ -160,7 +160,7 @@ func checkPassword(pw string) error {
 }
 
 // Set hashes plain and stores the hash, applying the effective TTL in the
-// same command (SET ... PX). Options: [KeepTTL], [WithTTL]. A password
+// same command (SET ... EX/PX). Options: [KeepTTL], [WithTTL]. A password
 // that is empty, longer than [MaxPasswordLen] bytes or not valid UTF-8
 // (a sign of a mis-decoded form, which would not match the same password
 // typed later) is refused with [ErrInvalidPassword]. Setting the same

@@ -2,6 +2,7 @@ package nest_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -75,3 +76,53 @@ func TestSubtreeRefusesUnknownClient(t *testing.T) {
 }
 
 type wrappedClient struct{ *redis.Client }
+
+// On a Ring, a rename between keys on different shards would run on one
+// shard and lose the value: it fails with ErrCrossSlot instead. Pinned
+// keys share a shard (Ring shards by hash tag) and rename.
+func TestRingRename(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, b := redistest.Start(t), redistest.Start(t)
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": a.Addr(), "b": b.Addr()}})
+	t.Cleanup(func() { _ = ring.Close() })
+	root, err := nest.New[Root](ring, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Find two users whose age keys land on different shards.
+	src := root.User.At(1).Age
+	var dst nest.Key[int]
+	for id := 2; id < 100; id++ {
+		s1, _ := ring.GetShardClientForKey(src.Name())
+		s2, _ := ring.GetShardClientForKey(root.User.At(id).Age.Name())
+		if s1 != s2 {
+			dst = root.User.At(id).Age
+			break
+		}
+	}
+	if err := src.Set(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Rename(ctx, dst); !errors.Is(err, nest.ErrCrossSlot) {
+		t.Fatalf("cross-shard Rename = %v, want ErrCrossSlot", err)
+	}
+	if v, err := src.Get(ctx); err != nil || v != 5 {
+		t.Fatalf("source after the refused rename = %d, %v", v, err)
+	}
+
+	org, err := nest.New[Org](ring, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	team := org.Team.At(7)
+	if err := team.Members.At(1).Role.Set(ctx, "lead"); err != nil {
+		t.Fatal(err)
+	}
+	if err := team.Members.At(1).Role.Rename(ctx, team.Members.At(2).Role); err != nil {
+		t.Fatalf("pinned rename on a Ring: %v", err)
+	}
+	if v, err := team.Members.At(2).Role.Get(ctx); err != nil || v != "lead" {
+		t.Fatalf("after the pinned rename: %q, %v", v, err)
+	}
+}

@@ -36,7 +36,7 @@ import (
 //	                  Cluster hash tag ("root:{user:42}:age"), so its whole
 //	                  subtree shares one slot
 //
-// On a field that holds a child namespace, nest and ttl tags override the
+// On a field that holds a child namespace, nest, ttl and slot tags override the
 // ones on the child type's embedded Namespace, so one type can be reused
 // under several parents. opts may be nil.
 func New[R any](rdb redis.UniversalClient, opts *Options) (*R, error) {

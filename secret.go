@@ -125,7 +125,7 @@ func (s Secret[T]) getResult(cmdName string, cmd interface{ Result() (string, er
 func (s Secret[T]) Raw(ctx context.Context) ([]byte, error) { return s.key().Raw(ctx) }
 
 // Set encrypts and stores v, applying the effective TTL in the same
-// command (SET ... PX). Options: [KeepTTL], [WithTTL].
+// command (SET ... EX/PX). Options: [KeepTTL], [WithTTL].
 func (s Secret[T]) Set(ctx context.Context, v T, opts ...SetOption) error {
 	if err := s.h.ready(); err != nil {
 		return err

@@ -74,7 +74,7 @@ func drill(own, inherited ttlSpec) ttlSpec {
 }
 
 // SetOption adjusts one write. Without options, a write applies the key's
-// effective TTL atomically (SET ... PX), or none when none is declared.
+// effective TTL atomically (SET ... EX/PX), or none when none is declared.
 type SetOption func(*setOptions)
 
 type setOptions struct {
