@@ -79,3 +79,33 @@ func BenchmarkSealOpen(b *testing.B) {
 		}
 	})
 }
+
+// Stored bytes come from Redis, where anyone with access may write: opening
+// hostile input must fail cleanly, never panic, and never open anything
+// but a value sealed for that very key name.
+func FuzzOpen(f *testing.F) {
+	r := testKeyring(f)
+	f.Add("vault:a", string(r.seal("vault:a", []byte("secret"))))
+	f.Add("vault:a", string(r.seal("vault:b", []byte("secret"))))
+	f.Add("vault:a", "")
+	f.Add("vault:a", "\x01\x02k1")
+	f.Fuzz(func(t *testing.T, name, stored string) {
+		// version, ID length, ID "k1", 12-byte nonce, 16-byte tag
+		const overhead = 1 + 1 + 2 + 12 + 16
+		if _, err := r.open(name, stored); err == nil && len(stored) < overhead {
+			t.Fatalf("opened %d bytes for %q: too short to carry a nonce and a tag", len(stored), name)
+		}
+	})
+}
+
+// Stored password hashes come from Redis too: parsing must never panic.
+func FuzzParsePHC(f *testing.F) {
+	f.Add("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g")
+	f.Add("$argon2id$v=19$m=0,t=0,p=0$$")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		if h, err := parsePHC(s); err == nil && (h.m == 0 || h.t == 0 || h.p == 0) {
+			t.Fatalf("parsePHC(%q) accepted zero parameters: %+v", s, h)
+		}
+	})
+}
