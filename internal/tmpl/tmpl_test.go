@@ -547,3 +547,32 @@ func TestAppendFuncExtract(t *testing.T) {
 		}
 	}
 }
+
+// FuzzExtract: for any template Parse accepts and any values free of ':'
+// (as parameter validation guarantees), Extract(Render(values)) == values.
+func FuzzExtract(f *testing.F) {
+	f.Add("user:{id}", "42", "x")
+	f.Add("v{ver}x:k{a}b", "1x2", "bb")
+	f.Add("{a}:mid:{b}suf", "p", "qsuf")
+	f.Fuzz(func(t *testing.T, template, v1, v2 string) {
+		tp, err := Parse(template)
+		if err != nil {
+			return
+		}
+		clean := func(s string) string {
+			s = strings.NewReplacer(":", "", "{", "", "}", "").Replace(s)
+			if s == "" {
+				s = "v"
+			}
+			return s
+		}
+		values := make([]string, len(tp.Params()))
+		for i := range values {
+			values[i] = clean([]string{v1, v2}[i%2])
+		}
+		got, ok := tp.Extract(tp.Render(values))
+		if !ok || !slices.Equal(got, values) {
+			t.Fatalf("Extract(Render(%q)) of %q = %q, %v", values, template, got, ok)
+		}
+	})
+}
