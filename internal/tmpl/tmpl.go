@@ -51,15 +51,6 @@ func Parse(s string) (Template, error) {
 	return t, nil
 }
 
-// MustParse is Parse for templates known to be valid; it panics otherwise.
-func MustParse(s string) Template {
-	t, err := Parse(s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
 func (t *Template) segment(seg string, seen map[string]bool) error {
 	open := strings.IndexByte(seg, '{')
 	if open < 0 {
@@ -146,26 +137,8 @@ func (t Template) Params() []string { return t.params }
 // Static reports whether the template has no placeholders.
 func (t Template) Static() bool { return len(t.params) == 0 }
 
-// Append appends the template rendered with values (one per placeholder, in
-// order) to buf. It panics if len(values) != len(t.Params()).
-func (t Template) Append(buf []byte, values []string) []byte {
-	if len(values) != len(t.params) {
-		panic("tmpl: wrong number of values")
-	}
-	i := 0
-	for _, p := range t.parts {
-		if p.param == "" {
-			buf = append(buf, p.lit...)
-			continue
-		}
-		buf = append(buf, values[i]...)
-		i++
-	}
-	return buf
-}
-
-// AppendFunc is Append with each placeholder's value appended by param,
-// which receives the buffer and the placeholder's index. It stops at the
+// AppendFunc appends the template to buf, each placeholder's value
+// appended by param, which receives the buffer and the placeholder's index. It stops at the
 // first error param returns.
 func (t Template) AppendFunc(buf []byte, param func(buf []byte, i int) ([]byte, error)) ([]byte, error) {
 	i := 0
@@ -214,16 +187,17 @@ func (t Template) Extract(s string) (values []string, ok bool) {
 	return values, s == ""
 }
 
-// Render returns the template rendered with values; see Append.
+// Render returns the template rendered with values, one per placeholder in
+// order. It panics if len(values) != len(t.Params()).
 func (t Template) Render(values []string) string {
+	if len(values) != len(t.params) {
+		panic("tmpl: wrong number of values")
+	}
 	if t.Static() {
 		return t.raw
 	}
-	n := len(t.raw)
-	for _, v := range values {
-		n += len(v)
-	}
-	return string(t.Append(make([]byte, 0, n), values))
+	b, _ := t.AppendFunc(nil, func(buf []byte, i int) ([]byte, error) { return append(buf, values[i]...), nil })
+	return string(b)
 }
 
 // Pattern returns a SCAN/KEYS glob pattern that matches every rendering of
@@ -236,20 +210,6 @@ func (t Template) Pattern() string {
 			continue
 		}
 		b.WriteString(EscapeGlob(p.lit))
-	}
-	return b.String()
-}
-
-// Shape returns the template with every placeholder name removed ("user:{}"),
-// so that two templates that can render the same name have the same shape.
-func (t Template) Shape() string {
-	var b strings.Builder
-	for _, p := range t.parts {
-		if p.param != "" {
-			b.WriteString("{}")
-			continue
-		}
-		b.WriteString(p.lit)
 	}
 	return b.String()
 }

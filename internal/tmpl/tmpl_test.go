@@ -19,19 +19,18 @@ func TestParseValid(t *testing.T) {
 		values  []string
 		render  string
 		pattern string
-		shape   string
 	}{
-		{"user", nil, nil, "user", "user", "user"},
-		{"app:tokens", nil, nil, "app:tokens", "app:tokens", "app:tokens"},
-		{"user:{user_id}", []string{"user_id"}, []string{"42"}, "user:42", "user:*", "user:{}"},
-		{"admin:{admin_id}:{region}", []string{"admin_id", "region"}, []string{"5", "eu"}, "admin:5:eu", "admin:*:*", "admin:{}:{}"},
-		{"{id}", []string{"id"}, []string{"x"}, "x", "*", "{}"},
-		{"v{n}", []string{"n"}, []string{"2"}, "v2", "v*", "v{}"},
-		{"{n}th", []string{"n"}, []string{"4"}, "4th", "*th", "{}th"},
-		{"a{_b1}c:d", []string{"_b1"}, []string{"Z"}, "aZc:d", "a*c:d", "a{}c:d"},
-		{"x.y-z_w@v+1/2", nil, nil, "x.y-z_w@v+1/2", "x.y-z_w@v+1/2", "x.y-z_w@v+1/2"},
-		{"{A}:{b}:{C9}", []string{"A", "b", "C9"}, []string{"1", "2", "3"}, "1:2:3", "*:*:*", "{}:{}:{}"},
-		{"é:ü", nil, nil, "é:ü", "é:ü", "é:ü"}, // non-ASCII literals are fine
+		{"user", nil, nil, "user", "user"},
+		{"app:tokens", nil, nil, "app:tokens", "app:tokens"},
+		{"user:{user_id}", []string{"user_id"}, []string{"42"}, "user:42", "user:*"},
+		{"admin:{admin_id}:{region}", []string{"admin_id", "region"}, []string{"5", "eu"}, "admin:5:eu", "admin:*:*"},
+		{"{id}", []string{"id"}, []string{"x"}, "x", "*"},
+		{"v{n}", []string{"n"}, []string{"2"}, "v2", "v*"},
+		{"{n}th", []string{"n"}, []string{"4"}, "4th", "*th"},
+		{"a{_b1}c:d", []string{"_b1"}, []string{"Z"}, "aZc:d", "a*c:d"},
+		{"x.y-z_w@v+1/2", nil, nil, "x.y-z_w@v+1/2", "x.y-z_w@v+1/2"},
+		{"{A}:{b}:{C9}", []string{"A", "b", "C9"}, []string{"1", "2", "3"}, "1:2:3", "*:*:*"},
+		{"é:ü", nil, nil, "é:ü", "é:ü"}, // non-ASCII literals are fine
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -51,14 +50,11 @@ func TestParseValid(t *testing.T) {
 			if got := tp.Render(tt.values); got != tt.render {
 				t.Errorf("Render(%q) = %q, want %q", tt.values, got, tt.render)
 			}
-			if got := string(tp.Append([]byte("pre:"), tt.values)); got != "pre:"+tt.render {
-				t.Errorf("Append = %q", got)
+			if got, ok := tp.Extract(tt.render); !ok || !slices.Equal(got, tt.values) {
+				t.Errorf("Extract(%q) = %q, %v; want %q", tt.render, got, ok, tt.values)
 			}
 			if got := tp.Pattern(); got != tt.pattern {
 				t.Errorf("Pattern() = %q, want %q", got, tt.pattern)
-			}
-			if got := tp.Shape(); got != tt.shape {
-				t.Errorf("Shape() = %q, want %q", got, tt.shape)
 			}
 			if !scGlobMatch(tp.Pattern(), tp.Render(tt.values)) {
 				t.Errorf("Pattern %q does not match Render %q", tp.Pattern(), tp.Render(tt.values))
@@ -151,31 +147,30 @@ func TestRenderWrongCountPanics(t *testing.T) {
 	if st.Render(nil) != "a:b" || st.Render([]string{}) != "a:b" {
 		t.Error("static Render")
 	}
-	if !scPanics(func() { st.Append(nil, []string{"x"}) }) {
-		t.Error("static Append with a value did not panic")
+	if !scPanics(func() { st.Render([]string{"x"}) }) {
+		t.Error("static Render with a value did not panic")
 	}
 }
 
-func TestShapeCollisions(t *testing.T) {
-	same := [][2]string{
-		{"user:{a}", "user:{b}"},
-		{"{x}", "{y}"},
-		{"p{a}s:q", "p{b}s:q"},
-	}
-	for _, p := range same {
-		if MustParse(p[0]).Shape() != MustParse(p[1]).Shape() {
-			t.Errorf("Shape(%q) != Shape(%q)", p[0], p[1])
-		}
-	}
-	differ := [][2]string{
-		{"user:{a}", "user"},
-		{"{a}x", "x{a}"},
-		{"a:{x}:b", "a:{x}b"},
-		{"user:{a}", "users:{a}"},
-	}
-	for _, p := range differ {
-		if MustParse(p[0]).Shape() == MustParse(p[1]).Shape() {
-			t.Errorf("Shape(%q) == Shape(%q)", p[0], p[1])
+func TestOverlap(t *testing.T) {
+	for _, tc := range []struct {
+		t, o        string
+		same, under bool
+	}{
+		{"user:{a}", "user:{b}", true, false},
+		{"{x}", "{y}", true, false},
+		{"p{a}s:q", "p{b}s:q", true, false},
+		{"{a}x", "x{a}", true, false}, // both render "xx"
+		{"user", "user:{a}", false, true},
+		{"a:{x}b", "a:{x}:b", false, true}, // a:1b and a:1b:b
+		{"a:{x}:b", "a:{x}b", false, false},
+		{"user:{a}", "users:{a}", false, false},
+		{"app:tokens", "app", false, false},
+		{"app", "app:tokens", false, true},
+	} {
+		same, under := MustParse(tc.t).Overlap(MustParse(tc.o))
+		if same != tc.same || under != tc.under {
+			t.Errorf("%q.Overlap(%q) = %v, %v; want %v, %v", tc.t, tc.o, same, under, tc.same, tc.under)
 		}
 	}
 }
@@ -438,22 +433,14 @@ func FuzzParse(f *testing.F) {
 		if tp.Static() != (len(params) == 0) || (tp.Static() && r != s) {
 			t.Fatalf("Static() = %v, Render = %q for %q", tp.Static(), r, s)
 		}
-		// Shape drops only the names.
-		if sh := tp.Shape(); strings.Count(sh, "{}") < len(params) || len(sh) != len(s)-sumLen(params) {
-			t.Fatalf("Shape(%q) = %q", s, sh)
+		// A template always overlaps itself.
+		if same, _ := tp.Overlap(tp); !same {
+			t.Fatalf("%q does not overlap itself", s)
 		}
 		if tp2, err := Parse(tp.String()); err != nil || !slices.Equal(tp2.Params(), params) {
 			t.Fatalf("re-parse of %q: %v", s, err)
 		}
 	})
-}
-
-func sumLen(ss []string) int {
-	n := 0
-	for _, s := range ss {
-		n += len(s)
-	}
-	return n
 }
 
 func FuzzEscapeGlob(f *testing.F) {
@@ -575,4 +562,13 @@ func FuzzExtract(f *testing.F) {
 			t.Fatalf("Extract(Render(%q)) of %q = %q, %v", values, template, got, ok)
 		}
 	})
+}
+
+// MustParse is Parse for templates known to be valid; it panics otherwise.
+func MustParse(s string) Template {
+	t, err := Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }
