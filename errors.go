@@ -51,6 +51,11 @@ var (
 	// longer than [MaxPasswordLen] bytes, or not valid UTF-8. A wrong
 	// password is not an error: [Password.Verify] reports it as false.
 	ErrInvalidPassword = errors.New("nest: invalid password")
+	// ErrNotExecuted: [Future.Result] was called before [Pipe.Exec].
+	ErrNotExecuted = errors.New("nest: pipeline not executed yet")
+	// ErrPipeDone: [Pipe.Exec] was called a second time, or an operation
+	// was queued on a Pipe after its Exec. A Pipe executes once.
+	ErrPipeDone = errors.New("nest: pipeline already executed")
 )
 
 // DecodeError reports a stored value that does not decode into the key's
