@@ -109,12 +109,22 @@
 // which holds the keys. Dispatch logs, errors and printed handles never
 // contain passwords, hashes, plaintext, ciphertext or keys.
 //
+// # Pipelines and transactions
+//
+// [Namespace.Pipeline] and [Namespace.TxPipeline] (MULTI/EXEC) return a
+// [Pipe]. A key's [Key.In] (or [Secret.In]) queues its operations on it,
+// each returning a typed [Future] that [Pipe.Exec] resolves in one round
+// trip. Queued operations keep codecs, defaults, TTLs and encryption. An
+// operation that cannot be queued (an unusable handle, a value that does
+// not encode, a transaction crossing Redis Cluster slots) fails the Pipe
+// before anything is sent: Exec then sends nothing and returns that error.
+//
 // # Errors
 //
 // Errors wrap the sentinels [ErrNotFound], [ErrInvalidParam],
 // [ErrMissingParam], [ErrDecode], [ErrEncode], [ErrSchema], [ErrConflict],
-// [ErrCrossSlot], [ErrNotBound], [ErrDecrypt], [ErrSecretKeys] and
-// [ErrInvalidPassword],
+// [ErrCrossSlot], [ErrNotBound], [ErrDecrypt], [ErrSecretKeys],
+// [ErrInvalidPassword], [ErrNotExecuted] and [ErrPipeDone],
 // or a go-redis or context error, with the command and the full key name;
 // test them with [errors.Is]. redis.Nil never reaches callers.
 //

@@ -409,3 +409,38 @@ func ExampleWithTTL() {
 	// true
 	// true
 }
+
+// A Pipe queues typed operations and sends them in one round trip; each
+// returns a Future that Exec resolves. Writes apply the declared TTL in the
+// same SET, reads return defaults, as the direct calls do. TxPipeline
+// wraps the same in MULTI/EXEC; on Redis Cluster its keys must share a
+// slot, as those of one pinned namespace do.
+func ExampleNamespace_Pipeline() {
+	rdb := exampleRedis()
+	defer rdb.Close()
+	ctx := context.Background()
+	shop := nest.MustNew[Shop](rdb, nil)
+	ada := shop.Customer.At(42)
+
+	p := shop.Pipeline()
+	ada.Name.In(p).Set(ctx, "Ada") // SET shop:customer:42:name Ada EX 86400
+	name := ada.Name.In(p).Get(ctx)
+	visits := ada.Visits.In(p).Get(ctx) // missing: the default
+	_, err := name.Result()
+	fmt.Println(errors.Is(err, nest.ErrNotExecuted))
+	if err := p.Exec(ctx); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(name.Val(), visits.Val())
+
+	org := nest.MustNew[Org](rdb, nil)
+	team := org.Team.At(7)
+	tx := team.TxPipeline()
+	team.Name.In(tx).Set(ctx, "Blue")
+	team.Members.At(3).Role.In(tx).Set(ctx, "lead")
+	fmt.Println(tx.Len(), tx.Exec(ctx))
+	// Output:
+	// true
+	// Ada 0
+	// 2 <nil>
+}

@@ -49,8 +49,10 @@ type pending interface {
 }
 
 // Pipeline returns a Pipe whose operations Exec sends in one round trip,
-// without atomicity. On Redis Cluster, go-redis splits it per node, so it
-// may name keys in any slot.
+// without atomicity. It takes keys from anywhere in the schema (or another
+// schema bound to the same go-redis client), not only from n's subtree.
+// On Redis Cluster, go-redis splits it per node, so it may name keys in
+// any slot. A Pipe from an unusable namespace fails with its error.
 func (n Namespace) Pipeline() *Pipe { return n.pipe(false) }
 
 // TxPipeline returns a Pipe that Exec sends as one MULTI/EXEC transaction:
@@ -99,6 +101,9 @@ func (p *Pipe) Exec(ctx context.Context) error {
 	}
 	p.done = true
 	cause := p.err
+	if cause == nil && p.pp == nil {
+		cause = ErrNotBound // a zero Pipe
+	}
 	if cause == nil {
 		if err := ctx.Err(); err != nil {
 			cause = fmt.Errorf("nest: pipeline of %d commands: %w", p.Len(), err)
@@ -137,6 +142,9 @@ func (p *Pipe) admit(h *keyHandle, cmd string) error {
 	if p.done {
 		return opError(cmd, h.name, ErrPipeDone)
 	}
+	if p.err == nil && p.c == nil {
+		p.err = ErrNotBound // a zero Pipe
+	}
 	if p.err != nil {
 		return p.err
 	}
@@ -157,18 +165,34 @@ func (p *Pipe) admit(h *keyHandle, cmd string) error {
 	return err
 }
 
-// queue admits h, then lets add queue its command and return the reader of
-// its reply; an error from add (an encoding failure) fails the pipe.
-func queue[V any](p *Pipe, h *keyHandle, cmd string, add func() (func() (V, error), error)) *Future[V] {
-	if err := p.admit(h, cmd); err != nil {
-		return &Future[V]{done: true, err: err}
+// opKind says how a Future reads its command's reply.
+type opKind uint8
+
+const (
+	opStatus    opKind = iota // SET: error only
+	opGet                     // GET/GETEX of a Key: decode, default, ErrNotFound
+	opSecretGet               // GET/GETEX of a Secret: open, then decode
+	opInt                     // DEL, EXISTS: reply 1 is true
+	opBool                    // SET NX, EXPIRE
+	opTTL                     // TTL: -2 is ErrNotFound, -1 is NoExpiry
+)
+
+// enqueue admits h, then lets add queue the command (add's error, an
+// encoding failure, fails the pipe) and returns its Future. The Future
+// keeps a copy of the handle and reads the reply by kind, so a queued
+// operation costs one allocation beyond go-redis's own.
+func enqueue[V any](p *Pipe, h *keyHandle, kind opKind, name string, add func() (redis.Cmder, error)) *Future[V] {
+	f := &Future[V]{h: *h, kind: kind, name: name}
+	err := p.admit(h, name)
+	if err == nil {
+		if f.cmd, err = add(); err != nil {
+			p.err = err
+		}
 	}
-	read, err := add()
 	if err != nil {
-		p.err = err
-		return &Future[V]{done: true, err: err}
+		f.done, f.err = true, err
+		return f
 	}
-	f := &Future[V]{read: read}
 	p.pending = append(p.pending, f)
 	return f
 }
@@ -176,7 +200,10 @@ func queue[V any](p *Pipe, h *keyHandle, cmd string, add func() (func() (V, erro
 // Future is the typed result of a queued operation, resolved by
 // [Pipe.Exec]. Like its Pipe, it belongs to one goroutine.
 type Future[T any] struct {
-	read func() (T, error)
+	h    keyHandle
+	cmd  redis.Cmder
+	kind opKind
+	name string // command, for errors
 	done bool
 	val  T
 	err  error
@@ -188,8 +215,45 @@ func (f *Future[T]) resolve(cause error) error {
 	} else {
 		f.val, f.err = f.read()
 	}
-	f.read, f.done = nil, true
+	f.cmd, f.done = nil, true
 	return f.err
+}
+
+// read decodes the reply exactly as the direct operation does.
+func (f *Future[T]) read() (v T, err error) {
+	h := &f.h
+	switch f.kind {
+	case opGet, opSecretGet:
+		cmd := f.cmd.(*redis.StringCmd)
+		var ok bool
+		if f.kind == opGet {
+			v, ok, err = Key[T]{h: *h}.getResult(f.name, cmd)
+		} else {
+			v, ok, err = Secret[T]{h: *h}.getResult(f.name, cmd)
+		}
+		if err == nil && !ok && !h.p.hasDef {
+			err = opError(f.name, h.name, ErrNotFound)
+		}
+		return v, err
+	case opInt:
+		n, err := f.cmd.(*redis.IntCmd).Result()
+		return any(n == 1).(T), h.fail(f.name, err)
+	case opBool:
+		ok, err := f.cmd.(*redis.BoolCmd).Result()
+		return any(ok).(T), h.fail(f.name, err)
+	case opTTL:
+		d, err := f.cmd.(*redis.DurationCmd).Result()
+		switch {
+		case err != nil:
+			return v, h.fail(f.name, err)
+		case d == -2:
+			return v, h.fail(f.name, ErrNotFound)
+		case d == -1:
+			d = NoExpiry
+		}
+		return any(d).(T), nil
+	}
+	return v, h.fail(f.name, f.cmd.Err())
 }
 
 // Result returns the operation's value and error, exactly as the direct
@@ -233,114 +297,73 @@ func (k Key[T]) In(p *Pipe) Queued[T] { return Queued[T]{k: k, p: p} }
 // key does not exist, or [ErrNotFound] without a default; GETEX renews a
 // sliding TTL.
 func (q Queued[T]) Get(ctx context.Context) *Future[T] {
-	k := q.k
-	return queue(q.p, &k.h, "GET", func() (func() (T, error), error) {
-		cmd := k.getCmd(ctx, q.p.pp)
-		return func() (T, error) {
-			v, ok, err := k.getResult("GET", cmd)
-			if err == nil && !ok && !k.h.p.hasDef {
-				err = opError("GET", k.h.name, ErrNotFound)
-			}
-			return v, err
-		}, nil
+	return enqueue[T](q.p, &q.k.h, opGet, "GET", func() (redis.Cmder, error) {
+		return q.k.getCmd(ctx, q.p.pp), nil
 	})
 }
 
 // Set queues [Key.Set]: SET with the effective TTL in the same command.
 // A value that does not encode fails the Pipe (see [Pipe]).
 func (q Queued[T]) Set(ctx context.Context, v T, opts ...SetOption) *Future[struct{}] {
-	k := q.k
-	return queue(q.p, &k.h, "SET", func() (func() (struct{}, error), error) {
-		val, err := k.codec().encode(k.h.name, v)
+	return enqueue[struct{}](q.p, &q.k.h, opStatus, "SET", func() (redis.Cmder, error) {
+		val, err := q.k.codec().encode(q.k.h.name, v)
 		if err != nil {
 			return nil, err
 		}
-		return statusReader(&k.h, "SET", k.setCmd(ctx, q.p.pp, val, opts)), nil
+		return q.k.setCmd(ctx, q.p.pp, val, opts), nil
 	})
 }
 
 // SetNX queues [Key.SetNX]: SET ... NX with the effective TTL; the Future
 // reports whether the value was stored.
 func (q Queued[T]) SetNX(ctx context.Context, v T, opts ...SetOption) *Future[bool] {
-	k := q.k
-	return queue(q.p, &k.h, "SET NX", func() (func() (bool, error), error) {
-		val, err := k.codec().encode(k.h.name, v)
+	return enqueue[bool](q.p, &q.k.h, opBool, "SET NX", func() (redis.Cmder, error) {
+		val, err := q.k.codec().encode(q.k.h.name, v)
 		if err != nil {
 			return nil, err
 		}
-		return setNX(ctx, q.p.pp, &k.h, val, opts), nil
+		return setNX(ctx, q.p.pp, &q.k.h, val, opts), nil
 	})
 }
 
 // Delete queues [Key.Delete] (DEL); the Future reports whether the key
 // existed.
 func (q Queued[T]) Delete(ctx context.Context) *Future[bool] {
-	return queueInt(ctx, q.p, &q.k.h, "DEL", func(c redis.Pipeliner) *redis.IntCmd { return c.Del(ctx, q.k.h.name) })
+	return enqueue[bool](q.p, &q.k.h, opInt, "DEL", func() (redis.Cmder, error) {
+		q.k.h.log(ctx, "DEL", 0)
+		return q.p.pp.Del(ctx, q.k.h.name), nil
+	})
 }
 
 // Exists queues [Key.Exists].
 func (q Queued[T]) Exists(ctx context.Context) *Future[bool] {
-	return queueInt(ctx, q.p, &q.k.h, "EXISTS", func(c redis.Pipeliner) *redis.IntCmd { return c.Exists(ctx, q.k.h.name) })
+	return enqueue[bool](q.p, &q.k.h, opInt, "EXISTS", func() (redis.Cmder, error) {
+		q.k.h.log(ctx, "EXISTS", 0)
+		return q.p.pp.Exists(ctx, q.k.h.name), nil
+	})
 }
 
 // Expire queues [Key.Expire]; the Future reports whether the key exists.
 func (q Queued[T]) Expire(ctx context.Context, d time.Duration) *Future[bool] {
-	h := &q.k.h
-	return queue(q.p, h, "EXPIRE", func() (func() (bool, error), error) {
-		h.log(ctx, "EXPIRE", 0)
-		cmd := q.p.pp.Expire(ctx, h.name, d)
-		return func() (bool, error) {
-			ok, err := cmd.Result()
-			return ok, h.fail("EXPIRE", err)
-		}, nil
+	return enqueue[bool](q.p, &q.k.h, opBool, "EXPIRE", func() (redis.Cmder, error) {
+		q.k.h.log(ctx, "EXPIRE", 0)
+		return q.p.pp.Expire(ctx, q.k.h.name, d), nil
 	})
 }
 
 // TTL queues [Key.TTL]: the remaining time to live in whole seconds,
 // [NoExpiry] for a key without one, or [ErrNotFound].
 func (q Queued[T]) TTL(ctx context.Context) *Future[time.Duration] {
-	h := &q.k.h
-	return queue(q.p, h, "TTL", func() (func() (time.Duration, error), error) {
-		h.log(ctx, "TTL", 0)
-		cmd := q.p.pp.TTL(ctx, h.name)
-		return func() (time.Duration, error) {
-			d, err := cmd.Result()
-			switch {
-			case err != nil:
-				return 0, h.fail("TTL", err)
-			case d == -2:
-				return 0, h.fail("TTL", ErrNotFound)
-			case d == -1:
-				return NoExpiry, nil
-			}
-			return d, nil
-		}, nil
+	return enqueue[time.Duration](q.p, &q.k.h, opTTL, "TTL", func() (redis.Cmder, error) {
+		q.k.h.log(ctx, "TTL", 0)
+		return q.p.pp.TTL(ctx, q.k.h.name), nil
 	})
 }
 
-func queueInt(ctx context.Context, p *Pipe, h *keyHandle, name string, send func(redis.Pipeliner) *redis.IntCmd) *Future[bool] {
-	return queue(p, h, name, func() (func() (bool, error), error) {
-		h.log(ctx, name, 0)
-		cmd := send(p.pp)
-		return func() (bool, error) {
-			n, err := cmd.Result()
-			return n == 1, h.fail(name, err)
-		}, nil
-	})
-}
-
-func statusReader(h *keyHandle, name string, cmd *redis.StatusCmd) func() (struct{}, error) {
-	return func() (struct{}, error) { return struct{}{}, h.fail(name, cmd.Err()) }
-}
-
-func setNX(ctx context.Context, c redis.Pipeliner, h *keyHandle, val any, opts []SetOption) func() (bool, error) {
+func setNX(ctx context.Context, c redis.Pipeliner, h *keyHandle, val any, opts []SetOption) redis.Cmder {
 	exp := h.p.ttl.expiration(opts)
 	h.log(ctx, "SET NX", exp)
-	cmd := c.SetNX(ctx, h.name, val, exp)
-	return func() (bool, error) {
-		ok, err := cmd.Result()
-		return ok, h.fail("SET NX", err)
-	}
+	return c.SetNX(ctx, h.name, val, exp)
 }
 
 // QueuedSecret is a [Secret] seen through a [Pipe]; get it from
@@ -357,41 +380,31 @@ func (s Secret[T]) In(p *Pipe) QueuedSecret[T] { return QueuedSecret[T]{s: s, p:
 // Get queues [Secret.Get]: the decrypted value, the default when missing,
 // or [ErrNotFound] without one.
 func (q QueuedSecret[T]) Get(ctx context.Context) *Future[T] {
-	s := q.s
-	return queue(q.p, &s.h, "GET", func() (func() (T, error), error) {
-		cmd := s.key().getCmd(ctx, q.p.pp)
-		return func() (T, error) {
-			v, ok, err := s.getResult("GET", cmd)
-			if err == nil && !ok && !s.h.p.hasDef {
-				err = opError("GET", s.h.name, ErrNotFound)
-			}
-			return v, err
-		}, nil
+	return enqueue[T](q.p, &q.s.h, opSecretGet, "GET", func() (redis.Cmder, error) {
+		return q.s.key().getCmd(ctx, q.p.pp), nil
 	})
 }
 
 // Set queues [Secret.Set]: the value is encoded and sealed now, and stored
 // with the effective TTL in the same SET.
 func (q QueuedSecret[T]) Set(ctx context.Context, v T, opts ...SetOption) *Future[struct{}] {
-	s := q.s
-	return queue(q.p, &s.h, "SET", func() (func() (struct{}, error), error) {
-		sealed, err := s.seal(v)
+	return enqueue[struct{}](q.p, &q.s.h, opStatus, "SET", func() (redis.Cmder, error) {
+		sealed, err := q.s.seal(v)
 		if err != nil {
 			return nil, err
 		}
-		return statusReader(&s.h, "SET", s.key().setCmd(ctx, q.p.pp, sealed, opts)), nil
+		return q.s.key().setCmd(ctx, q.p.pp, sealed, opts), nil
 	})
 }
 
 // SetNX queues [Secret.SetNX].
 func (q QueuedSecret[T]) SetNX(ctx context.Context, v T, opts ...SetOption) *Future[bool] {
-	s := q.s
-	return queue(q.p, &s.h, "SET NX", func() (func() (bool, error), error) {
-		sealed, err := s.seal(v)
+	return enqueue[bool](q.p, &q.s.h, opBool, "SET NX", func() (redis.Cmder, error) {
+		sealed, err := q.s.seal(v)
 		if err != nil {
 			return nil, err
 		}
-		return setNX(ctx, q.p.pp, &s.h, sealed, opts), nil
+		return setNX(ctx, q.p.pp, &q.s.h, sealed, opts), nil
 	})
 }
 

@@ -1,8 +1,10 @@
 package nest_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -34,6 +36,7 @@ type (
 		nest.Namespace `nest:"pl"`
 		Team           nest.Sub[plTeam]
 		Any            nest.Key[map[string]any] `nest:"any"`
+		Session        nest.Key[string]         `nest:"session" ttl:"30s,sliding"`
 	}
 )
 
@@ -165,6 +168,37 @@ func TestPipelineSetOptions(t *testing.T) {
 	}
 }
 
+// A sliding TTL is renewed by the queued Get (GETEX), and every queued
+// command goes through the dispatch log.
+func TestPipelineSlidingAndLog(t *testing.T) {
+	rdb := testRedis(t)
+	var buf bytes.Buffer
+	pl, err := nest.New[plRoot](rdb, &nest.Options{Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := pl.Session.Set(ctx, "s"); err != nil {
+		t.Fatal(err)
+	}
+	rdb.PExpire(ctx, pl.Session.Name(), time.Second)
+	p := pl.Pipeline()
+	got := pl.Session.In(p).Get(ctx)
+	pl.Team.At(1).Score.In(p).Set(ctx, 3)
+	if err := p.Exec(ctx); err != nil || got.Val() != "s" {
+		t.Fatalf("Exec: %v, %q", err, got.Val())
+	}
+	if d, _ := rdb.PTTL(ctx, pl.Session.Name()).Result(); d < 20*time.Second {
+		t.Errorf("PTTL after a queued Get of a sliding key: %v, want renewed to 30s", d)
+	}
+	logs := buf.String()
+	for _, want := range []string{"method=GETEX key=pl:session", "method=SET key=pl:{team:1}:score"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("dispatch log lacks %q:\n%s", want, logs)
+		}
+	}
+}
+
 func TestPipelineDecodeError(t *testing.T) {
 	root, rdb := newRoot(t)
 	ctx := context.Background()
@@ -221,6 +255,13 @@ func TestPipelineLifecycle(t *testing.T) {
 	var zero nest.Namespace
 	if err := zero.Pipeline().Exec(ctx); !errors.Is(err, nest.ErrNotBound) {
 		t.Errorf("unbound namespace: %v, want ErrNotBound", err)
+	}
+	var zp nest.Pipe
+	if err := root.ProjectName.In(&zp).Set(ctx, "x").Err(); !errors.Is(err, nest.ErrNotBound) {
+		t.Errorf("zero Pipe: %v, want ErrNotBound", err)
+	}
+	if err := new(nest.Pipe).Exec(ctx); !errors.Is(err, nest.ErrNotBound) {
+		t.Errorf("zero Pipe Exec: %v, want ErrNotBound", err)
 	}
 }
 
