@@ -230,10 +230,15 @@ func (k Key[T]) SetNX(ctx context.Context, v T, opts ...SetOption) (bool, error)
 	if err != nil {
 		return false, err
 	}
-	exp := k.h.p.ttl.expiration(opts)
-	k.h.log(ctx, "SET NX", exp)
-	ok, err := k.h.p.c.rdb.SetNX(ctx, k.h.name, val, exp).Result()
+	ok, err := k.h.setNXCmd(ctx, k.h.p.c.rdb, val, opts).Result()
 	return ok, k.h.fail("SET NX", err)
+}
+
+// setNXCmd queues or sends SET ... NX of an encoded value with the TTL.
+func (h *keyHandle) setNXCmd(ctx context.Context, c redis.Cmdable, val any, opts []SetOption) *redis.BoolCmd {
+	exp := h.p.ttl.expiration(opts)
+	h.log(ctx, "SET NX", exp)
+	return c.SetNX(ctx, h.name, val, exp)
 }
 
 // GetSet stores v and returns the previous value in one command (SET ...

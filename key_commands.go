@@ -107,11 +107,17 @@ func (k Key[T]) ttlCmd(ctx context.Context, name string, send func(redis.Univers
 	}
 	k.h.log(ctx, name, 0)
 	d, err := send(k.h.p.c.rdb).Result()
+	return k.h.ttlReply(name, d, err)
+}
+
+// ttlReply maps a TTL-style reply: -2 (missing) to ErrNotFound, -1 (no
+// expiry) to NoExpiry.
+func (h *keyHandle) ttlReply(name string, d time.Duration, err error) (time.Duration, error) {
 	switch {
 	case err != nil:
-		return 0, k.h.fail(name, err)
+		return 0, h.fail(name, err)
 	case d == -2:
-		return 0, k.h.fail(name, ErrNotFound)
+		return 0, h.fail(name, ErrNotFound)
 	case d == -1:
 		return NoExpiry, nil
 	}

@@ -243,13 +243,8 @@ func (f *Future[T]) read() (v T, err error) {
 		return any(ok).(T), h.fail(f.name, err)
 	case opTTL:
 		d, err := f.cmd.(*redis.DurationCmd).Result()
-		switch {
-		case err != nil:
-			return v, h.fail(f.name, err)
-		case d == -2:
-			return v, h.fail(f.name, ErrNotFound)
-		case d == -1:
-			d = NoExpiry
+		if d, err = h.ttlReply(f.name, d, err); err != nil {
+			return v, err
 		}
 		return any(d).(T), nil
 	}
@@ -322,7 +317,7 @@ func (q Queued[T]) SetNX(ctx context.Context, v T, opts ...SetOption) *Future[bo
 		if err != nil {
 			return nil, err
 		}
-		return setNX(ctx, q.p.pp, &q.k.h, val, opts), nil
+		return q.k.h.setNXCmd(ctx, q.p.pp, val, opts), nil
 	})
 }
 
@@ -358,12 +353,6 @@ func (q Queued[T]) TTL(ctx context.Context) *Future[time.Duration] {
 		q.k.h.log(ctx, "TTL", 0)
 		return q.p.pp.TTL(ctx, q.k.h.name), nil
 	})
-}
-
-func setNX(ctx context.Context, c redis.Pipeliner, h *keyHandle, val any, opts []SetOption) redis.Cmder {
-	exp := h.p.ttl.expiration(opts)
-	h.log(ctx, "SET NX", exp)
-	return c.SetNX(ctx, h.name, val, exp)
 }
 
 // QueuedSecret is a [Secret] seen through a [Pipe]; get it from
@@ -404,7 +393,7 @@ func (q QueuedSecret[T]) SetNX(ctx context.Context, v T, opts ...SetOption) *Fut
 		if err != nil {
 			return nil, err
 		}
-		return setNX(ctx, q.p.pp, &q.s.h, sealed, opts), nil
+		return q.s.h.setNXCmd(ctx, q.p.pp, sealed, opts), nil
 	})
 }
 

@@ -147,9 +147,7 @@ func (s Secret[T]) SetNX(ctx context.Context, v T, opts ...SetOption) (bool, err
 	if err != nil {
 		return false, err
 	}
-	exp := s.h.p.ttl.expiration(opts)
-	s.h.log(ctx, "SET NX", exp)
-	ok, err := s.h.p.c.rdb.SetNX(ctx, s.h.name, sealed, exp).Result()
+	ok, err := s.h.setNXCmd(ctx, s.h.p.c.rdb, sealed, opts).Result()
 	return ok, s.h.fail("SET NX", err)
 }
 
