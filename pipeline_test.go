@@ -578,20 +578,5 @@ func BenchmarkPipeline(b *testing.B) {
 		}
 	}
 	b.ReportAllocs()
-	var rawT, oursT time.Duration
-	for i := range b.N {
-		first, second, ft, st := raw, ours, &rawT, &oursT
-		if i%2 == 1 {
-			first, second, ft, st = ours, raw, &oursT, &rawT
-		}
-		t0 := time.Now()
-		first(i)
-		t1 := time.Now()
-		second(i)
-		*ft += t1.Sub(t0)
-		*st += time.Since(t1)
-	}
-	b.ReportMetric(float64(rawT.Nanoseconds())/float64(b.N), "raw-ns/op")
-	b.ReportMetric(float64(oursT.Nanoseconds())/float64(b.N), "nest-ns/op")
-	b.ReportMetric(float64(oursT)/float64(rawT), "nest/raw")
+	interleave(b, raw, ours)
 }
