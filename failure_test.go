@@ -56,18 +56,7 @@ func ktNamespaceOps(ns nest.Namespace) []struct {
 
 func TestFailureServerGone(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	rdb := redis.NewClient(&redis.Options{
-		Addr:         srv.Addr(),
-		DialTimeout:  300 * time.Millisecond,
-		ReadTimeout:  300 * time.Millisecond,
-		WriteTimeout: 300 * time.Millisecond,
-		MaxRetries:   -1, // no retries
-		// Fail dials at once instead of retrying for half a second.
-		DialerRetries:      1,
-		DialerRetryTimeout: time.Millisecond,
-	})
-	t.Cleanup(func() { _ = rdb.Close() })
+	srv, rdb := fragileServer(t)
 	root, err := nest.New[Root](rdb, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -254,17 +243,7 @@ func ktNoPanic2[T any](ctx context.Context, get func(context.Context) (T, error)
 // reports the deletions made before the server went away.
 func TestFailureServerGoneMidClear(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	rdb := redis.NewClient(&redis.Options{
-		Addr:               srv.Addr(),
-		DialTimeout:        300 * time.Millisecond,
-		ReadTimeout:        300 * time.Millisecond,
-		WriteTimeout:       300 * time.Millisecond,
-		MaxRetries:         -1,
-		DialerRetries:      1,
-		DialerRetryTimeout: time.Millisecond,
-	})
-	t.Cleanup(func() { _ = rdb.Close() })
+	srv, rdb := fragileServer(t)
 	root, err := nest.New[Root](rdb, &nest.Options{ScanCount: 10, DeleteChunkSize: 7})
 	if err != nil {
 		t.Fatal(err)
@@ -287,4 +266,23 @@ func TestFailureServerGoneMidClear(t *testing.T) {
 	if len(reported) == 0 || n != reported[len(reported)-1] || n < 50 || n >= 301 {
 		t.Fatalf("Clear returned %d; progress reported %v", n, reported)
 	}
+}
+
+// fragileServer starts a server of the test's own, which it may stop, and
+// a client that fails fast once it is gone: short timeouts, no retries,
+// and one dial attempt instead of retrying for half a second.
+func fragileServer(t *testing.T) (*redistest.Server, *redis.Client) {
+	t.Helper()
+	srv := redistest.Start(t)
+	rdb := redis.NewClient(&redis.Options{
+		Addr:               srv.Addr(),
+		DialTimeout:        300 * time.Millisecond,
+		ReadTimeout:        300 * time.Millisecond,
+		WriteTimeout:       300 * time.Millisecond,
+		MaxRetries:         -1,
+		DialerRetries:      1,
+		DialerRetryTimeout: time.Millisecond,
+	})
+	t.Cleanup(func() { _ = rdb.Close() })
+	return srv, rdb
 }

@@ -16,9 +16,7 @@ import (
 func TestRingSubtree(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	a, b := redistest.Start(t), redistest.Start(t)
-	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": a.Addr(), "b": b.Addr()}})
-	t.Cleanup(func() { _ = ring.Close() })
+	ring, a, b := newRing(t)
 	root, err := nest.New[Root](ring, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -83,9 +81,7 @@ type wrappedClient struct{ *redis.Client }
 func TestRingRename(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	a, b := redistest.Start(t), redistest.Start(t)
-	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": a.Addr(), "b": b.Addr()}})
-	t.Cleanup(func() { _ = ring.Close() })
+	ring, _, _ := newRing(t)
 	root, err := nest.New[Root](ring, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -125,4 +121,13 @@ func TestRingRename(t *testing.T) {
 	if v, err := team.Members.At(2).Role.Get(ctx); err != nil || v != "lead" {
 		t.Fatalf("after the pinned rename: %q, %v", v, err)
 	}
+}
+
+// newRing starts two servers and a Ring sharding over them.
+func newRing(t *testing.T) (*redis.Ring, *redistest.Server, *redistest.Server) {
+	t.Helper()
+	a, b := redistest.Start(t), redistest.Start(t)
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": a.Addr(), "b": b.Addr()}})
+	t.Cleanup(func() { _ = ring.Close() })
+	return ring, a, b
 }
