@@ -3,7 +3,6 @@ package nest
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -270,24 +269,6 @@ func (k Key[T]) GetDel(ctx context.Context) (v T, existed bool, err error) {
 	}
 	k.h.log(ctx, "GETDEL", 0)
 	return k.getResult("GETDEL", k.h.p.c.rdb.GetDel(ctx, k.h.name))
-}
-
-// backoff sleeps before retry attempt n (none before the first): a random
-// duration up to 100µs·2ⁿ, capped at 20ms, so that contending writers
-// spread out instead of colliding again. It returns early with ctx's error.
-func backoff(ctx context.Context, n int) error {
-	if n == 0 {
-		return nil
-	}
-	limit := min(100*time.Microsecond<<min(n, 16), 20*time.Millisecond)
-	t := time.NewTimer(rand.N(limit))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Update is a typed optimistic read-modify-write: it WATCHes the key, reads

@@ -2,13 +2,10 @@ package nest
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/redisimnest/nest/internal/slot"
 )
 
 // This file holds the key commands that do not read or write the value:
@@ -250,43 +247,4 @@ func (k Key[T]) rename(ctx context.Context, name string, dst Key[T], nx bool) (b
 		return false, k.h.fail(name, ErrNotFound)
 	}
 	return n == 1, nil
-}
-
-// sameSlot checks, on Redis Cluster, that keys share a hash slot, so that a
-// multi-key command fails here with advice instead of with CROSSSLOT.
-func (c *client) sameSlot(keys ...string) error {
-	if c.ring != nil && len(keys) >= 2 {
-		return c.sameShard(keys)
-	}
-	if c.cluster == nil || len(keys) < 2 {
-		return nil
-	}
-	first := slot.Of(keys[0])
-	for _, k := range keys[1:] {
-		if s := slot.Of(k); s != first {
-			return fmt.Errorf("%w: %s is in slot %d, %s in slot %d; pin their common namespace with `slot:\"pin\"` so its subtree shares one slot",
-				ErrCrossSlot, keys[0], first, k, s)
-		}
-	}
-	return nil
-}
-
-// sameShard checks, on a Ring, that keys live on one shard: a script or
-// transaction runs on one shard only.
-func (c *client) sameShard(keys []string) error {
-	first, err := c.ring.GetShardClientForKey(keys[0])
-	if err != nil {
-		return err
-	}
-	for _, k := range keys[1:] {
-		s, err := c.ring.GetShardClientForKey(k)
-		if err != nil {
-			return err
-		}
-		if s != first {
-			return fmt.Errorf("%w: %s is on Ring shard %s, %s on %s; pin their common namespace with `slot:\"pin\"` so its subtree shares one shard",
-				ErrCrossSlot, keys[0], first.Options().Addr, k, s.Options().Addr)
-		}
-	}
-	return nil
 }

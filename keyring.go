@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"unsafe"
 
@@ -144,48 +143,6 @@ type ringKey struct {
 	id   string
 	hdr  []byte // the stored header: version, len(id), id
 	aead cipher.AEAD
-}
-
-// keyring returns the schema's keyring, loading it on first use: from
-// Options.SecretKeys, else from $NEST_SECRET_KEYS_FILE, else from
-// $NEST_SECRET_KEYS. It runs only inside New, which is single-threaded.
-func (c *client) keyring() (*keyring, error) {
-	if c.keys != nil || c.keysErr != nil {
-		return c.keys, c.keysErr
-	}
-	keys, src, err := c.keysOpt, " in Options.SecretKeys", error(nil)
-	if len(keys) == 0 {
-		keys, src, err = keysFromEnv()
-	}
-	if err == nil {
-		c.keys, err = newKeyring(keys)
-	}
-	if err != nil {
-		c.keysErr = fmt.Errorf("%w%s: %v", ErrSecretKeys, src, err)
-	}
-	return c.keys, c.keysErr
-}
-
-// keysFromEnv reads the keyring from the environment; src describes where
-// it came from, for errors.
-func keysFromEnv() (keys []SecretKey, src string, err error) {
-	file, env := os.Getenv("NEST_SECRET_KEYS_FILE"), os.Getenv("NEST_SECRET_KEYS")
-	switch {
-	case file != "" && env != "":
-		return nil, "", errors.New("both NEST_SECRET_KEYS_FILE and NEST_SECRET_KEYS are set; keep one (the file is recommended)")
-	case file != "":
-		src = " in NEST_SECRET_KEYS_FILE " + file
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return nil, src, err
-		}
-		keys, err = parseSecretKeys(string(b))
-		return keys, src, err
-	case env != "":
-		keys, err = parseSecretKeys(env)
-		return keys, " in NEST_SECRET_KEYS", err
-	}
-	return nil, "", errors.New("the schema declares Secret keys but no keys are configured: set Options.SecretKeys, NEST_SECRET_KEYS_FILE (recommended) or NEST_SECRET_KEYS")
 }
 
 func newKeyring(keys []SecretKey) (*keyring, error) {
