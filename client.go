@@ -48,7 +48,7 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 	}
 	for name, cd := range o.Codecs {
 		if cd == nil {
-			return nil, fmt.Errorf("%w: Options.Codecs[%q] is nil", ErrSchema, name)
+			return nil, fmt.Errorf("%w: Options.Codecs[%q] is nil", ErrConfig, name)
 		}
 		c.codecs[name] = cd
 	}
@@ -62,7 +62,7 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 		if s := os.Getenv("REDIS_DELETE_CHUNK_SIZE"); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil || n <= 0 {
-				return nil, fmt.Errorf("%w: REDIS_DELETE_CHUNK_SIZE=%q is not a positive integer", ErrSchema, s)
+				return nil, fmt.Errorf("%w: REDIS_DELETE_CHUNK_SIZE=%q is not a positive integer", ErrConfig, s)
 			}
 			c.chunk = n
 		}
@@ -81,13 +81,13 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 	}
 	pw, err := o.Password.resolve()
 	if err != nil {
-		return nil, fmt.Errorf("%w: Options.Password: %w", ErrSchema, err)
+		return nil, fmt.Errorf("%w: Options.Password: %w", ErrConfig, err)
 	}
 	c.pw, c.hashSem = pw, make(chan struct{}, pw.Concurrency)
 	if len(o.SecretKeys) > 0 {
 		c.keysOpt = o.SecretKeys
 		if _, err := c.keyring(); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrSchema, err)
+			return nil, err
 		}
 	}
 	return c, nil
@@ -121,7 +121,7 @@ func (c *client) keyring() (*keyring, error) {
 		c.keys, err = newKeyring(keys)
 	}
 	if err != nil {
-		c.keysErr = fmt.Errorf("%w%s: %v", ErrSecretKeys, src, err)
+		c.keysErr = fmt.Errorf("%w: secret keys%s: %v", ErrConfig, src, err)
 	}
 	return c.keys, c.keysErr
 }
@@ -139,7 +139,7 @@ func (c *client) sameSlot(keys ...string) error {
 	for _, k := range keys[1:] {
 		if s := slot.Of(k); s != first {
 			return fmt.Errorf("%w: %s is in slot %d, %s in slot %d; pin their common namespace with `slot:\"pin\"` so its subtree shares one slot",
-				ErrCrossSlot, keys[0], first, k, s)
+				redis.ErrCrossSlot, keys[0], first, k, s)
 		}
 	}
 	return nil
@@ -159,7 +159,7 @@ func (c *client) sameShard(keys []string) error {
 		}
 		if s != first {
 			return fmt.Errorf("%w: %s is on Ring shard %s, %s on %s; pin their common namespace with `slot:\"pin\"` so its subtree shares one shard",
-				ErrCrossSlot, keys[0], first.Options().Addr, k, s.Options().Addr)
+				redis.ErrCrossSlot, keys[0], first.Options().Addr, k, s.Options().Addr)
 		}
 	}
 	return nil

@@ -248,7 +248,7 @@ func TestClusterCrossSlotRename(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := a.Rename(ctx, b)
-	if !errors.Is(err, nest.ErrCrossSlot) {
+	if !errors.Is(err, redis.ErrCrossSlot) {
 		t.Fatalf("cross-slot Rename: %v, want ErrCrossSlot", err)
 	}
 	for _, want := range []string{a.Name(), b.Name(), "pin"} {

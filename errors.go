@@ -3,11 +3,18 @@ package nest
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors. Errors returned by this package wrap one of them (or a
-// go-redis / context error) together with the key or field concerned; test
-// for them with [errors.Is].
+// go-redis or context error) together with the key or field concerned; test
+// for them with [errors.Is]. An error of an operation on a key or subtree
+// is an *[OpError] naming the command and the key.
+//
+// A multi-key operation on Redis Cluster (or a Ring) whose keys live in
+// different hash slots (or shards) fails before anything is sent with an
+// error matching go-redis's [redis.ErrCrossSlot]; pin the keys' common
+// namespace (`slot:"pin"`) so that its subtree shares one slot.
 var (
 	// ErrNotFound: the key does not exist (for Get-style reads: and
 	// declares no default).
@@ -26,15 +33,18 @@ var (
 	ErrDecode = errors.New("nest: cannot decode value")
 	// ErrEncode: a value could not be encoded with the key's codec.
 	ErrEncode = errors.New("nest: cannot encode value")
-	// ErrSchema: the schema declaration is invalid; returned by [New].
+	// ErrSchema: the schema declaration is invalid; returned by [New] as
+	// one or more *[SchemaError] values (joined with [errors.Join]).
 	ErrSchema = errors.New("nest: invalid schema")
+	// ErrConfig: a configuration mistake rather than a declaration one: a
+	// nil go-redis client, an invalid [Options] field, a malformed
+	// environment variable read by [OptionsFromEnv], or a missing or
+	// malformed keyring for [Secret] keys (see [ParseSecretKeys]). Messages
+	// name the setting, never key material or passwords.
+	ErrConfig = errors.New("nest: invalid configuration")
 	// ErrConflict: [Key.Update] gave up after its retries because other
 	// clients kept changing the key.
 	ErrConflict = errors.New("nest: optimistic update conflict")
-	// ErrCrossSlot: on Redis Cluster (or a Ring), a multi-key operation
-	// named keys in different hash slots (or shards). Pin their common
-	// namespace (`slot:"pin"`) so that its subtree shares one slot.
-	ErrCrossSlot = errors.New("nest: keys in different Redis Cluster hash slots")
 	// ErrNotBound: the handle was not built by [New] (for example a
 	// zero-value Key), so it knows no client and no name.
 	ErrNotBound = errors.New("nest: handle not bound to a schema (build it with nest.New)")
@@ -43,10 +53,6 @@ var (
 	// is authenticated), is not a sealed secret at all, or was sealed with a
 	// key ID that is not in the keyring (the message then names the ID).
 	ErrDecrypt = errors.New("nest: cannot decrypt secret")
-	// ErrSecretKeys: the keyring for [Secret] keys is missing or malformed
-	// (see [Options.SecretKeys] and [ParseSecretKeys]). Messages name the
-	// source and the entry, never key material.
-	ErrSecretKeys = errors.New("nest: invalid secret keys")
 	// ErrInvalidPassword: [Password.Set] refused the password: it is empty,
 	// longer than [MaxPasswordLen] bytes, or not valid UTF-8. A wrong
 	// password is not an error: [Password.Verify] reports it as false.
@@ -122,8 +128,25 @@ func (e *SchemaError) Is(target error) bool { return target == ErrSchema }
 // Unwrap returns the underlying cause, if any.
 func (e *SchemaError) Unwrap() error { return e.Err }
 
-// opError wraps err with the command and key it came from:
-// "GET root:user:1:age: nest: not found".
+// OpError reports a failed operation on a key or a subtree, like
+// [os.PathError] and [net.OpError]: the command, the full key name (or
+// subtree prefix) and the cause, which is a sentinel of this package, a
+// go-redis error or a context error. Its message reads
+// "nest: GET root:user:1:age: not found".
+type OpError struct {
+	Op  string // command or operation: "GET", "SET NX", "CLEAR", "MULTI/EXEC", ...
+	Key string // full Redis key name, or the prefix of a subtree
+	Err error  // the cause
+}
+
+func (e *OpError) Error() string {
+	return "nest: " + e.Op + " " + e.Key + ": " + strings.TrimPrefix(e.Err.Error(), "nest: ")
+}
+
+// Unwrap returns the cause.
+func (e *OpError) Unwrap() error { return e.Err }
+
+// opError wraps err with the command and key it came from.
 func opError(cmd, key string, err error) error {
-	return fmt.Errorf("%s %s: %w", cmd, key, err)
+	return &OpError{Op: cmd, Key: key, Err: err}
 }

@@ -266,7 +266,7 @@ func ExamplePassword() {
 	// true
 	// $argon2id$v=19$m=19456,t=2,p=1
 	// club:member:7:password
-	// SET club:member:7:password: nest: invalid password: empty
+	// nest: SET club:member:7:password: invalid password: empty
 }
 
 // A Secret key is encrypted at rest with AES-256-GCM, bound to its key

@@ -61,12 +61,12 @@ func (k SecretKey) LogValue() slog.Value {
 //
 //	k2:3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=
 //
-// Errors match [ErrSecretKeys] and name the entry by position (and its ID
+// Errors match [ErrConfig] and name the entry by position (and its ID
 // once that is known to be well-formed), never its key.
 func ParseSecretKeys(s string) ([]SecretKey, error) {
 	keys, err := parseSecretKeys(s)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSecretKeys, err)
+		return nil, fmt.Errorf("%w: secret keys: %v", ErrConfig, err)
 	}
 	return keys, nil
 }

@@ -299,7 +299,7 @@ func TestPasswordKeyCommands(t *testing.T) {
 		t.Fatalf("ExpireTime = %v, %v", at, err)
 	}
 	if err := u.Password.Rename(ctx, r.User.At(2).Password); onCluster {
-		if !errors.Is(err, nest.ErrCrossSlot) {
+		if !errors.Is(err, redis.ErrCrossSlot) {
 			t.Fatalf("cross-slot Rename on Redis Cluster = %v, want ErrCrossSlot", err)
 		}
 		return
@@ -396,8 +396,8 @@ func TestPasswordSchemaErrors(t *testing.T) {
 		t.Errorf("parameterised secret: %v", err)
 	}
 	for _, p := range []nest.PasswordParams{{Memory: 4}, {Memory: 2 << 20}, {Iterations: 1000}, {Memory: 64, Parallelism: 9}} {
-		if _, err := nest.New[pwRoot](rdb, &nest.Options{Password: p}); !errors.Is(err, nest.ErrSchema) {
-			t.Errorf("%+v: New = %v, want ErrSchema", p, err)
+		if _, err := nest.New[pwRoot](rdb, &nest.Options{Password: p}); !errors.Is(err, nest.ErrConfig) || errors.Is(err, nest.ErrSchema) {
+			t.Errorf("%+v: New = %v, want ErrConfig (not ErrSchema)", p, err)
 		}
 	}
 }

@@ -382,7 +382,7 @@ func TestTxPipeline(t *testing.T) {
 		}
 		return
 	}
-	if !errors.Is(err, nest.ErrCrossSlot) {
+	if !errors.Is(err, redis.ErrCrossSlot) {
 		t.Fatalf("Exec: %v, want ErrCrossSlot", err)
 	}
 	msg := second.Err().Error()

@@ -100,7 +100,7 @@ func TestRingRename(t *testing.T) {
 	if err := src.Set(ctx, 5); err != nil {
 		t.Fatal(err)
 	}
-	if err := src.Rename(ctx, dst); !errors.Is(err, nest.ErrCrossSlot) {
+	if err := src.Rename(ctx, dst); !errors.Is(err, redis.ErrCrossSlot) {
 		t.Fatalf("cross-shard Rename = %v, want ErrCrossSlot", err)
 	}
 	if v, err := src.Get(ctx); err != nil || v != 5 {

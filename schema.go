@@ -1,6 +1,7 @@
 package nest
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -41,7 +42,7 @@ import (
 // under several parents. opts may be nil.
 func New[R any](rdb redis.UniversalClient, opts *Options) (*R, error) {
 	if rdb == nil {
-		return nil, fmt.Errorf("%w: nil redis client", ErrSchema)
+		return nil, fmt.Errorf("%w: nil go-redis client", ErrConfig)
 	}
 	c, err := newClient(rdb, opts)
 	if err != nil {
@@ -396,6 +397,9 @@ func compileKey(ns *nsPlan, f reflect.StructField, path string) (*keyPlan, error
 		}
 	}
 	if err := kf.compileKey(kp, explicit); err != nil {
+		if errors.Is(err, ErrConfig) {
+			return nil, fmt.Errorf("%w (needed by %s)", err, path)
+		}
 		return nil, &SchemaError{Type: ns.typ.String(), Field: f.Name, Msg: err.Error(), Err: err}
 	}
 	return kp, nil

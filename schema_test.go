@@ -445,12 +445,12 @@ func TestSchemaNewRejectsNonStructAndNilClient(t *testing.T) {
 	if _, err := nest.New[int](rdb, nil); !errors.Is(err, nest.ErrSchema) || !strings.Contains(err.Error(), "int") {
 		t.Errorf("New[int]: err = %v, want ErrSchema naming int", err)
 	}
-	if _, err := nest.New[Root](nil, nil); !errors.Is(err, nest.ErrSchema) {
-		t.Errorf("New with nil client: err = %v, want ErrSchema", err)
+	if _, err := nest.New[Root](nil, nil); !errors.Is(err, nest.ErrConfig) {
+		t.Errorf("New with nil client: err = %v, want ErrConfig", err)
 	}
-	if _, err := nest.New[Root](rdb, &nest.Options{Codecs: map[string]nest.Codec{"broken": nil}}); !errors.Is(err, nest.ErrSchema) ||
+	if _, err := nest.New[Root](rdb, &nest.Options{Codecs: map[string]nest.Codec{"broken": nil}}); !errors.Is(err, nest.ErrConfig) ||
 		!strings.Contains(err.Error(), "broken") {
-		t.Errorf("New with nil codec: err = %v, want ErrSchema naming the codec", err)
+		t.Errorf("New with nil codec: err = %v, want ErrConfig naming the codec", err)
 	}
 }
 

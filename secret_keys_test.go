@@ -45,8 +45,8 @@ func TestSecretKeySources(t *testing.T) {
 
 	t.Run("none", func(t *testing.T) {
 		_, err := nest.New[Vault](rdb, nil)
-		if !errors.Is(err, nest.ErrSchema) || !errors.Is(err, nest.ErrSecretKeys) {
-			t.Fatalf("New = %v, want ErrSchema and ErrSecretKeys", err)
+		if !errors.Is(err, nest.ErrConfig) || errors.Is(err, nest.ErrSchema) {
+			t.Fatalf("New = %v, want ErrConfig (not ErrSchema)", err)
 		}
 		for _, want := range []string{"Account.Token", "NEST_SECRET_KEYS_FILE", "Options.SecretKeys"} {
 			if !strings.Contains(err.Error(), want) {
@@ -77,12 +77,12 @@ func TestSecretKeySources(t *testing.T) {
 			t.Fatalf("Get = %q, %v", got, err)
 		}
 		t.Setenv("NEST_SECRET_KEYS", env)
-		if _, err := nest.New[Vault](rdb, nil); !errors.Is(err, nest.ErrSecretKeys) || !strings.Contains(err.Error(), "both") {
+		if _, err := nest.New[Vault](rdb, nil); !errors.Is(err, nest.ErrConfig) || !strings.Contains(err.Error(), "both") {
 			t.Fatalf("both set: %v", err)
 		}
 		t.Setenv("NEST_SECRET_KEYS", "")
 		t.Setenv("NEST_SECRET_KEYS_FILE", filepath.Join(t.TempDir(), "missing"))
-		if _, err := nest.New[Vault](rdb, nil); !errors.Is(err, nest.ErrSecretKeys) || !strings.Contains(err.Error(), "missing") {
+		if _, err := nest.New[Vault](rdb, nil); !errors.Is(err, nest.ErrConfig) || !strings.Contains(err.Error(), "missing") {
 			t.Fatalf("missing file: %v", err)
 		}
 	})
@@ -99,7 +99,7 @@ func TestSecretKeySources(t *testing.T) {
 		} {
 			t.Setenv("NEST_SECRET_KEYS", tc.env)
 			_, err := nest.New[Vault](rdb, nil)
-			if !errors.Is(err, nest.ErrSecretKeys) || !strings.Contains(err.Error(), tc.want) {
+			if !errors.Is(err, nest.ErrConfig) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("NEST_SECRET_KEYS=%q: New = %v, want %q", tc.env, err, tc.want)
 				continue
 			}
@@ -109,7 +109,7 @@ func TestSecretKeySources(t *testing.T) {
 		}
 		// Keys in Options are checked even without Secret keys.
 		_, err := nest.New[Root](rdb, &nest.Options{SecretKeys: []nest.SecretKey{{ID: "x", Key: []byte("short")}}})
-		if !errors.Is(err, nest.ErrSecretKeys) {
+		if !errors.Is(err, nest.ErrConfig) {
 			t.Fatalf("short key in Options: %v", err)
 		}
 	})
