@@ -35,13 +35,27 @@ var (
 )
 
 // isHandle reports whether t is one of this package's handle types whose
-// state is h: a struct of this package with a zero-size marker and a field
-// of type h at offset 0. It rejects pointers to handles, user structs that
-// embed a handle, and anything else that merely has a handle's methods.
+// state is h: a struct of this package with a zero-size marker and then a
+// field holding h at offset 0, directly or through structs of this package
+// that hold nothing else (Key[T] holds value[T], which holds keyHandle).
+// It rejects pointers to handles, user structs that embed a handle, and
+// anything else that merely has a handle's methods.
 func isHandle(t, h reflect.Type) bool {
 	return t.Kind() == reflect.Struct && t.PkgPath() == keyHandleType.PkgPath() &&
 		t.NumField() == 2 && t.Field(0).Type.Size() == 0 &&
-		t.Field(1).Type == h && t.Field(1).Offset == 0 && t.Size() == h.Size()
+		t.Field(1).Offset == 0 && t.Size() == h.Size() && holds(t.Field(1).Type, h)
+}
+
+// holds reports whether t is h, or a struct of this package whose only
+// field holds h.
+func holds(t, h reflect.Type) bool {
+	for t != h {
+		if t.Kind() != reflect.Struct || t.PkgPath() != h.PkgPath() || t.NumField() != 1 || t.Size() != h.Size() {
+			return false
+		}
+		t = t.Field(0).Type
+	}
+	return true
 }
 
 // layout is where the handle fields of one namespace struct type live. Slot
@@ -79,16 +93,6 @@ type nsInst struct {
 	prefix string // "root:user:42"
 	own    int    // where the namespace's own segment starts in prefix
 	err    error  // why the instance is unusable (bad parameters)
-}
-
-// keyHandle is the state of a Key or ParamKey: the plan, its namespace
-// instance and, for Key, the full name. err is the namespace's error or
-// the key's own parameter error.
-type keyHandle struct {
-	p    *keyPlan
-	ns   *nsInst
-	name string
-	err  error
 }
 
 // subHandle is the state of a Sub: the child plan and the parent instance.
@@ -154,6 +158,36 @@ func (l *layout) bind(base unsafe.Pointer, insts []nsInst, prefix []byte, own in
 	for _, s := range l.subs {
 		*(*subHandle)(unsafe.Add(base, s.off)) = subHandle{plan: s.plan, parent: &insts[s.ns]}
 	}
+}
+
+// bindRoot allocates the root struct R of a schema and binds it.
+func bindRoot[R any](plan *nsPlan) *R {
+	r := new(R)
+	plan.layout.bind(unsafe.Pointer(r), make([]nsInst, len(plan.layout.nss)), []byte(plan.segment(plan.tmpl.String())), 0, nil)
+	return r
+}
+
+// bindSub allocates the struct U of a Sub's namespace and binds it to
+// args, or, when err is not nil, makes every handle in it report err.
+func bindSub[U any](h subHandle, args []any, err error) *U {
+	if err != nil {
+		u := new(U)
+		h.plan.layout.bind(unsafe.Pointer(u), make([]nsInst, len(h.plan.layout.nss)), nil, 0, err)
+		return u
+	}
+	if len(h.plan.layout.nss) == 1 {
+		// No plain child namespaces: one allocation holds the struct of
+		// handles and the instance they share.
+		p := new(struct {
+			u  U
+			in [1]nsInst
+		})
+		h.bind(unsafe.Pointer(&p.u), p.in[:], args)
+		return &p.u
+	}
+	u := new(U)
+	h.bind(unsafe.Pointer(u), make([]nsInst, len(h.plan.layout.nss)), args)
+	return u
 }
 
 // bind resolves args against the Sub's template and binds base.

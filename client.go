@@ -2,6 +2,7 @@ package nest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redisimnest/nest/internal/phc"
+	"github.com/redisimnest/nest/internal/seal"
 	"github.com/redisimnest/nest/internal/slot"
 )
 
@@ -25,12 +28,11 @@ type client struct {
 	scanCount int64
 	retries   int
 	log       *slog.Logger
-	logLevel  slog.Level     // Debug for Options.Logger, Info for SHOW_METHOD_DISPATCH_LOGS
-	pw        PasswordParams // resolved: no zero fields
-	hashSem   chan struct{}  // bounds concurrent argon2id computations
-	keys      *keyring       // nil until a Secret key needs it
-	keysErr   error          // why keys could not be loaded
-	keysOpt   []SecretKey    // Options.SecretKeys
+	logLevel  slog.Level  // Debug for Options.Logger, Info for SHOW_METHOD_DISPATCH_LOGS
+	hasher    *phc.Hasher // argon2id with the schema's PasswordParams
+	keys      *seal.Ring  // nil until a Secret key needs it
+	keysErr   error       // why keys could not be loaded
+	keysOpt   []SecretKey // Options.SecretKeys
 }
 
 func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
@@ -83,7 +85,7 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: Options.Password: %w", ErrConfig, err)
 	}
-	c.pw, c.hashSem = pw, make(chan struct{}, pw.Concurrency)
+	c.hasher = phc.NewHasher(phc.Params{Memory: pw.Memory, Iterations: pw.Iterations, Parallelism: pw.Parallelism}, pw.Concurrency)
 	if len(o.SecretKeys) > 0 {
 		c.keysOpt = o.SecretKeys
 		if _, err := c.keyring(); err != nil {
@@ -93,15 +95,31 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 	return c, nil
 }
 
-// dispatch logs one command about to be sent. Only names and TTLs are
-// logged: values may be secrets.
-func (c *client) dispatch(ctx context.Context, method, key string, ttl time.Duration) {
+// clock returns the start time of a command for its log record, or the
+// zero time when nothing is logged (time.Now is not free).
+func (c *client) clock() time.Time {
+	if c.log == nil {
+		return time.Time{}
+	}
+	return time.Now()
+}
+
+// logged writes the record of a command after it ran: the operation, the
+// key, the TTL it applied, how long it took and its error. Only names and
+// TTLs are logged, never values (they may be secrets); error messages of
+// Secret and Password keys never quote values either.
+func (c *client) logged(ctx context.Context, op, key string, ttl time.Duration, start time.Time, err error) {
 	if c.log == nil || !c.log.Enabled(ctx, c.logLevel) {
 		return
 	}
-	attrs := []slog.Attr{slog.String("method", method), slog.String("key", key)}
+	attrs := make([]slog.Attr, 0, 5)
+	attrs = append(attrs, slog.String("method", op), slog.String("key", key))
 	if ttl > 0 {
 		attrs = append(attrs, slog.Duration("ttl", ttl))
+	}
+	attrs = append(attrs, slog.Duration("took", time.Since(start)))
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
 	}
 	c.log.LogAttrs(ctx, c.logLevel, "nest dispatch", attrs...)
 }
@@ -109,7 +127,7 @@ func (c *client) dispatch(ctx context.Context, method, key string, ttl time.Dura
 // keyring returns the schema's keyring, loading it on first use: from
 // Options.SecretKeys, else from $NEST_SECRET_KEYS_FILE, else from
 // $NEST_SECRET_KEYS. It runs only inside New, which is single-threaded.
-func (c *client) keyring() (*keyring, error) {
+func (c *client) keyring() (*seal.Ring, error) {
 	if c.keys != nil || c.keysErr != nil {
 		return c.keys, c.keysErr
 	}
@@ -118,7 +136,7 @@ func (c *client) keyring() (*keyring, error) {
 		keys, src, err = keysFromEnv()
 	}
 	if err == nil {
-		c.keys, err = newKeyring(keys)
+		c.keys, err = newRing(keys)
 	}
 	if err != nil {
 		c.keysErr = fmt.Errorf("%w: secret keys%s: %v", ErrConfig, src, err)
@@ -181,4 +199,40 @@ func backoff(ctx context.Context, n int) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// watch runs an optimistic transaction: fn reads the watched keys through
+// tx and queues its writes in tx.TxPipelined. When another client changed
+// a watched key meanwhile, EXEC fails and watch retries after a short
+// random backoff, up to Options.UpdateRetries attempts, then returns
+// ErrConflict for op on key. An error fn returns is returned as it is.
+func (c *client) watch(ctx context.Context, op, key string, fn func(tx *redis.Tx) error, keys ...string) error {
+	var fnErr error // an error fn returned, already in its final form
+	txf := func(tx *redis.Tx) error {
+		err := fn(tx)
+		if err != nil && !errors.Is(err, redis.TxFailedErr) {
+			fnErr = err
+		}
+		return err
+	}
+	for attempt := range c.retries {
+		if err := backoff(ctx, attempt); err != nil {
+			return opError("WATCH", key, err)
+		}
+		fnErr = nil
+		start := c.clock()
+		err := c.rdb.Watch(ctx, txf, keys...)
+		c.logged(ctx, "WATCH", key, 0, start, err)
+		switch {
+		case err == nil:
+			return nil
+		case fnErr != nil:
+			return fnErr
+		case errors.Is(err, redis.TxFailedErr):
+			continue
+		default:
+			return opError("WATCH", key, err)
+		}
+	}
+	return opError(op, key, ErrConflict)
 }

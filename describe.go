@@ -130,12 +130,6 @@ func describeNamespace(p *nsPlan, prefix string, vals []string, err error, tag s
 	return d
 }
 
-// Describe describes the key.
-func (k Key[T]) Describe() KeyDescription { return describeKey(&k.h) }
-
-// Describe describes the key with its parameters unbound.
-func (p ParamKey[T]) Describe() KeyDescription { return describeKey(&p.h) }
-
 func describeKey(h *keyHandle) KeyDescription {
 	if h.p == nil {
 		return KeyDescription{}

@@ -18,7 +18,7 @@ import (
 // immutable handle, safe to copy and to share between goroutines.
 type Key[T any] struct {
 	_ [0]keyMark[T] // makes Key[T] inconvertible to other handle types
-	h keyHandle
+	value[T]
 }
 
 func (Key[T]) compileKey(kp *keyPlan, explicit Codec) error {
@@ -56,19 +56,19 @@ func (p ParamKey[T]) At(params ...any) Key[T] {
 			h.name = string(b)
 		}
 	}
-	return Key[T]{h: h}
+	return Key[T]{value: value[T]{h}}
 }
 
 // With is the named form of [ParamKey.At].
 func (p ParamKey[T]) With(params Params) Key[T] {
 	if p.h.p == nil || p.h.err != nil {
-		return Key[T]{h: p.h}
+		return Key[T]{value: value[T]{p.h}}
 	}
 	args, err := orderParams(p.h.p.tmpl.Params(), params, p.h.p.tmpl.String(), p.h.p.path)
 	if err != nil {
 		h := p.h
 		h.err = err
-		return Key[T]{h: h}
+		return Key[T]{value: value[T]{h}}
 	}
 	return p.At(args...)
 }
@@ -81,252 +81,286 @@ func (p ParamKey[T]) Template() string {
 	return p.h.p.tmpl.String()
 }
 
-// Name returns the full Redis key name, e.g. "root:user:42:age", or "" when
-// the handle is unusable (see [Key.Err]).
-func (k Key[T]) Name() string {
-	if k.h.err != nil {
-		return ""
+// Describe describes the key with its parameters unbound.
+func (p ParamKey[T]) Describe() KeyDescription { return describeKey(&p.h) }
+
+// Dump returns the value serialised in Redis's DUMP format, or
+// [ErrNotFound]. Feed it to [Key.Restore].
+func (k Key[T]) Dump(ctx context.Context) ([]byte, error) {
+	if err := k.Err(); err != nil {
+		return nil, err
 	}
-	return k.h.name
+	b, err := do(ctx, &k.keyHandle, "DUMP", 0, func(c redis.Cmdable) *redis.StringCmd { return c.Dump(ctx, k.name) }).Bytes()
+	return b, k.fail("DUMP", err)
 }
 
-// String returns the full key name, so that keys print usefully.
-func (k Key[T]) String() string { return k.Name() }
-
-// Err reports why the handle cannot be used (a parameter error, or
-// [ErrNotBound]); every operation then returns it without contacting Redis.
-func (k Key[T]) Err() error { return k.h.ready() }
-
-// EffectiveTTL returns the TTL that writes apply: the key's own `ttl` tag,
-// else the nearest enclosing namespace's. ok is false when none applies
-// (writes then store the key without expiry). It needs no Redis round trip;
-// use [Key.TTL] for the remaining time of a stored key.
-func (k Key[T]) EffectiveTTL() (ttl time.Duration, ok bool) {
-	if k.h.p == nil {
-		return 0, false
-	}
-	return k.h.p.ttl.d, k.h.p.ttl.d > 0
+// Restore creates the key from a [Key.Dump] payload, applying the key's
+// effective TTL (RESTORE key ttl payload). It fails with Redis's BUSYKEY
+// error when the key exists; see [Key.RestoreReplace].
+func (k Key[T]) Restore(ctx context.Context, dump []byte) error {
+	return k.restore(ctx, "RESTORE", dump, false)
 }
 
-func (h *keyHandle) ready() error {
-	if h.p == nil {
-		return ErrNotBound
-	}
-	return h.err
+// RestoreReplace is [Key.Restore] that replaces an existing key.
+func (k Key[T]) RestoreReplace(ctx context.Context, dump []byte) error {
+	return k.restore(ctx, "RESTORE REPLACE", dump, true)
 }
 
-// fail wraps a go-redis error with the command and key; redis.Nil becomes
-// ErrNotFound.
-func (h *keyHandle) fail(cmd string, err error) error {
-	if err == nil {
-		return nil
+func (k Key[T]) restore(ctx context.Context, op string, dump []byte, replace bool) error {
+	if err := k.Err(); err != nil {
+		return err
 	}
-	if errors.Is(err, redis.Nil) {
-		err = ErrNotFound
-	}
-	return opError(cmd, h.name, err)
+	ttl := k.p.ttl.d
+	return k.fail(op, do(ctx, &k.keyHandle, op, ttl, func(c redis.Cmdable) *redis.StatusCmd {
+		if replace {
+			return c.RestoreReplace(ctx, k.name, ttl, string(dump))
+		}
+		return c.Restore(ctx, k.name, ttl, string(dump))
+	}).Err())
 }
 
-func (h *keyHandle) log(ctx context.Context, cmd string, ttl time.Duration) {
-	h.p.c.dispatch(ctx, cmd, h.name, ttl)
+// Rename moves the value to dst, replacing dst's value, and gives it dst's
+// effective TTL (or none), atomically. It returns [ErrNotFound] when the
+// key does not exist. On Redis Cluster both keys must share a hash slot.
+func (k Key[T]) Rename(ctx context.Context, dst Key[T]) error {
+	_, err := k.rename(ctx, "RENAME", dst.keyHandle, false)
+	return err
 }
 
-func (k Key[T]) codec() *valueCodec[T] { return k.h.p.codec.(*valueCodec[T]) }
+// RenameNX is [Key.Rename] that only renames when dst does not exist; it
+// reports whether it renamed.
+func (k Key[T]) RenameNX(ctx context.Context, dst Key[T]) (bool, error) {
+	return k.rename(ctx, "RENAMENX", dst.keyHandle, true)
+}
+
+// value holds the operations that read or write the value of a string key,
+// shared by [Key] and [Secret]: values go through the key's codec and, for
+// a Secret, are sealed on the way in and opened on the way out.
+type value[T any] struct{ keyHandle }
+
+func (v value[T]) codec() *valueCodec[T] { return v.p.codec.(*valueCodec[T]) }
 
 // dflt returns the declared default, or the zero value.
-func (k Key[T]) dflt() T {
-	var v T
-	if k.h.p.hasDef {
-		v, _ = k.codec().parseDefault(k.h.p.def) // checked by New
+func (v value[T]) dflt() T {
+	var x T
+	if v.p.hasDef {
+		x, _ = v.codec().parseDefault(v.p.def) // checked by New
 	}
-	return v
+	return x
+}
+
+// encode turns x into what is handed to go-redis: the codec's output, or
+// for a Secret, the sealed bytes.
+func (v value[T]) encode(x T) (any, error) {
+	if v.p.kind == kindSecret {
+		return v.seal(x)
+	}
+	return v.codec().encode(v.name, x)
+}
+
+// result reads a reply holding the value (GET, GETEX, GETDEL, SET GET):
+// ok is false when the key did not exist, and x is then the default.
+func (v value[T]) result(op string, cmd interface{ Result() (string, error) }) (x T, ok bool, err error) {
+	s, err := cmd.Result()
+	switch {
+	case err == redis.Nil:
+		return v.dflt(), false, nil
+	case err != nil:
+		return x, false, v.fail(op, err)
+	case v.p.kind == kindSecret:
+		x, err = v.open(op, s)
+	default:
+		x, err = v.codec().decode(v.name, s)
+		if err != nil {
+			err = opError(op, v.name, err)
+		}
+	}
+	return x, err == nil, err
 }
 
 // Get returns the stored value, or the declared default when the key does
 // not exist. A missing key without a `default` tag returns [ErrNotFound].
 // A value that does not decode into T returns a *[DecodeError] (matching
-// [ErrDecode]) that keeps the raw bytes. With a sliding TTL, Get renews the
-// TTL in the same command (GETEX).
-func (k Key[T]) Get(ctx context.Context) (T, error) {
-	v, ok, err := k.Lookup(ctx)
-	if err == nil && !ok && !k.h.p.hasDef {
-		err = opError("GET", k.h.name, ErrNotFound)
+// [ErrDecode]) that keeps the raw bytes; for a Secret, a value that does
+// not open returns [ErrDecrypt]. With a sliding TTL, Get renews the TTL in
+// the same command (GETEX).
+func (v value[T]) Get(ctx context.Context) (T, error) {
+	x, ok, err := v.Lookup(ctx)
+	if err == nil && !ok && !v.p.hasDef {
+		err = opError("GET", v.name, ErrNotFound)
 	}
-	return v, err
+	return x, err
 }
 
-// Lookup is like [Key.Get] but tells a missing key from a stored one: ok is
-// false when the key does not exist (v is then the default or zero value).
-func (k Key[T]) Lookup(ctx context.Context) (v T, ok bool, err error) {
-	if err := k.h.ready(); err != nil {
-		return v, false, err
+// Lookup is like Get but tells a missing key from a stored one: ok is
+// false when the key does not exist (x is then the default or zero value).
+func (v value[T]) Lookup(ctx context.Context) (x T, ok bool, err error) {
+	if err := v.Err(); err != nil {
+		return x, false, err
 	}
-	return k.getResult("GET", k.getCmd(ctx, k.h.p.c.rdb))
+	start := v.p.c.clock()
+	cmd := v.getCmd(ctx, v.p.c.rdb)
+	x, ok, err = v.result("GET", cmd)
+	v.logGet(ctx, start, err)
+	return x, ok, err
 }
 
 // getCmd queues or sends the read: GET, or GETEX for a sliding TTL.
-func (k Key[T]) getCmd(ctx context.Context, c redis.Cmdable) *redis.StringCmd {
-	if t := k.h.p.ttl; t.sliding && t.d > 0 {
-		k.h.log(ctx, "GETEX", t.d)
-		return c.GetEx(ctx, k.h.name, t.d)
+func (v value[T]) getCmd(ctx context.Context, c redis.Cmdable) *redis.StringCmd {
+	if t := v.p.ttl; t.sliding && t.d > 0 {
+		return c.GetEx(ctx, v.name, t.d)
 	}
-	k.h.log(ctx, "GET", 0)
-	return c.Get(ctx, k.h.name)
+	return c.Get(ctx, v.name)
 }
 
-// getResult decodes a reply holding the value (GET, GETEX, GETDEL, SET GET).
-func (k Key[T]) getResult(cmdName string, cmd interface{ Result() (string, error) }) (T, bool, error) {
-	s, err := cmd.Result()
-	if err == redis.Nil {
-		return k.dflt(), false, nil
+// logGet logs the read getCmd sent.
+func (v value[T]) logGet(ctx context.Context, start time.Time, err error) {
+	if t := v.p.ttl; t.sliding && t.d > 0 {
+		v.p.c.logged(ctx, "GETEX", v.name, t.d, start, err)
+	} else {
+		v.p.c.logged(ctx, "GET", v.name, 0, start, err)
 	}
-	if err != nil {
-		var zero T
-		return zero, false, k.h.fail(cmdName, err)
-	}
-	v, err := k.codec().decode(k.h.name, s)
-	return v, err == nil, err
 }
 
-// Raw returns the stored bytes without decoding them, or [ErrNotFound].
-func (k Key[T]) Raw(ctx context.Context) ([]byte, error) {
-	if err := k.h.ready(); err != nil {
+// Raw returns the stored bytes without decoding them (for a Secret, the
+// sealed value: format version, key ID, nonce, ciphertext and tag), or
+// [ErrNotFound].
+func (v value[T]) Raw(ctx context.Context) ([]byte, error) {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	k.h.log(ctx, "GET", 0)
-	b, err := k.h.p.c.rdb.Get(ctx, k.h.name).Bytes()
-	return b, k.h.fail("GET", err)
+	b, err := do(ctx, &v.keyHandle, "GET", 0, func(c redis.Cmdable) *redis.StringCmd { return c.Get(ctx, v.name) }).Bytes()
+	return b, v.fail("GET", err)
 }
 
-// Set stores v, applying the effective TTL in the same command (SET ... EX/PX)
-// or, without one, storing the key without expiry. Options: [KeepTTL],
-// [WithTTL].
-func (k Key[T]) Set(ctx context.Context, v T, opts ...SetOption) error {
-	if err := k.h.ready(); err != nil {
+// Set stores x, applying the effective TTL in the same command (SET ...
+// EX/PX) or, without one, storing the key without expiry. Options:
+// [KeepTTL], [WithTTL].
+func (v value[T]) Set(ctx context.Context, x T, opts ...SetOption) error {
+	if err := v.Err(); err != nil {
 		return err
 	}
-	val, err := k.codec().encode(k.h.name, v)
+	val, err := v.encode(x)
 	if err != nil {
-		return err
+		return opError("SET", v.name, err)
 	}
-	return k.h.fail("SET", k.setCmd(ctx, k.h.p.c.rdb, val, opts).Err())
+	return v.fail("SET", v.setCmd(ctx, v.p.c.rdb, val, opts, true).Err())
 }
 
-// setCmd queues or sends SET of an encoded value with the TTL.
-func (k Key[T]) setCmd(ctx context.Context, c redis.Cmdable, val any, opts []SetOption) *redis.StatusCmd {
-	exp := k.h.p.ttl.expiration(opts)
-	k.h.log(ctx, "SET", exp)
-	return c.Set(ctx, k.h.name, val, exp)
+// ttl returns the expiration argument of a write with opts.
+func (h *keyHandle) ttl(opts []SetOption) time.Duration {
+	if h.p == nil {
+		return 0
+	}
+	return h.p.ttl.expiration(opts)
 }
 
-// SetNX stores v only if the key does not exist (SET ... NX, with the TTL).
-// It reports whether the value was stored.
-func (k Key[T]) SetNX(ctx context.Context, v T, opts ...SetOption) (bool, error) {
-	if err := k.h.ready(); err != nil {
-		return false, err
-	}
-	val, err := k.codec().encode(k.h.name, v)
-	if err != nil {
-		return false, err
-	}
-	ok, err := k.h.setNXCmd(ctx, k.h.p.c.rdb, val, opts).Result()
-	return ok, k.h.fail("SET NX", err)
-}
-
-// setNXCmd queues or sends SET ... NX of an encoded value with the TTL.
-func (h *keyHandle) setNXCmd(ctx context.Context, c redis.Cmdable, val any, opts []SetOption) *redis.BoolCmd {
+// setCmd queues or sends SET of an encoded value with the TTL; when log
+// is set (a direct call) it logs it.
+func (h *keyHandle) setCmd(ctx context.Context, c redis.Cmdable, val any, opts []SetOption, log bool) *redis.StatusCmd {
 	exp := h.p.ttl.expiration(opts)
-	h.log(ctx, "SET NX", exp)
-	return c.SetNX(ctx, h.name, val, exp)
+	if !log {
+		return c.Set(ctx, h.name, val, exp)
+	}
+	start := h.p.c.clock()
+	cmd := c.Set(ctx, h.name, val, exp)
+	h.p.c.logged(ctx, "SET", h.name, exp, start, cmd.Err())
+	return cmd
 }
 
-// GetSet stores v and returns the previous value in one command (SET ...
+// SetNX stores x only if the key does not exist (SET ... NX, with the
+// TTL). It reports whether the value was stored.
+func (v value[T]) SetNX(ctx context.Context, x T, opts ...SetOption) (bool, error) {
+	if err := v.Err(); err != nil {
+		return false, err
+	}
+	val, err := v.encode(x)
+	if err != nil {
+		return false, opError("SET NX", v.name, err)
+	}
+	exp := v.p.ttl.expiration(opts)
+	ok, err := do(ctx, &v.keyHandle, "SET NX", exp, func(c redis.Cmdable) *redis.BoolCmd {
+		return c.SetNX(ctx, v.name, val, exp)
+	}).Result()
+	return ok, v.fail("SET NX", err)
+}
+
+// GetSet stores x and returns the previous value in one command (SET ...
 // GET, with the TTL). existed is false when there was no previous value
 // (old is then the default or zero value).
-func (k Key[T]) GetSet(ctx context.Context, v T, opts ...SetOption) (old T, existed bool, err error) {
-	if err := k.h.ready(); err != nil {
+func (v value[T]) GetSet(ctx context.Context, x T, opts ...SetOption) (old T, existed bool, err error) {
+	if err := v.Err(); err != nil {
 		return old, false, err
 	}
-	val, err := k.codec().encode(k.h.name, v)
+	val, err := v.encode(x)
 	if err != nil {
-		return old, false, err
+		return old, false, opError("SET GET", v.name, err)
 	}
 	args := redis.SetArgs{Get: true}
-	if exp := k.h.p.ttl.expiration(opts); exp == redis.KeepTTL {
+	if exp := v.p.ttl.expiration(opts); exp == redis.KeepTTL {
 		args.KeepTTL = true
 	} else {
 		args.TTL = exp
 	}
-	k.h.log(ctx, "SET GET", args.TTL)
-	return k.getResult("SET GET", k.h.p.c.rdb.SetArgs(ctx, k.h.name, val, args))
+	cmd := do(ctx, &v.keyHandle, "SET GET", args.TTL, func(c redis.Cmdable) *redis.StatusCmd {
+		return c.SetArgs(ctx, v.name, val, args)
+	})
+	return v.result("SET GET", cmd)
 }
 
 // GetDel returns the value and deletes the key in one command (GETDEL).
 // existed is false when the key did not exist.
-func (k Key[T]) GetDel(ctx context.Context) (v T, existed bool, err error) {
-	if err := k.h.ready(); err != nil {
-		return v, false, err
+func (v value[T]) GetDel(ctx context.Context) (x T, existed bool, err error) {
+	if err := v.Err(); err != nil {
+		return x, false, err
 	}
-	k.h.log(ctx, "GETDEL", 0)
-	return k.getResult("GETDEL", k.h.p.c.rdb.GetDel(ctx, k.h.name))
+	cmd := do(ctx, &v.keyHandle, "GETDEL", 0, func(c redis.Cmdable) *redis.StringCmd { return c.GetDel(ctx, v.name) })
+	return v.result("GETDEL", cmd)
 }
 
-// Update is a typed optimistic read-modify-write: it WATCHes the key, reads
-// it, calls fn with the current value (the default or zero value when
-// missing, with exists false), and writes fn's result with the effective
-// TTL in a MULTI/EXEC that fails if another client changed the key in the
-// meantime. It then retries after a short random backoff, up to
-// [Options.UpdateRetries] attempts, and finally returns [ErrConflict]. An error from fn aborts without writing
-// and is returned as is. fn may run several times and must not have side
-// effects. Update returns the value written.
-func (k Key[T]) Update(ctx context.Context, fn func(cur T, exists bool) (T, error)) (T, error) {
+// Update is a typed optimistic read-modify-write: it WATCHes the key,
+// reads it, calls fn with the current value (the default or zero value
+// when missing, with exists false), and writes fn's result with the
+// effective TTL in a MULTI/EXEC that fails if another client changed the
+// key in the meantime. It then retries after a short random backoff, up
+// to [Options.UpdateRetries] attempts, and finally returns [ErrConflict].
+// An error from fn aborts without writing and is returned as is. fn may
+// run several times and must not have side effects. Update returns the
+// value written.
+func (v value[T]) Update(ctx context.Context, fn func(cur T, exists bool) (T, error)) (T, error) {
 	var zero, out T
-	if err := k.h.ready(); err != nil {
+	if err := v.Err(); err != nil {
 		return zero, err
 	}
-	c := k.h.p.c
-	var txErr error // an error txf produced, already in its final form
-	txf := func(tx *redis.Tx) error {
-		k.h.log(ctx, "GET", 0)
-		cur, exists, err := k.getResult("GET", tx.Get(ctx, k.h.name))
-		if err == nil {
-			var next T
-			var val any
-			if next, err = fn(cur, exists); err == nil {
-				val, err = k.codec().encode(k.h.name, next)
-			}
-			if err == nil {
-				_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-					k.setCmd(ctx, p, val, nil)
-					return nil
-				})
-				if errors.Is(err, redis.TxFailedErr) {
-					return err // retry
-				}
-				err = k.h.fail("MULTI/EXEC", err)
-				out = next
-			}
+	err := v.p.c.watch(ctx, "UPDATE", v.name, func(tx *redis.Tx) error {
+		start := v.p.c.clock()
+		cur, exists, err := v.result("GET", tx.Get(ctx, v.name))
+		v.p.c.logged(ctx, "GET", v.name, 0, start, err)
+		if err != nil {
+			return err
 		}
-		txErr = err
-		return err
+		next, err := fn(cur, exists)
+		if err != nil {
+			return err
+		}
+		val, err := v.encode(next)
+		if err != nil {
+			return opError("SET", v.name, err)
+		}
+		start = v.p.c.clock()
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			v.setCmd(ctx, p, val, nil, false)
+			return nil
+		})
+		v.p.c.logged(ctx, "MULTI/EXEC SET", v.name, v.p.ttl.d, start, err)
+		if errors.Is(err, redis.TxFailedErr) {
+			return err // retry
+		}
+		out = next
+		return v.fail("MULTI/EXEC", err)
+	}, v.name)
+	if err != nil {
+		return zero, err
 	}
-	for attempt := range c.retries {
-		if err := backoff(ctx, attempt); err != nil {
-			return zero, k.h.fail("WATCH", err)
-		}
-		txErr = nil
-		k.h.log(ctx, "WATCH", 0)
-		err := c.rdb.Watch(ctx, txf, k.h.name)
-		switch {
-		case err == nil:
-			return out, nil
-		case errors.Is(err, redis.TxFailedErr):
-			continue
-		case txErr != nil:
-			return zero, txErr
-		default:
-			return zero, k.h.fail("WATCH", err)
-		}
-	}
-	return zero, opError("UPDATE", k.h.name, ErrConflict)
+	return out, nil
 }

@@ -46,7 +46,7 @@ func ktRootWith(t testing.TB, opts *nest.Options) (*Root, redis.UniversalClient)
 // ktPTTLIn fails unless the key's PTTL is in (lo, hi].
 func ktPTTLIn[T any](t *testing.T, k nest.Key[T], lo, hi time.Duration) {
 	t.Helper()
-	d, err := k.PTTL(t.Context())
+	d, err := k.TTL(t.Context())
 	if err != nil {
 		t.Fatalf("PTTL %s: %v", k, err)
 	}
@@ -58,7 +58,7 @@ func ktPTTLIn[T any](t *testing.T, k nest.Key[T], lo, hi time.Duration) {
 // ktNoExpiry fails unless the key exists without a TTL.
 func ktNoExpiry[T any](t *testing.T, k nest.Key[T]) {
 	t.Helper()
-	d, err := k.PTTL(t.Context())
+	d, err := k.TTL(t.Context())
 	if err != nil {
 		t.Fatalf("PTTL %s: %v", k, err)
 	}
@@ -120,18 +120,20 @@ func ktKeyOps(dst nest.Key[int]) []ktKeyOp {
 		{"Unlink", func(ctx context.Context, k nest.Key[int]) error { _, err := k.Unlink(ctx); return err }},
 		{"Exists", func(ctx context.Context, k nest.Key[int]) error { _, err := k.Exists(ctx); return err }},
 		{"Expire", func(ctx context.Context, k nest.Key[int]) error { _, err := k.Expire(ctx, time.Minute); return err }},
-		{"PExpire", func(ctx context.Context, k nest.Key[int]) error { _, err := k.PExpire(ctx, time.Minute); return err }},
-		{"ExpireAt", func(ctx context.Context, k nest.Key[int]) error {
-			_, err := k.ExpireAt(ctx, time.Now().Add(time.Hour))
+		{"Expire (PEXPIRE)", func(ctx context.Context, k nest.Key[int]) error {
+			_, err := k.Expire(ctx, 1500*time.Millisecond)
 			return err
 		}},
-		{"PExpireAt", func(ctx context.Context, k nest.Key[int]) error {
-			_, err := k.PExpireAt(ctx, time.Now().Add(time.Hour))
+		{"ExpireAt", func(ctx context.Context, k nest.Key[int]) error {
+			_, err := k.ExpireAt(ctx, time.Now().Add(time.Hour).Truncate(time.Second))
+			return err
+		}},
+		{"ExpireAt (PEXPIREAT)", func(ctx context.Context, k nest.Key[int]) error {
+			_, err := k.ExpireAt(ctx, time.Now().Add(time.Hour).Truncate(time.Second).Add(time.Millisecond))
 			return err
 		}},
 		{"Persist", func(ctx context.Context, k nest.Key[int]) error { _, err := k.Persist(ctx); return err }},
 		{"TTL", func(ctx context.Context, k nest.Key[int]) error { _, err := k.TTL(ctx); return err }},
-		{"PTTL", func(ctx context.Context, k nest.Key[int]) error { _, err := k.PTTL(ctx); return err }},
 		{"ExpireTime", func(ctx context.Context, k nest.Key[int]) error { _, err := k.ExpireTime(ctx); return err }},
 		{"Touch", func(ctx context.Context, k nest.Key[int]) error { _, err := k.Touch(ctx); return err }},
 		{"Type", func(ctx context.Context, k nest.Key[int]) error { _, err := k.Type(ctx); return err }},
@@ -308,7 +310,7 @@ func TestKeySet(t *testing.T) {
 		}
 	})
 	t.Run("KeepTTL", func(t *testing.T) {
-		_, err := u.Age.PExpire(ctx, 9*time.Second)
+		_, err := u.Age.Expire(ctx, 9*time.Second)
 		ktMust(t, err)
 		ktMust(t, u.Age.Set(ctx, 9, nest.KeepTTL()))
 		ktPTTLIn(t, u.Age, 0, 9*time.Second)
@@ -381,7 +383,7 @@ func TestKeyGetSet(t *testing.T) {
 	}
 	ktPTTLIn(t, name, 110*time.Second, 120*time.Second)
 
-	_, err = name.PExpire(ctx, 4*time.Second)
+	_, err = name.Expire(ctx, 4*time.Second)
 	ktMust(t, err)
 	old, existed, err = name.GetSet(ctx, "bob")
 	if err != nil || !existed || old != "alice" {
@@ -389,7 +391,7 @@ func TestKeyGetSet(t *testing.T) {
 	}
 	ktPTTLIn(t, name, 110*time.Second, 120*time.Second) // declared TTL re-applied
 
-	_, err = name.PExpire(ctx, 4*time.Second)
+	_, err = name.Expire(ctx, 4*time.Second)
 	ktMust(t, err)
 	old, existed, err = name.GetSet(ctx, "carol", nest.KeepTTL())
 	if err != nil || !existed || old != "bob" {
@@ -479,9 +481,11 @@ func TestKeyExpiry(t *testing.T) {
 			run  func() (bool, error)
 		}{
 			{"Expire", func() (bool, error) { return missing.Expire(ctx, time.Minute) }},
-			{"PExpire", func() (bool, error) { return missing.PExpire(ctx, time.Minute) }},
-			{"ExpireAt", func() (bool, error) { return missing.ExpireAt(ctx, time.Now().Add(time.Hour)) }},
-			{"PExpireAt", func() (bool, error) { return missing.PExpireAt(ctx, time.Now().Add(time.Hour)) }},
+			{"Expire (PEXPIRE)", func() (bool, error) { return missing.Expire(ctx, 1500*time.Millisecond) }},
+			{"ExpireAt", func() (bool, error) { return missing.ExpireAt(ctx, time.Now().Add(time.Hour).Truncate(time.Second)) }},
+			{"ExpireAt (PEXPIREAT)", func() (bool, error) {
+				return missing.ExpireAt(ctx, time.Now().Add(time.Hour).Truncate(time.Second).Add(time.Millisecond))
+			}},
 			{"Persist", func() (bool, error) { return missing.Persist(ctx) }},
 			{"Touch", func() (bool, error) { return missing.Touch(ctx) }},
 		} {
@@ -489,7 +493,7 @@ func TestKeyExpiry(t *testing.T) {
 				t.Errorf("%s on missing key = %v, %v; want false, nil", tc.name, ok, err)
 			}
 		}
-		for name, f := range map[string]func(context.Context) (time.Duration, error){"TTL": missing.TTL, "PTTL": missing.PTTL} {
+		for name, f := range map[string]func(context.Context) (time.Duration, error){"TTL": missing.TTL} {
 			if d, err := f(ctx); !errors.Is(err, nest.ErrNotFound) || d != 0 {
 				t.Errorf("%s on missing key = %v, %v; want 0, ErrNotFound", name, d, err)
 			} else if !strings.Contains(err.Error(), missing.Name()) {
@@ -503,7 +507,7 @@ func TestKeyExpiry(t *testing.T) {
 
 	ktMust(t, k.Set(ctx, 1))
 	t.Run("persistent", func(t *testing.T) {
-		for name, f := range map[string]func(context.Context) (time.Duration, error){"TTL": k.TTL, "PTTL": k.PTTL} {
+		for name, f := range map[string]func(context.Context) (time.Duration, error){"TTL": k.TTL} {
 			if d, err := f(ctx); err != nil || d != nest.NoExpiry {
 				t.Errorf("%s = %v, %v; want NoExpiry", name, d, err)
 			}
@@ -519,14 +523,14 @@ func TestKeyExpiry(t *testing.T) {
 		if ok, err := k.Expire(ctx, 30*time.Second); err != nil || !ok {
 			t.Fatalf("Expire = %v, %v", ok, err)
 		}
-		if d, err := k.TTL(ctx); err != nil || d < 20*time.Second || d > 30*time.Second || d%time.Second != 0 {
-			t.Fatalf("TTL = %v, %v; want ~30s in whole seconds", d, err)
+		if d, err := k.TTL(ctx); err != nil || d < 20*time.Second || d > 30*time.Second || d%time.Millisecond != 0 {
+			t.Fatalf("TTL = %v, %v; want ~30s in milliseconds", d, err)
 		}
 		ktPTTLIn(t, k, 20*time.Second, 30*time.Second)
 	})
-	t.Run("PExpire", func(t *testing.T) {
-		if ok, err := k.PExpire(ctx, 4500*time.Millisecond); err != nil || !ok {
-			t.Fatalf("PExpire = %v, %v", ok, err)
+	t.Run("Expire sub-second (PEXPIRE)", func(t *testing.T) {
+		if ok, err := k.Expire(ctx, 4500*time.Millisecond); err != nil || !ok {
+			t.Fatalf("Expire(4.5s) = %v, %v", ok, err)
 		}
 		ktPTTLIn(t, k, 0, 4500*time.Millisecond)
 	})
@@ -541,10 +545,10 @@ func TestKeyExpiry(t *testing.T) {
 		}
 		ktPTTLIn(t, k, 59*time.Minute, time.Hour)
 	})
-	t.Run("PExpireAt", func(t *testing.T) {
-		at := time.Now().Add(90 * time.Second).Truncate(time.Second)
-		if ok, err := k.PExpireAt(ctx, at); err != nil || !ok {
-			t.Fatalf("PExpireAt = %v, %v", ok, err)
+	t.Run("ExpireAt sub-second (PEXPIREAT)", func(t *testing.T) {
+		at := time.Now().Add(90 * time.Second).Truncate(time.Second).Add(-250 * time.Millisecond)
+		if ok, err := k.ExpireAt(ctx, at); err != nil || !ok {
+			t.Fatalf("ExpireAt(.750) = %v, %v", ok, err)
 		}
 		got, err := k.ExpireTime(ctx)
 		if err != nil || !got.Equal(at) {
@@ -574,7 +578,7 @@ func TestKeyExpiry(t *testing.T) {
 	t.Run("expires", func(t *testing.T) {
 		short := root.User.At(9).Age
 		ktMust(t, short.Set(ctx, 5))
-		if ok, err := short.PExpire(ctx, 20*time.Millisecond); err != nil || !ok {
+		if ok, err := short.Expire(ctx, 20*time.Millisecond); err != nil || !ok {
 			t.Fatalf("PExpire = %v, %v", ok, err)
 		}
 		deadline := time.Now().Add(2 * time.Second)
@@ -807,7 +811,7 @@ func TestKeyDumpRestore(t *testing.T) {
 		}
 	})
 	t.Run("RestoreReplace", func(t *testing.T) {
-		_, err := age.PExpire(ctx, 5*time.Second)
+		_, err := age.Expire(ctx, 5*time.Second)
 		ktMust(t, err)
 		ktMust(t, age.RestoreReplace(ctx, dump))
 		if v, err := age.Get(ctx); err != nil || v != 42 {

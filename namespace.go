@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"slices"
 	"time"
-	"unsafe"
 
 	"github.com/redisimnest/nest/internal/slot"
 )
@@ -93,19 +92,7 @@ func (s Sub[U]) At(params ...any) *U {
 	if s.h.plan == nil {
 		return new(U) // a zero Sub: every handle stays unbound
 	}
-	if len(s.h.plan.layout.nss) == 1 {
-		// No plain child namespaces: one allocation holds the struct of
-		// handles and the instance they share.
-		p := new(struct {
-			u  U
-			in [1]nsInst
-		})
-		s.h.bind(unsafe.Pointer(&p.u), p.in[:], params)
-		return &p.u
-	}
-	u := new(U)
-	s.h.bind(unsafe.Pointer(u), make([]nsInst, len(s.h.plan.layout.nss)), params)
-	return u
+	return bindSub[U](s.h, params, nil)
 }
 
 // With is the named form of [Sub.At]: With(nest.Params{"user_id": 42}).
@@ -119,9 +106,7 @@ func (s Sub[U]) With(params Params) *U {
 		args, err = orderParams(s.h.plan.tmpl.Params(), params, s.h.plan.tmpl.String(), s.h.plan.path)
 	}
 	if err != nil {
-		u := new(U)
-		s.h.plan.layout.bind(unsafe.Pointer(u), make([]nsInst, len(s.h.plan.layout.nss)), nil, 0, err)
-		return u
+		return bindSub[U](s.h, nil, err)
 	}
 	return s.At(args...)
 }

@@ -55,3 +55,25 @@ type Options struct {
 	// their defaults (OWASP's minimum for argon2id).
 	Password PasswordParams
 }
+
+// PasswordParams sets the cost of the argon2id hashes of [Password] keys.
+// Zero fields take their defaults, OWASP's minimum recommendation for
+// argon2id. Raising them later is safe: [Password.Verify] upgrades old
+// hashes as their users log in. Parameters below the defaults are for
+// tests only.
+type PasswordParams struct {
+	// Memory is the memory cost, in KiB; at most 1 GiB.
+	// default: 19456 (19 MiB)
+	Memory uint32
+	// Iterations is the number of passes over the memory; at most 64.
+	// default: 2
+	Iterations uint32
+	// Parallelism is the number of lanes (p).
+	// default: 1
+	Parallelism uint8
+	// Concurrency bounds how many hashes the schema computes at once, so
+	// that a burst of logins cannot take Memory × burst of RAM; the others
+	// wait, or give up when their context ends. It is not stored in hashes.
+	// default: GOMAXPROCS
+	Concurrency int
+}

@@ -46,6 +46,8 @@ type pending interface {
 	// resolve reads the reply (or, when cause is not nil, records that
 	// nothing was sent) and returns the Future's error.
 	resolve(cause error) error
+	// log writes the command's record once it ran.
+	log(ctx context.Context, start time.Time)
 }
 
 // Pipeline returns a Pipe whose operations Exec sends in one round trip,
@@ -119,13 +121,16 @@ func (p *Pipe) Exec(ctx context.Context) error {
 		p.pending = nil
 		return cause
 	}
+	start := p.c.clock()
 	if p.pp.Len() > 0 {
 		// Each command carries its own error; the Futures report them.
 		_, _ = p.pp.Exec(ctx)
 	}
 	var first error
 	for _, f := range p.pending {
-		if err := f.resolve(nil); err != nil && first == nil && !errors.Is(err, ErrNotFound) {
+		err := f.resolve(nil)
+		f.log(ctx, start)
+		if err != nil && first == nil && !errors.Is(err, ErrNotFound) {
 			first = err
 		}
 	}
@@ -148,7 +153,7 @@ func (p *Pipe) admit(h *keyHandle, cmd string) error {
 	if p.err != nil {
 		return p.err
 	}
-	err := h.ready()
+	err := h.Err()
 	if err == nil && h.p.c.rdb != p.c.rdb {
 		err = opError(cmd, h.name, fmt.Errorf("%w: the key's schema uses another go-redis client than the pipeline", ErrNotBound))
 	}
@@ -169,23 +174,23 @@ func (p *Pipe) admit(h *keyHandle, cmd string) error {
 type opKind uint8
 
 const (
-	opStatus    opKind = iota // SET: error only
-	opGet                     // GET/GETEX of a Key: decode, default, ErrNotFound
-	opSecretGet               // GET/GETEX of a Secret: open, then decode
-	opInt                     // DEL, EXISTS: reply 1 is true
-	opBool                    // SET NX, EXPIRE
-	opTTL                     // TTL: -2 is ErrNotFound, -1 is NoExpiry
+	opStatus opKind = iota // SET: error only
+	opGet                  // GET/GETEX: open (a Secret), decode, default, ErrNotFound
+	opInt                  // DEL, EXISTS: reply 1 is true
+	opBool                 // SET NX, EXPIRE
+	opTTL                  // PTTL: -2 is ErrNotFound, -1 is NoExpiry
 )
 
 // enqueue admits h, then lets add queue the command (add's error, an
 // encoding failure, fails the pipe) and returns its Future. The Future
 // keeps a copy of the handle and reads the reply by kind, so a queued
 // operation costs one allocation beyond go-redis's own.
-func enqueue[V any](p *Pipe, h *keyHandle, kind opKind, name string, add func() (redis.Cmder, error)) *Future[V] {
-	f := &Future[V]{h: *h, kind: kind, name: name}
+func enqueue[V any](p *Pipe, h *keyHandle, kind opKind, name string, ttl time.Duration, add func() (redis.Cmder, error)) *Future[V] {
+	f := &Future[V]{h: *h, kind: kind, name: name, ttl: ttl}
 	err := p.admit(h, name)
 	if err == nil {
 		if f.cmd, err = add(); err != nil {
+			err = opError(name, h.name, err)
 			p.err = err
 		}
 	}
@@ -203,7 +208,8 @@ type Future[T any] struct {
 	h    keyHandle
 	cmd  redis.Cmder
 	kind opKind
-	name string // command, for errors
+	name string        // command, for errors and the log
+	ttl  time.Duration // the TTL a write applies, for the log
 	done bool
 	val  T
 	err  error
@@ -215,22 +221,22 @@ func (f *Future[T]) resolve(cause error) error {
 	} else {
 		f.val, f.err = f.read()
 	}
-	f.cmd, f.done = nil, true
+	f.done = true
 	return f.err
+}
+
+func (f *Future[T]) log(ctx context.Context, start time.Time) {
+	f.h.p.c.logged(ctx, f.name, f.h.name, f.ttl, start, f.cmd.Err())
+	f.cmd = nil
 }
 
 // read decodes the reply exactly as the direct operation does.
 func (f *Future[T]) read() (v T, err error) {
 	h := &f.h
 	switch f.kind {
-	case opGet, opSecretGet:
-		cmd := f.cmd.(*redis.StringCmd)
+	case opGet:
 		var ok bool
-		if f.kind == opGet {
-			v, ok, err = Key[T]{h: *h}.getResult(f.name, cmd)
-		} else {
-			v, ok, err = Secret[T]{h: *h}.getResult(f.name, cmd)
-		}
+		v, ok, err = value[T]{*h}.result(f.name, f.cmd.(*redis.StringCmd))
 		if err == nil && !ok && !h.p.hasDef {
 			err = opError(f.name, h.name, ErrNotFound)
 		}
@@ -275,144 +281,93 @@ func (f *Future[T]) Err() error {
 	return err
 }
 
-// Queued is a [Key] seen through a [Pipe]: its methods queue the key's
-// operations and return Futures that [Pipe.Exec] resolves. Get it from
-// [Key.In].
-type Queued[T any] struct {
-	k Key[T]
+// Queued is a [Key] or [Secret] seen through a [Pipe]: its methods queue
+// the key's operations and return Futures that [Pipe.Exec] resolves. Get
+// it from the key's In method. Values of a Secret are sealed when queued
+// and opened when Exec resolves their Futures, exactly as its direct Set
+// and Get do.
+type Queued[T any] struct{ queued }
+
+// queued holds the queued operations that never touch the value, shared
+// by every key kind seen through a Pipe.
+type queued struct {
+	h keyHandle
 	p *Pipe
 }
 
 // In returns the key's operations queued on p:
 //
 //	age := u.Age.In(p).Get(ctx)
-func (k Key[T]) In(p *Pipe) Queued[T] { return Queued[T]{k: k, p: p} }
+func (v value[T]) In(p *Pipe) Queued[T] { return Queued[T]{queued{v.keyHandle, p}} }
 
-// Get queues [Key.Get]: the stored value, the declared default when the
-// key does not exist, or [ErrNotFound] without a default; GETEX renews a
-// sliding TTL.
+// Get queues Get: the stored value (opened, for a Secret), the declared
+// default when the key does not exist, or [ErrNotFound] without a
+// default; GETEX renews a sliding TTL.
 func (q Queued[T]) Get(ctx context.Context) *Future[T] {
-	return enqueue[T](q.p, &q.k.h, opGet, "GET", func() (redis.Cmder, error) {
-		return q.k.getCmd(ctx, q.p.pp), nil
+	op, ttl := "GET", time.Duration(0)
+	if t := q.h.p; t != nil && t.ttl.sliding && t.ttl.d > 0 {
+		op, ttl = "GETEX", t.ttl.d
+	}
+	return enqueue[T](q.p, &q.h, opGet, op, ttl, func() (redis.Cmder, error) {
+		return value[T]{q.h}.getCmd(ctx, q.p.pp), nil
 	})
 }
 
-// Set queues [Key.Set]: SET with the effective TTL in the same command.
-// A value that does not encode fails the Pipe (see [Pipe]).
-func (q Queued[T]) Set(ctx context.Context, v T, opts ...SetOption) *Future[struct{}] {
-	return enqueue[struct{}](q.p, &q.k.h, opStatus, "SET", func() (redis.Cmder, error) {
-		val, err := q.k.codec().encode(q.k.h.name, v)
+// Set queues Set: SET with the effective TTL in the same command. A value
+// that does not encode fails the Pipe (see [Pipe]).
+func (q Queued[T]) Set(ctx context.Context, x T, opts ...SetOption) *Future[struct{}] {
+	return enqueue[struct{}](q.p, &q.h, opStatus, "SET", q.h.ttl(opts), func() (redis.Cmder, error) {
+		val, err := value[T]{q.h}.encode(x)
 		if err != nil {
 			return nil, err
 		}
-		return q.k.setCmd(ctx, q.p.pp, val, opts), nil
+		return q.h.setCmd(ctx, q.p.pp, val, opts, false), nil
 	})
 }
 
-// SetNX queues [Key.SetNX]: SET ... NX with the effective TTL; the Future
+// SetNX queues SetNX: SET ... NX with the effective TTL; the Future
 // reports whether the value was stored.
-func (q Queued[T]) SetNX(ctx context.Context, v T, opts ...SetOption) *Future[bool] {
-	return enqueue[bool](q.p, &q.k.h, opBool, "SET NX", func() (redis.Cmder, error) {
-		val, err := q.k.codec().encode(q.k.h.name, v)
+func (q Queued[T]) SetNX(ctx context.Context, x T, opts ...SetOption) *Future[bool] {
+	exp := q.h.ttl(opts)
+	return enqueue[bool](q.p, &q.h, opBool, "SET NX", exp, func() (redis.Cmder, error) {
+		val, err := value[T]{q.h}.encode(x)
 		if err != nil {
 			return nil, err
 		}
-		return q.k.h.setNXCmd(ctx, q.p.pp, val, opts), nil
+		return q.p.pp.SetNX(ctx, q.h.name, val, exp), nil
 	})
 }
 
-// Delete queues [Key.Delete] (DEL); the Future reports whether the key
-// existed.
-func (q Queued[T]) Delete(ctx context.Context) *Future[bool] {
-	return enqueue[bool](q.p, &q.k.h, opInt, "DEL", func() (redis.Cmder, error) {
-		q.k.h.log(ctx, "DEL", 0)
-		return q.p.pp.Del(ctx, q.k.h.name), nil
+// Delete queues Delete (DEL); the Future reports whether the key existed.
+func (q queued) Delete(ctx context.Context) *Future[bool] {
+	return enqueue[bool](q.p, &q.h, opInt, "DEL", 0, func() (redis.Cmder, error) {
+		return q.p.pp.Del(ctx, q.h.name), nil
 	})
 }
 
-// Exists queues [Key.Exists].
-func (q Queued[T]) Exists(ctx context.Context) *Future[bool] {
-	return enqueue[bool](q.p, &q.k.h, opInt, "EXISTS", func() (redis.Cmder, error) {
-		q.k.h.log(ctx, "EXISTS", 0)
-		return q.p.pp.Exists(ctx, q.k.h.name), nil
+// Exists queues Exists.
+func (q queued) Exists(ctx context.Context) *Future[bool] {
+	return enqueue[bool](q.p, &q.h, opInt, "EXISTS", 0, func() (redis.Cmder, error) {
+		return q.p.pp.Exists(ctx, q.h.name), nil
 	})
 }
 
-// Expire queues [Key.Expire]; the Future reports whether the key exists.
-func (q Queued[T]) Expire(ctx context.Context, d time.Duration) *Future[bool] {
-	return enqueue[bool](q.p, &q.k.h, opBool, "EXPIRE", func() (redis.Cmder, error) {
-		q.k.h.log(ctx, "EXPIRE", 0)
-		return q.p.pp.Expire(ctx, q.k.h.name, d), nil
-	})
-}
-
-// TTL queues [Key.TTL]: the remaining time to live in whole seconds,
-// [NoExpiry] for a key without one, or [ErrNotFound].
-func (q Queued[T]) TTL(ctx context.Context) *Future[time.Duration] {
-	return enqueue[time.Duration](q.p, &q.k.h, opTTL, "TTL", func() (redis.Cmder, error) {
-		q.k.h.log(ctx, "TTL", 0)
-		return q.p.pp.TTL(ctx, q.k.h.name), nil
-	})
-}
-
-// QueuedSecret is a [Secret] seen through a [Pipe]; get it from
-// [Secret.In]. Values are sealed when queued and opened when Exec
-// resolves their Futures, exactly as [Secret.Set] and [Secret.Get] do.
-type QueuedSecret[T any] struct {
-	s Secret[T]
-	p *Pipe
-}
-
-// In returns the secret's operations queued on p.
-func (s Secret[T]) In(p *Pipe) QueuedSecret[T] { return QueuedSecret[T]{s: s, p: p} }
-
-// Get queues [Secret.Get]: the decrypted value, the default when missing,
-// or [ErrNotFound] without one.
-func (q QueuedSecret[T]) Get(ctx context.Context) *Future[T] {
-	return enqueue[T](q.p, &q.s.h, opSecretGet, "GET", func() (redis.Cmder, error) {
-		return q.s.key().getCmd(ctx, q.p.pp), nil
-	})
-}
-
-// Set queues [Secret.Set]: the value is encoded and sealed now, and stored
-// with the effective TTL in the same SET.
-func (q QueuedSecret[T]) Set(ctx context.Context, v T, opts ...SetOption) *Future[struct{}] {
-	return enqueue[struct{}](q.p, &q.s.h, opStatus, "SET", func() (redis.Cmder, error) {
-		sealed, err := q.s.seal(v)
-		if err != nil {
-			return nil, err
+// Expire queues Expire (EXPIRE, or PEXPIRE for a duration finer than a
+// second); the Future reports whether the key exists.
+func (q queued) Expire(ctx context.Context, d time.Duration) *Future[bool] {
+	op := expireOp(d)
+	return enqueue[bool](q.p, &q.h, opBool, op, 0, func() (redis.Cmder, error) {
+		if op == "PEXPIRE" {
+			return q.p.pp.PExpire(ctx, q.h.name, d), nil
 		}
-		return q.s.key().setCmd(ctx, q.p.pp, sealed, opts), nil
+		return q.p.pp.Expire(ctx, q.h.name, d), nil
 	})
 }
 
-// SetNX queues [Secret.SetNX].
-func (q QueuedSecret[T]) SetNX(ctx context.Context, v T, opts ...SetOption) *Future[bool] {
-	return enqueue[bool](q.p, &q.s.h, opBool, "SET NX", func() (redis.Cmder, error) {
-		sealed, err := q.s.seal(v)
-		if err != nil {
-			return nil, err
-		}
-		return q.s.h.setNXCmd(ctx, q.p.pp, sealed, opts), nil
+// TTL queues TTL: the remaining time to live with millisecond precision
+// (PTTL), [NoExpiry] for a key without one, or [ErrNotFound].
+func (q queued) TTL(ctx context.Context) *Future[time.Duration] {
+	return enqueue[time.Duration](q.p, &q.h, opTTL, "PTTL", 0, func() (redis.Cmder, error) {
+		return q.p.pp.PTTL(ctx, q.h.name), nil
 	})
-}
-
-// Delete queues [Secret.Delete].
-func (q QueuedSecret[T]) Delete(ctx context.Context) *Future[bool] {
-	return q.s.key().In(q.p).Delete(ctx)
-}
-
-// Exists queues [Secret.Exists].
-func (q QueuedSecret[T]) Exists(ctx context.Context) *Future[bool] {
-	return q.s.key().In(q.p).Exists(ctx)
-}
-
-// Expire queues [Secret.Expire].
-func (q QueuedSecret[T]) Expire(ctx context.Context, d time.Duration) *Future[bool] {
-	return q.s.key().In(q.p).Expire(ctx, d)
-}
-
-// TTL queues [Secret.TTL].
-func (q QueuedSecret[T]) TTL(ctx context.Context) *Future[time.Duration] {
-	return q.s.key().In(q.p).TTL(ctx)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 
@@ -52,9 +51,7 @@ func New[R any](rdb redis.UniversalClient, opts *Options) (*R, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := new(R)
-	plan.layout.bind(unsafe.Pointer(r), make([]nsInst, len(plan.layout.nss)), []byte(plan.segment(plan.tmpl.String())), 0, nil)
-	return r, nil
+	return bindRoot[R](plan), nil
 }
 
 // MustNew is like [New] but panics on error. It suits package-level schema

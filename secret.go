@@ -2,14 +2,16 @@ package nest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"strconv"
-	"time"
-	"unsafe"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redisimnest/nest/internal/seal"
 )
 
 // Secret is a key whose value is encrypted at rest:
@@ -34,13 +36,15 @@ import (
 // which holds the keys. A random nonce bounds each key to about 2^32
 // writes; rotate well before that.
 //
-// TTLs, defaults and the key commands behave as for [Key]. Errors never
+// Reads, writes, TTLs, defaults and the key commands behave as for [Key];
+// there is no Dump or Restore (a dumped secret only opens under its own
+// key name), and Rename re-seals the value for its new name. Errors never
 // contain the value: a value that does not encode or decode is reported
 // with [ErrEncode] or [ErrDecode] but without the codec's message, which
 // may quote it. A Secret is an immutable handle, safe to copy and share.
 type Secret[T any] struct {
 	_ [0]secretMark[T]
-	h keyHandle
+	value[T]
 }
 
 func (Secret[T]) compileKey(kp *keyPlan, explicit Codec) error {
@@ -56,123 +60,46 @@ func (Secret[T]) isParamKey() bool { return false }
 
 func (Secret[T]) secureKind() keyKind { return kindSecret }
 
-// key is the same handle seen as a plain Key, whose value codec, default,
-// TTL and commands a Secret shares.
-func (s Secret[T]) key() Key[T] { return Key[T]{h: s.h} }
-
-// Name returns the full Redis key name, or "" when the handle is unusable.
-func (s Secret[T]) Name() string { return s.key().Name() }
-
-// String returns the full key name; a Secret handle never holds a value.
-func (s Secret[T]) String() string { return s.key().Name() }
-
-// Err reports why the handle cannot be used; see [Key.Err].
-func (s Secret[T]) Err() error { return s.h.ready() }
-
-// EffectiveTTL returns the TTL that writes apply; see [Key.EffectiveTTL].
-func (s Secret[T]) EffectiveTTL() (ttl time.Duration, ok bool) { return s.key().EffectiveTTL() }
-
-// Describe describes the key; its Kind is "secret".
-func (s Secret[T]) Describe() KeyDescription { return describeKey(&s.h) }
-
-// Get returns the decrypted value, or the declared default when the key
-// does not exist (a missing key without a `default` tag returns
-// [ErrNotFound]). A value that does not open returns [ErrDecrypt]; one
-// that opens but does not decode into T returns [ErrDecode]. With a
-// sliding TTL, Get renews the TTL in the same command (GETEX).
-func (s Secret[T]) Get(ctx context.Context) (T, error) {
-	v, ok, err := s.Lookup(ctx)
-	if err == nil && !ok && !s.h.p.hasDef {
-		err = opError("GET", s.h.name, ErrNotFound)
-	}
-	return v, err
-}
-
-// Lookup is like [Secret.Get] but tells a missing key from a stored one:
-// ok is false when the key does not exist.
-func (s Secret[T]) Lookup(ctx context.Context) (v T, ok bool, err error) {
-	if err := s.h.ready(); err != nil {
-		return v, false, err
-	}
-	return s.getResult("GET", s.key().getCmd(ctx, s.h.p.c.rdb))
-}
-
-// getResult opens and decodes a reply holding a sealed value.
-func (s Secret[T]) getResult(cmdName string, cmd interface{ Result() (string, error) }) (T, bool, error) {
-	var zero T
-	stored, err := cmd.Result()
-	if err == redis.Nil {
-		return s.key().dflt(), false, nil
-	}
+// seal encodes x with the key's codec and encrypts it for this key name.
+func (v value[T]) seal(x T) ([]byte, error) {
+	enc, err := v.codec().enc(x)
 	if err != nil {
-		return zero, false, s.h.fail(cmdName, err)
-	}
-	pt, err := s.h.p.c.keys.open(s.h.name, stored)
-	if err != nil {
-		return zero, false, opError(cmdName, s.h.name, err)
-	}
-	// pt is fresh and never reused, so the decoder may keep it as a string.
-	v, err := s.key().codec().dec(unsafe.String(unsafe.SliceData(pt), len(pt)))
-	if err != nil {
-		return zero, false, fmt.Errorf("%w: %s as %s (%s codec): the codec's message is withheld because the value is secret",
-			ErrDecode, s.h.name, reflect.TypeFor[T]().String(), s.h.p.codecOf)
-	}
-	return v, true, nil
-}
-
-// Raw returns the stored ciphertext (format version, key ID, nonce,
-// ciphertext and tag) without opening it, or [ErrNotFound].
-func (s Secret[T]) Raw(ctx context.Context) ([]byte, error) { return s.key().Raw(ctx) }
-
-// Set encrypts and stores v, applying the effective TTL in the same
-// command (SET ... EX/PX). Options: [KeepTTL], [WithTTL].
-func (s Secret[T]) Set(ctx context.Context, v T, opts ...SetOption) error {
-	if err := s.h.ready(); err != nil {
-		return err
-	}
-	sealed, err := s.seal(v)
-	if err != nil {
-		return err
-	}
-	return s.h.fail("SET", s.key().setCmd(ctx, s.h.p.c.rdb, sealed, opts).Err())
-}
-
-// SetNX encrypts and stores v only if the key does not exist (SET ... NX,
-// with the TTL). It reports whether the value was stored.
-func (s Secret[T]) SetNX(ctx context.Context, v T, opts ...SetOption) (bool, error) {
-	if err := s.h.ready(); err != nil {
-		return false, err
-	}
-	sealed, err := s.seal(v)
-	if err != nil {
-		return false, err
-	}
-	ok, err := s.h.setNXCmd(ctx, s.h.p.c.rdb, sealed, opts).Result()
-	return ok, s.h.fail("SET NX", err)
-}
-
-// seal encodes v with the key's codec and encrypts it for this key name.
-func (s Secret[T]) seal(v T) ([]byte, error) {
-	enc, err := s.key().codec().enc(v)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s (%s codec): the codec's message is withheld because the value is secret",
-			ErrEncode, s.h.name, s.h.p.codecOf)
+		return nil, fmt.Errorf("%w (%s codec): the codec's message is withheld because the value is secret",
+			ErrEncode, v.p.codecOf)
 	}
 	var pt []byte
-	switch x := enc.(type) {
+	switch e := enc.(type) {
 	case string:
-		// Seal only reads the plaintext, so the string's bytes are used in place.
-		pt = unsafe.Slice(unsafe.StringData(x), len(x))
+		pt = []byte(e)
 	case []byte:
-		pt = x
+		pt = e
 	case int64:
-		pt = strconv.AppendInt(make([]byte, 0, 20), x, 10)
+		pt = strconv.AppendInt(make([]byte, 0, 20), e, 10)
 	case uint64:
-		pt = strconv.AppendUint(make([]byte, 0, 20), x, 10)
+		pt = strconv.AppendUint(make([]byte, 0, 20), e, 10)
+	case float64:
+		pt = strconv.AppendFloat(make([]byte, 0, 24), e, 'g', -1, 64)
 	default:
-		return nil, fmt.Errorf("%w: %s: unexpected encoded type %T", ErrEncode, s.h.name, enc)
+		return nil, fmt.Errorf("%w: unexpected encoded type %T", ErrEncode, enc)
 	}
-	return s.h.p.c.keys.seal(s.h.name, pt), nil
+	return v.p.c.keys.Seal(v.name, pt), nil
+}
+
+// open authenticates, decrypts and decodes a stored value. Its errors
+// withhold the codec's message, which may quote the plaintext.
+func (v value[T]) open(op, stored string) (T, error) {
+	var zero T
+	pt, err := v.p.c.keys.Open(v.name, []byte(stored))
+	if err != nil {
+		return zero, opError(op, v.name, fmt.Errorf("%w: %v", ErrDecrypt, err))
+	}
+	x, err := v.codec().dec(string(pt))
+	clear(pt)
+	if err != nil {
+		return zero, opError(op, v.name, fmt.Errorf("%w as %s (%s codec): the codec's message is withheld because the value is secret",
+			ErrDecode, reflect.TypeFor[T]().String(), v.p.codecOf))
+	}
+	return x, nil
 }
 
 // Rename moves the value to dst, re-sealing it for dst's name (a plain
@@ -192,80 +119,135 @@ func (s Secret[T]) RenameNX(ctx context.Context, dst Secret[T]) (bool, error) {
 	return s.rename(ctx, "RENAMENX", dst, true)
 }
 
-func (s Secret[T]) rename(ctx context.Context, name string, dst Secret[T], nx bool) (bool, error) {
-	if err := s.h.ready(); err != nil {
+func (s Secret[T]) rename(ctx context.Context, op string, dst Secret[T], nx bool) (bool, error) {
+	if err := s.Err(); err != nil {
 		return false, err
 	}
-	if err := dst.h.ready(); err != nil {
+	if err := dst.Err(); err != nil {
 		return false, err
 	}
-	if s.h.name == dst.h.name { // as RENAME: a no-op on an existing key
-		ok, err := s.key().Exists(ctx)
+	if s.name == dst.name { // as RENAME: a no-op on an existing key
+		ok, err := s.Exists(ctx)
 		if err == nil && !ok {
-			err = opError(name, s.h.name, ErrNotFound)
+			err = opError(op, s.name, ErrNotFound)
 		}
 		return false, err
 	}
-	c := s.h.p.c
-	if err := c.sameSlot(s.h.name, dst.h.name); err != nil {
-		return false, s.h.fail(name, err)
+	c := s.p.c
+	if err := c.sameSlot(s.name, dst.name); err != nil {
+		return false, s.fail(op, err)
 	}
-	var txErr error // an error txf produced, already in its final form
 	renamed := false
-	txf := func(tx *redis.Tx) error {
-		s.h.log(ctx, "GET", 0)
-		stored, err := tx.Get(ctx, s.h.name).Result()
+	err := c.watch(ctx, op, s.name, func(tx *redis.Tx) error {
+		renamed = false
+		stored, err := do(ctx, &s.keyHandle, "GET", 0, func(redis.Cmdable) *redis.StringCmd { return tx.Get(ctx, s.name) }).Result()
 		if err != nil {
-			txErr = s.h.fail("GET", err)
-			return txErr
+			return s.fail("GET", err)
 		}
 		if nx {
-			dst.h.log(ctx, "EXISTS", 0)
-			n, err := tx.Exists(ctx, dst.h.name).Result()
+			n, err := do(ctx, &dst.keyHandle, "EXISTS", 0, func(redis.Cmdable) *redis.IntCmd { return tx.Exists(ctx, dst.name) }).Result()
 			if err != nil {
-				txErr = dst.h.fail("EXISTS", err)
-				return txErr
+				return dst.fail("EXISTS", err)
 			}
 			if n == 1 {
 				return nil // dst taken: not renamed
 			}
 		}
-		pt, err := c.keys.open(s.h.name, stored)
+		pt, err := c.keys.Open(s.name, []byte(stored))
 		if err != nil {
-			txErr = opError(name, s.h.name, err)
-			return txErr
+			return opError(op, s.name, fmt.Errorf("%w: %v", ErrDecrypt, err))
 		}
-		sealed := c.keys.seal(dst.h.name, pt)
+		sealed := c.keys.Seal(dst.name, pt)
 		clear(pt)
+		start := c.clock()
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			dst.key().setCmd(ctx, p, sealed, nil)
-			s.h.log(ctx, "DEL", 0)
-			p.Del(ctx, s.h.name)
+			dst.setCmd(ctx, p, sealed, nil, false)
+			p.Del(ctx, s.name)
 			return nil
 		})
+		c.logged(ctx, "MULTI/EXEC SET+DEL", dst.name, dst.p.ttl.d, start, err)
 		if errors.Is(err, redis.TxFailedErr) {
 			return err // retry
 		}
-		txErr, renamed = s.h.fail("MULTI/EXEC", err), err == nil
-		return txErr
+		renamed = err == nil
+		return s.fail("MULTI/EXEC", err)
+	}, s.name, dst.name)
+	return renamed, err
+}
+
+// SecretKeyLen is the length of a [SecretKey]: AES-256 takes 32 bytes.
+const SecretKeyLen = seal.KeyLen
+
+// SecretKey is one key of the keyring that seals [Secret] values. ID names
+// it inside every value it seals, so that values sealed before a rotation
+// still open: 1 to 32 characters from A-Z, a-z, 0-9, '.', '_' and '-'. Key
+// is 32 bytes from a cryptographically secure source, for example
+//
+//	head -c 32 /dev/urandom | base64
+//
+// A SecretKey never prints its key: String, GoString, Format, LogValue and
+// MarshalJSON show the ID and "[redacted]".
+type SecretKey struct {
+	ID  string
+	Key []byte
+}
+
+// String returns the ID and a redaction marker, never the key.
+func (k SecretKey) String() string { return "nest.SecretKey{ID:" + k.ID + ", Key:[redacted]}" }
+
+// GoString is [SecretKey.String], for %#v.
+func (k SecretKey) GoString() string { return k.String() }
+
+// Format writes [SecretKey.String] for every verb, so that no verb (%x,
+// %+v, ...) prints the key.
+func (k SecretKey) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String())) }
+
+// MarshalJSON writes the ID and a redaction marker, so that a JSON log
+// handler or an encoded config never carries the key.
+func (k SecretKey) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct{ ID, Key string }{k.ID, "[redacted]"})
+}
+
+// LogValue implements [slog.LogValuer]: the ID and a redaction marker.
+func (k SecretKey) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", k.ID), slog.String("key", "[redacted]"))
+}
+
+// ParseSecretKeys parses a keyring in the format of $NEST_SECRET_KEYS and
+// of the file named by $NEST_SECRET_KEYS_FILE: entries "id:base64key"
+// separated by commas or newlines, the current (sealing) key first. Blank
+// lines and lines starting with '#' are ignored; the key may be standard or
+// URL-safe base64, padded or not, and must decode to 32 bytes:
+//
+//	k2:3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=
+//
+// Errors match [ErrConfig] and name the entry by position (and its ID
+// once that is known to be well-formed), never its key.
+func ParseSecretKeys(s string) ([]SecretKey, error) {
+	keys, err := parseSecretKeys(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: secret keys: %v", ErrConfig, err)
 	}
-	for attempt := range c.retries {
-		if err := backoff(ctx, attempt); err != nil {
-			return false, s.h.fail("WATCH", err)
-		}
-		txErr = nil
-		s.h.log(ctx, "WATCH", 0)
-		err := c.rdb.Watch(ctx, txf, s.h.name, dst.h.name)
-		switch {
-		case err == nil:
-			return renamed, nil
-		case errors.Is(err, redis.TxFailedErr):
-			continue
-		case txErr != nil:
-			return false, txErr
-		default:
-			return false, s.h.fail("WATCH", err)
-		}
+	return keys, nil
+}
+
+func parseSecretKeys(s string) ([]SecretKey, error) {
+	parsed, err := seal.ParseKeys(s)
+	if err != nil {
+		return nil, err
 	}
-	return false, opError(name, s.h.name, ErrConflict)
+	keys := make([]SecretKey, len(parsed))
+	for i, k := range parsed {
+		keys[i] = SecretKey(k)
+	}
+	return keys, nil
+}
+
+// newRing builds the keyring of a schema's Secret keys.
+func newRing(keys []SecretKey) (*seal.Ring, error) {
+	ks := make([]seal.Key, len(keys))
+	for i, k := range keys {
+		ks[i] = seal.Key(k)
+	}
+	return seal.NewRing(ks)
 }

@@ -169,8 +169,9 @@ func (n Namespace) Count(ctx context.Context) (int64, error) {
 // the scan completes, or an error occurs.
 func (in *nsInst) scan(ctx context.Context, fn func([]string) bool) error {
 	c := in.plan.c
-	c.dispatch(ctx, "EXISTS", in.prefix, 0)
+	start := c.clock()
 	n, err := c.rdb.Exists(ctx, in.prefix).Result()
+	c.logged(ctx, "EXISTS", in.prefix, 0, start, err)
 	if err != nil {
 		return opError("EXISTS", in.prefix, err)
 	}
@@ -185,8 +186,9 @@ func (in *nsInst) scan(ctx context.Context, fn func([]string) bool) error {
 	for _, nd := range nodes {
 		var cursor uint64
 		for {
-			c.dispatch(ctx, "SCAN", match, 0)
+			start := c.clock()
 			keys, next, err := nd.c.Scan(ctx, cursor, match, c.scanCount).Result()
+			c.logged(ctx, "SCAN", match, 0, start, err)
 			if err != nil {
 				return opError("SCAN", match, nd.wrap(err))
 			}
@@ -238,8 +240,9 @@ func (n Namespace) Clear(ctx context.Context, opts ...ClearOption) (int64, error
 	}
 	cl := &clearer{in: in, o: o, match: subtreePattern(in.prefix)}
 	if !slices.ContainsFunc(nodes, func(nd node) bool { return nd.owner }) {
-		c.dispatch(ctx, "UNLINK", in.prefix, 0)
+		start := c.clock()
 		n, err := c.rdb.Unlink(ctx, in.prefix).Result()
+		c.logged(ctx, "UNLINK", in.prefix, 0, start, err)
 		if err != nil {
 			return 0, opError("CLEAR", in.prefix, err)
 		}
@@ -312,22 +315,26 @@ func (cl *clearer) node(ctx context.Context, nd node) error {
 		pipe := nd.c.Pipeline()
 		var scan *redis.ScanCmd
 		if more {
-			c.dispatch(ctx, "SCAN", cl.match, 0)
 			scan = pipe.Scan(ctx, cursor, cl.match, c.scanCount)
 		}
 		var unlinks []*redis.IntCmd
 		if flush {
 			for chunk := range cl.chunks(pending, nd.bySlot) {
-				c.dispatch(ctx, "UNLINK", chunk[0], 0)
 				unlinks = append(unlinks, pipe.Unlink(ctx, chunk...))
 			}
 		}
+		start := c.clock()
 		_, err := pipe.Exec(ctx)
+		if scan != nil {
+			c.logged(ctx, "SCAN", cl.match, 0, start, scan.Err())
+		}
 		var n int64
 		for _, u := range unlinks {
-			if d, uerr := u.Result(); uerr == nil {
+			d, uerr := u.Result()
+			if uerr == nil {
 				n += d
 			}
+			c.logged(ctx, "UNLINK", fmt.Sprintf("%s (%d keys)", u.Args()[1], len(u.Args())-1), 0, start, uerr)
 		}
 		if len(unlinks) > 0 {
 			cl.add(n)
@@ -383,5 +390,134 @@ func chunks(s []string, size int) iter.Seq[[]string] {
 			}
 			s = s[n:]
 		}
+	}
+}
+
+// Reencrypt rewrites, under the keyring's current key, every [Secret]
+// value in the namespace's subtree that was sealed with another key, and
+// returns how many it rewrote. It completes a key rotation:
+//
+//  1. put a new key first in the keyring (keep the old ones) and deploy it
+//     to every instance, so that all new values are sealed with it;
+//  2. call Reencrypt on the root namespace (or on any subtree);
+//  3. remove the old keys from the keyring.
+//
+// It walks the subtree with SCAN, as [Namespace.Keys] does, and considers
+// only keys matching the declared Secret keys' patterns; values already
+// sealed with the current key are not even opened. Each rewrite is a
+// compare-and-set script that keeps the key's TTL and leaves a value that
+// changed since it was read alone (a concurrent Set seals with the current
+// key anyway). GETs and rewrites are pipelined per SCAN batch.
+//
+// A value that does not open (tampered, or sealed with a key no longer in
+// the keyring) is left as it is; Reencrypt goes on with the others and
+// then returns the count and an error matching [ErrDecrypt] that says how
+// many values failed and names the first.
+func (n Namespace) Reencrypt(ctx context.Context) (int64, error) {
+	if err := n.Err(); err != nil {
+		return 0, err
+	}
+	in := n.ns
+	var pats []string
+	secretPatterns(in.plan, &pats)
+	if len(pats) == 0 {
+		return 0, nil
+	}
+	var (
+		done    int64
+		failed  []error
+		sendErr error
+	)
+	err := in.scan(ctx, func(names []string) bool {
+		var secrets []string
+		for _, name := range names {
+			for _, p := range pats {
+				if tmpl.MatchPattern(p, name) {
+					secrets = append(secrets, name)
+					break
+				}
+			}
+		}
+		if len(secrets) > 0 {
+			var m int64
+			m, failed, sendErr = reencrypt(ctx, in.plan.c, secrets, failed)
+			done += m
+		}
+		return sendErr == nil
+	})
+	switch {
+	case err != nil:
+		return done, err
+	case sendErr != nil:
+		return done, sendErr
+	case len(failed) > 0:
+		return done, fmt.Errorf("REENCRYPT %s: %d secret values did not open and were left as they are; the first: %w",
+			in.prefix, len(failed), failed[0])
+	}
+	return done, nil
+}
+
+// reencrypt re-seals the values of names (all Secret keys) that are not
+// sealed with the current key: one pipeline of GETs, then one of
+// compare-and-set scripts. Values that do not open are appended to failed.
+func reencrypt(ctx context.Context, c *client, names []string, failed []error) (int64, []error, error) {
+	r := c.keys
+	pipe := c.rdb.Pipeline()
+	gets := make([]*redis.StringCmd, len(names))
+	for i, name := range names {
+		gets[i] = pipe.Get(ctx, name)
+	}
+	start := c.clock()
+	_, err := pipe.Exec(ctx) // errors are read per command
+	c.logged(ctx, "GET", fmt.Sprintf("%s (and %d more)", names[0], len(names)-1), 0, start, err)
+	var sets []*redis.Cmd
+	for i, g := range gets {
+		stored, err := g.Result()
+		switch {
+		case err == redis.Nil:
+			continue // deleted meanwhile
+		case err != nil:
+			return 0, failed, opError("GET", names[i], err)
+		}
+		if r.Current([]byte(stored)) {
+			continue
+		}
+		pt, err := r.Open(names[i], []byte(stored))
+		if err != nil {
+			failed = append(failed, opError("REENCRYPT", names[i], fmt.Errorf("%w: %v", ErrDecrypt, err)))
+			continue
+		}
+		sealed := r.Seal(names[i], pt)
+		clear(pt)
+		sets = append(sets, casScript.Eval(ctx, pipe, []string{names[i]}, stored, sealed))
+	}
+	if len(sets) == 0 {
+		return 0, failed, nil
+	}
+	start = c.clock()
+	_, err = pipe.Exec(ctx)
+	c.logged(ctx, "REENCRYPT", fmt.Sprintf("%d keys from %s", len(sets), names[0]), 0, start, err)
+	var done int64
+	for _, cmd := range sets {
+		if n, _ := cmd.Int(); n == 1 {
+			done++
+		}
+	}
+	if err != nil {
+		return done, failed, fmt.Errorf("REENCRYPT %s (and %d more): %w", names[0], len(names)-1, err)
+	}
+	return done, failed, nil
+}
+
+// secretPatterns appends the SCAN patterns of the Secret keys declared in
+// p and below.
+func secretPatterns(p *nsPlan, pats *[]string) {
+	for _, k := range p.keys {
+		if k.kind == kindSecret {
+			*pats = append(*pats, k.pattern)
+		}
+	}
+	for _, c := range p.children {
+		secretPatterns(c, pats)
 	}
 }

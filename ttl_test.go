@@ -223,7 +223,7 @@ func TestTTLDrillingAgainstRedis(t *testing.T) {
 			if err := tc.key.Set(ctx, "v"); err != nil {
 				t.Fatal(err)
 			}
-			pttl, err := tc.key.PTTL(ctx)
+			pttl, err := tc.key.TTL(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -247,7 +247,7 @@ func TestTTLDrillingAgainstRedis(t *testing.T) {
 	if _, err := root.User.At(999).Age.TTL(ctx); !scIsNotFound(err) {
 		t.Errorf("TTL of missing key: %v, want ErrNotFound", err)
 	}
-	if _, err := root.User.At(999).Age.PTTL(ctx); !scIsNotFound(err) {
+	if _, err := root.User.At(999).Age.TTL(ctx); !scIsNotFound(err) {
 		t.Errorf("PTTL of missing key: %v, want ErrNotFound", err)
 	}
 }
@@ -425,13 +425,13 @@ func TestTTLSetOptions(t *testing.T) {
 	if err := k.Set(ctx, "e", nest.WithTTL(3*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if d, _ := k.PTTL(ctx); d <= 0 || d > 3*time.Second {
+	if d, _ := k.TTL(ctx); d <= 0 || d > 3*time.Second {
 		t.Errorf("WithTTL(3s): PTTL %v", d)
 	}
 	if err := r.Never.Set(ctx, "e", nest.WithTTL(1500*time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
-	if d, _ := r.Never.PTTL(ctx); d <= 0 || d > 1500*time.Millisecond {
+	if d, _ := r.Never.TTL(ctx); d <= 0 || d > 1500*time.Millisecond {
 		t.Errorf("WithTTL on a none key: PTTL %v, want (0, 1.5s]", d)
 	}
 	if err := root.ProjectName.Set(ctx, "e", nest.WithTTL(time.Minute)); err != nil {
@@ -453,14 +453,14 @@ func TestTTLSetOptions(t *testing.T) {
 	if ok, err := r.Sibling.K.SetNX(ctx, "g", nest.WithTTL(2*time.Second)); err != nil || !ok {
 		t.Fatalf("SetNX = %v, %v", ok, err)
 	}
-	if d, _ := r.Sibling.K.PTTL(ctx); d <= 0 || d > 2*time.Second {
+	if d, _ := r.Sibling.K.TTL(ctx); d <= 0 || d > 2*time.Second {
 		t.Errorf("SetNX WithTTL(2s): PTTL %v", d)
 	}
 	// The last option wins.
 	if err := k.Set(ctx, "h", nest.KeepTTL(), nest.WithTTL(4*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if d, _ := k.PTTL(ctx); d <= 0 || d > 4*time.Second {
+	if d, _ := k.TTL(ctx); d <= 0 || d > 4*time.Second {
 		t.Errorf("KeepTTL then WithTTL(4s): PTTL %v", d)
 	}
 	_ = rdb
@@ -476,7 +476,7 @@ func TestTTLRootWithoutTTLIsNotZero(t *testing.T) {
 	if d, err := root.ProjectName.TTL(ctx); err != nil || d != nest.NoExpiry {
 		t.Errorf("TTL = %v, %v; want NoExpiry", d, err)
 	}
-	if d, err := root.Admin.At(1, "eu").Level.PTTL(ctx); !scIsNotFound(err) {
+	if d, err := root.Admin.At(1, "eu").Level.TTL(ctx); !scIsNotFound(err) {
 		t.Errorf("PTTL of missing key = %v, %v; want ErrNotFound", d, err)
 	}
 	if err := root.Admin.At(1, "eu").Level.Set(ctx, 3); err != nil {
@@ -511,7 +511,7 @@ func TestTTLSlidingRenewsOnRead(t *testing.T) {
 	}
 	time.Sleep(600 * time.Millisecond)
 	for _, k := range []nest.Key[int]{slide, fixed} {
-		if d, _ := k.PTTL(ctx); d <= 0 || d > 950*time.Millisecond {
+		if d, _ := k.TTL(ctx); d <= 0 || d > 950*time.Millisecond {
 			t.Fatalf("%s PTTL after 600ms = %v, want <= 900ms", k, d)
 		}
 	}
@@ -523,7 +523,7 @@ func TestTTLSlidingRenewsOnRead(t *testing.T) {
 	if got := scArgs(cc.Since(mark)); len(got) != 1 || got[0] != "getex t:slide:k px 1500" {
 		t.Errorf("sliding Get sent %q, want one GETEX with PX 1500", got)
 	}
-	if d, _ := slide.PTTL(ctx); d <= 1200*time.Millisecond || d > ttl {
+	if d, _ := slide.TTL(ctx); d <= 1200*time.Millisecond || d > ttl {
 		t.Errorf("slide PTTL after Get = %v, want renewed to ~1.5s", d)
 	}
 
@@ -534,7 +534,7 @@ func TestTTLSlidingRenewsOnRead(t *testing.T) {
 	if got := scArgs(cc.Since(mark)); len(got) != 1 || got[0] != "get t:slide:fixed" {
 		t.Errorf("non-sliding Get sent %q, want a plain GET", got)
 	}
-	if d, _ := fixed.PTTL(ctx); d <= 0 || d > 950*time.Millisecond {
+	if d, _ := fixed.TTL(ctx); d <= 0 || d > 950*time.Millisecond {
 		t.Errorf("fixed PTTL after Get = %v, want not renewed", d)
 	}
 
@@ -543,7 +543,7 @@ func TestTTLSlidingRenewsOnRead(t *testing.T) {
 	if _, ok, err := slide.Lookup(ctx); err != nil || !ok {
 		t.Fatalf("Lookup = %v, %v", ok, err)
 	}
-	if d, _ := slide.PTTL(ctx); d <= 1200*time.Millisecond {
+	if d, _ := slide.TTL(ctx); d <= 1200*time.Millisecond {
 		t.Errorf("slide PTTL after Lookup = %v, want renewed", d)
 	}
 	// The non-sliding key expires on time while the sliding one, read

@@ -279,3 +279,30 @@ func (t Template) Overlap(o Template) (same, under bool) {
 	}
 	return len(a) == len(b), len(b) > len(a)
 }
+
+// MatchPattern reports whether name matches pattern, a key's pattern
+// from a schema (see [Template.Pattern] joined by ':'): literal segments, or segments with one '*' standing for
+// a parameter value. Parameter values are never empty and never contain
+// ':', and template literals hold no glob characters, so matching segment
+// by segment is exact.
+func MatchPattern(pattern, name string) bool {
+	for {
+		pseg, prest, pmore := strings.Cut(pattern, ":")
+		nseg, nrest, nmore := strings.Cut(name, ":")
+		if pmore != nmore || !matchSegment(pseg, nseg) {
+			return false
+		}
+		if !pmore {
+			return true
+		}
+		pattern, name = prest, nrest
+	}
+}
+
+func matchSegment(p, s string) bool {
+	pre, suf, star := strings.Cut(p, "*")
+	if !star {
+		return p == s
+	}
+	return len(s) > len(pre)+len(suf) && strings.HasPrefix(s, pre) && strings.HasSuffix(s, suf)
+}

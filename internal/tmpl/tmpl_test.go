@@ -572,3 +572,29 @@ func MustParse(s string) Template {
 	}
 	return t
 }
+
+func TestMatchPattern(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, name string
+		want          bool
+	}{
+		{"vault:master", "vault:master", true},
+		{"vault:master", "vault:masters", false},
+		{"vault:account:*:token", "vault:account:1:token", true},
+		{"vault:account:*:token", "vault:account:12:token", true},
+		{"vault:account:*:token", "vault:account::token", false}, // parameters are never empty
+		{"vault:account:*:token", "vault:account:1:2:token", false},
+		{"vault:account:*:token", "vault:account:1:token:x", false},
+		{"vault:account:*:token", "vault:account:1:name", false},
+		{"a:msg-*-x:b", "a:msg-1-x:b", true},
+		{"a:msg-*-x:b", "a:msg-1-x-x:b", true},
+		{"a:msg-*-x:b", "a:msg--x:b", false},
+		{"a:msg-*-x:b", "a:msg-x:b", false},
+		{"a:*:*:k", "a:1:eu:k", true},
+		{"a:*:*:k", "a:1:k", false},
+	} {
+		if got := MatchPattern(tc.pattern, tc.name); got != tc.want {
+			t.Errorf("MatchPattern(%q, %q) = %v, want %v", tc.pattern, tc.name, got, tc.want)
+		}
+	}
+}

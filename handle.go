@@ -1,0 +1,256 @@
+package nest
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// keyHandle is the state of every key handle — the compiled declaration,
+// the namespace instance and the full name — and the commands that never
+// touch the value: naming, existence, deletion, expiry and introspection.
+// [Key], [Secret] and [Password] embed it (through value for the first
+// two), as net.TCPConn embeds conn, so each command is written once and
+// godoc lists it on every key kind. err is the namespace's error or the
+// key's own parameter error.
+type keyHandle struct {
+	p    *keyPlan
+	ns   *nsInst
+	name string
+	err  error
+}
+
+// Name returns the full Redis key name, e.g. "root:user:42:age", or ""
+// when the handle is unusable (see Err).
+func (h keyHandle) Name() string {
+	if h.err != nil {
+		return ""
+	}
+	return h.name
+}
+
+// String returns the full key name, so that keys print usefully. A handle
+// never holds a value, so printing a Secret or Password shows no secret.
+func (h keyHandle) String() string { return h.Name() }
+
+// Err reports why the handle cannot be used (a parameter error, or
+// [ErrNotBound]); every operation then returns it without contacting Redis.
+func (h keyHandle) Err() error {
+	if h.p == nil {
+		return ErrNotBound
+	}
+	return h.err
+}
+
+// EffectiveTTL returns the TTL that writes apply: the key's own `ttl` tag,
+// else the nearest enclosing namespace's. ok is false when none applies
+// (writes then store the key without expiry). It needs no Redis round
+// trip; TTL tells the remaining time of a stored key.
+func (h keyHandle) EffectiveTTL() (ttl time.Duration, ok bool) {
+	if h.p == nil {
+		return 0, false
+	}
+	return h.p.ttl.d, h.p.ttl.d > 0
+}
+
+// Describe describes the key; its Kind tells a "secret" or "password" key
+// from a plain one.
+func (h keyHandle) Describe() KeyDescription { return describeKey(&h) }
+
+// fail wraps a go-redis error with the command and key; redis.Nil becomes
+// ErrNotFound.
+func (h *keyHandle) fail(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, redis.Nil) {
+		err = ErrNotFound
+	}
+	return opError(op, h.name, err)
+}
+
+// do sends one command and logs it after it ran, with the TTL it applied.
+func do[C redis.Cmder](ctx context.Context, h *keyHandle, op string, ttl time.Duration, send func(redis.Cmdable) C) C {
+	c := h.p.c
+	start := c.clock()
+	cmd := send(c.rdb)
+	c.logged(ctx, op, h.name, ttl, start, cmd.Err())
+	return cmd
+}
+
+// intCmd runs a command answering 1 or 0 (EXISTS, DEL, ...) as a bool.
+func (h keyHandle) intCmd(ctx context.Context, op string, send func(redis.Cmdable) *redis.IntCmd) (bool, error) {
+	if err := h.Err(); err != nil {
+		return false, err
+	}
+	n, err := do(ctx, &h, op, 0, send).Result()
+	return n == 1, h.fail(op, err)
+}
+
+// Exists reports whether the key exists.
+func (h keyHandle) Exists(ctx context.Context) (bool, error) {
+	return h.intCmd(ctx, "EXISTS", func(c redis.Cmdable) *redis.IntCmd { return c.Exists(ctx, h.name) })
+}
+
+// Delete deletes the key (DEL) and reports whether it existed.
+func (h keyHandle) Delete(ctx context.Context) (bool, error) {
+	return h.intCmd(ctx, "DEL", func(c redis.Cmdable) *redis.IntCmd { return c.Del(ctx, h.name) })
+}
+
+// Unlink deletes the key, reclaiming its memory in the background
+// (UNLINK), and reports whether it existed.
+func (h keyHandle) Unlink(ctx context.Context) (bool, error) {
+	return h.intCmd(ctx, "UNLINK", func(c redis.Cmdable) *redis.IntCmd { return c.Unlink(ctx, h.name) })
+}
+
+// Touch updates the key's last access time and reports whether it exists.
+func (h keyHandle) Touch(ctx context.Context) (bool, error) {
+	return h.intCmd(ctx, "TOUCH", func(c redis.Cmdable) *redis.IntCmd { return c.Touch(ctx, h.name) })
+}
+
+// Expire sets the key's time to live to d and reports whether the key
+// exists. A whole number of seconds is sent as EXPIRE, anything finer as
+// PEXPIRE, so no precision is lost.
+func (h keyHandle) Expire(ctx context.Context, d time.Duration) (bool, error) {
+	op := expireOp(d)
+	return h.boolCmd(ctx, op, func(c redis.Cmdable) *redis.BoolCmd {
+		if op == "PEXPIRE" {
+			return c.PExpire(ctx, h.name, d)
+		}
+		return c.Expire(ctx, h.name, d)
+	})
+}
+
+// expireOp chooses EXPIRE for whole seconds and PEXPIRE otherwise.
+func expireOp(d time.Duration) string {
+	if d%time.Second != 0 {
+		return "PEXPIRE"
+	}
+	return "EXPIRE"
+}
+
+// ExpireAt makes the key expire at t and reports whether the key exists.
+// A time on a whole second is sent as EXPIREAT, anything finer as
+// PEXPIREAT.
+func (h keyHandle) ExpireAt(ctx context.Context, t time.Time) (bool, error) {
+	if t.Nanosecond() != 0 {
+		return h.boolCmd(ctx, "PEXPIREAT", func(c redis.Cmdable) *redis.BoolCmd { return c.PExpireAt(ctx, h.name, t) })
+	}
+	return h.boolCmd(ctx, "EXPIREAT", func(c redis.Cmdable) *redis.BoolCmd { return c.ExpireAt(ctx, h.name, t) })
+}
+
+// Persist removes the key's TTL and reports whether one was removed.
+func (h keyHandle) Persist(ctx context.Context) (bool, error) {
+	return h.boolCmd(ctx, "PERSIST", func(c redis.Cmdable) *redis.BoolCmd { return c.Persist(ctx, h.name) })
+}
+
+func (h keyHandle) boolCmd(ctx context.Context, op string, send func(redis.Cmdable) *redis.BoolCmd) (bool, error) {
+	if err := h.Err(); err != nil {
+		return false, err
+	}
+	ok, err := do(ctx, &h, op, 0, send).Result()
+	return ok, h.fail(op, err)
+}
+
+// TTL returns the key's remaining time to live with millisecond precision
+// (PTTL), [NoExpiry] for a key without one, or [ErrNotFound].
+func (h keyHandle) TTL(ctx context.Context) (time.Duration, error) {
+	if err := h.Err(); err != nil {
+		return 0, err
+	}
+	d, err := do(ctx, &h, "PTTL", 0, func(c redis.Cmdable) *redis.DurationCmd { return c.PTTL(ctx, h.name) }).Result()
+	return h.ttlReply("PTTL", d, err)
+}
+
+// ExpireTime returns the absolute time at which the key expires, with
+// millisecond precision (PEXPIRETIME, Redis 7.0); the zero Time for a key
+// without expiry; or [ErrNotFound].
+func (h keyHandle) ExpireTime(ctx context.Context) (time.Time, error) {
+	if err := h.Err(); err != nil {
+		return time.Time{}, err
+	}
+	d, err := do(ctx, &h, "PEXPIRETIME", 0, func(c redis.Cmdable) *redis.DurationCmd { return c.PExpireTime(ctx, h.name) }).Result()
+	if d, err = h.ttlReply("PEXPIRETIME", d, err); err != nil || d == NoExpiry {
+		return time.Time{}, err
+	}
+	return time.UnixMilli(d.Milliseconds()), nil
+}
+
+// ttlReply maps a TTL-style reply: -2 (missing) to ErrNotFound, -1 (no
+// expiry) to NoExpiry.
+func (h *keyHandle) ttlReply(op string, d time.Duration, err error) (time.Duration, error) {
+	switch {
+	case err != nil:
+		return 0, h.fail(op, err)
+	case d == -2:
+		return 0, h.fail(op, ErrNotFound)
+	case d == -1:
+		return NoExpiry, nil
+	}
+	return d, nil
+}
+
+// Type returns the Redis type of the stored value ("string" for a key
+// written by Set), or "none" when the key does not exist.
+func (h keyHandle) Type(ctx context.Context) (string, error) {
+	if err := h.Err(); err != nil {
+		return "", err
+	}
+	s, err := do(ctx, &h, "TYPE", 0, func(c redis.Cmdable) *redis.StatusCmd { return c.Type(ctx, h.name) }).Result()
+	return s, h.fail("TYPE", err)
+}
+
+// MemoryUsage returns the bytes the key and its value take in Redis
+// (MEMORY USAGE), or [ErrNotFound].
+func (h keyHandle) MemoryUsage(ctx context.Context) (int64, error) {
+	if err := h.Err(); err != nil {
+		return 0, err
+	}
+	n, err := do(ctx, &h, "MEMORY USAGE", 0, func(c redis.Cmdable) *redis.IntCmd { return c.MemoryUsage(ctx, h.name) }).Result()
+	return n, h.fail("MEMORY USAGE", err)
+}
+
+// ObjectEncoding returns Redis's internal encoding of the value ("int",
+// "embstr", "raw", ...), or [ErrNotFound].
+func (h keyHandle) ObjectEncoding(ctx context.Context) (string, error) {
+	if err := h.Err(); err != nil {
+		return "", err
+	}
+	s, err := do(ctx, &h, "OBJECT ENCODING", 0, func(c redis.Cmdable) *redis.StringCmd { return c.ObjectEncoding(ctx, h.name) }).Result()
+	return s, h.fail("OBJECT ENCODING", err)
+}
+
+// rename moves the value to dst and gives it dst's effective TTL (or
+// none) in one script; with nx only when dst does not exist. It returns
+// ErrNotFound when the key does not exist.
+func (h keyHandle) rename(ctx context.Context, op string, dst keyHandle, nx bool) (bool, error) {
+	if err := h.Err(); err != nil {
+		return false, err
+	}
+	if err := dst.Err(); err != nil {
+		return false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return false, h.fail(op, err)
+	}
+	if err := h.p.c.sameSlot(h.name, dst.name); err != nil {
+		return false, h.fail(op, err)
+	}
+	flag := "0"
+	if nx {
+		flag = "1"
+	}
+	ttl := dst.p.ttl.d
+	n, err := do(ctx, &h, op, ttl, func(c redis.Cmdable) *redis.Cmd {
+		return renameScript.Run(ctx, c, []string{h.name, dst.name}, flag, ttl.Milliseconds())
+	}).Int()
+	switch {
+	case err != nil:
+		return false, h.fail(op, err)
+	case n < 0:
+		return false, h.fail(op, ErrNotFound)
+	}
+	return n == 1, nil
+}

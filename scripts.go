@@ -1,0 +1,21 @@
+package nest
+
+import (
+	_ "embed"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The Lua scripts of operations that must be atomic on the server. Each
+// .lua file in lua/ says what its keys and arguments are.
+var (
+	//go:embed lua/rename.lua
+	renameLua string
+	//go:embed lua/cas.lua
+	casLua string
+
+	// renameScript renames a key and applies the destination's TTL.
+	renameScript = redis.NewScript(renameLua)
+	// casScript replaces a value only if it is unchanged, keeping the TTL.
+	casScript = redis.NewScript(casLua)
+)
