@@ -45,6 +45,11 @@ var (
 	// ErrConflict: [Key.Update] gave up after its retries because other
 	// clients kept changing the key.
 	ErrConflict = errors.New("nest: optimistic update conflict")
+	// ErrShardDown: a subtree operation on a go-redis Ring found a
+	// configured shard marked down by the Ring's heartbeat, so it could not
+	// reach every key; it sent nothing. (On Redis Cluster an unreachable
+	// master fails the operation with its own error, naming the node.)
+	ErrShardDown = errors.New("nest: shard down")
 	// ErrNotBound: the handle was not built by [New] (for example a
 	// zero-value Key), so it knows no client and no name.
 	ErrNotBound = errors.New("nest: handle not bound to a schema (build it with nest.New)")
@@ -74,9 +79,11 @@ type DecodeError struct {
 	Err   error  // the codec's error
 }
 
+// Error describes the value without naming the key: operations return a
+// DecodeError inside an *[OpError], which names it.
 func (e *DecodeError) Error() string {
-	return fmt.Sprintf("nest: cannot decode value of %s as %s (%s codec, %d bytes): %v",
-		e.Key, e.Type, e.Codec, len(e.Raw), e.Err)
+	return fmt.Sprintf("nest: cannot decode %d bytes as %s (%s codec): %v",
+		len(e.Raw), e.Type, e.Codec, e.Err)
 }
 
 // Is reports whether target is [ErrDecode].

@@ -3,7 +3,9 @@ package nest_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -130,4 +132,69 @@ func newRing(t *testing.T) (*redis.Ring, *redistest.Server, *redistest.Server) {
 	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": a.Addr(), "b": b.Addr()}})
 	t.Cleanup(func() { _ = ring.Close() })
 	return ring, a, b
+}
+
+// go-redis's Ring skips the shards its heartbeat marked down. A subtree
+// operation must not then report a partial Count or a Clear that left the
+// down shard's keys behind: it fails naming the shard, and once the shard
+// is back, Clear deletes everything (issue 7, defect 3).
+func TestRingShardDown(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, b := redistest.Start(t), redistest.Start(t)
+	ring := redis.NewRing(&redis.RingOptions{
+		Addrs:              map[string]string{"a": a.Addr(), "b": b.Addr()},
+		HeartbeatFrequency: 50 * time.Millisecond,
+		DialTimeout:        100 * time.Millisecond,
+		ReadTimeout:        100 * time.Millisecond,
+		WriteTimeout:       100 * time.Millisecond,
+	})
+	t.Cleanup(func() { _ = ring.Close() })
+	root, err := nest.New[Root](ring, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	for i := range n {
+		if err := root.User.At(1).Messages.At(i).Text.Set(ctx, "hi"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	onB := b.Client(t, 0).DBSize(ctx).Val()
+	if onB == 0 || onB == n {
+		t.Fatalf("%d of %d keys on shard b: the ring did not spread them", onB, n)
+	}
+	// Pause b until the heartbeat marks it down.
+	if err := b.Client(t, 0).Do(ctx, "CLIENT", "PAUSE", 3000, "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2500 * time.Millisecond)
+	for ring.Len() == 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if ring.Len() != 1 {
+		t.Fatalf("the heartbeat did not mark shard b down (%d live shards)", ring.Len())
+	}
+	if got, err := root.User.At(1).Count(ctx); !errors.Is(err, nest.ErrShardDown) || !strings.Contains(err.Error(), b.Addr()) {
+		t.Fatalf("Count with shard b down = %d, %v; want ErrShardDown naming %s", got, err, b.Addr())
+	}
+	if got, err := root.User.At(1).Clear(ctx); !errors.Is(err, nest.ErrShardDown) || got != 0 {
+		t.Fatalf("Clear with shard b down = %d, %v; want 0, ErrShardDown", got, err)
+	}
+	// Nothing was deleted: Clear refused before it began (b is paused, so
+	// its count is the one read before the pause).
+	if got := a.Client(t, 0).DBSize(ctx).Val() + onB; got != n {
+		t.Fatalf("%d keys left on the shards, want all %d", got, n)
+	}
+	// Once b is back, Clear reaches every key.
+	deadline = time.Now().Add(5 * time.Second)
+	for ring.Len() != 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got, err := root.User.At(1).Clear(ctx); err != nil || got != n {
+		t.Fatalf("Clear after shard b came back = %d, %v; want %d", got, err, n)
+	}
+	if sa, sb := a.Client(t, 0).DBSize(ctx).Val(), b.Client(t, 0).DBSize(ctx).Val(); sa+sb != 0 {
+		t.Fatalf("%d+%d keys survived Clear", sa, sb)
+	}
 }

@@ -409,6 +409,44 @@ func TestSecretRotation(t *testing.T) {
 	}
 }
 
+// One key of another Redis type among the sealed values must not stop a
+// key rotation: it is skipped and reported, the others are re-encrypted
+// (issue 7, defect 5).
+func TestSecretReencryptSkipsWrongType(t *testing.T) {
+	a, b := newKey(t, "a"), newKey(t, "b")
+	va, rdb := newVault(t, nil, a)
+	ctx := context.Background()
+	const n = 200
+	for id := 1; id <= n; id++ {
+		if err := va.Account.At(id).Token.Set(ctx, fmt.Sprint("token ", id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := va.Account.At(77).Token.Name()
+	rdb.Del(ctx, bad)
+	rdb.HSet(ctx, bad, "field", "a hash where a sealed value belongs")
+	vb, _ := newVault(t, rdb, b, a)
+	got, err := vb.Reencrypt(ctx)
+	if got != n-1 || err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "WRONGTYPE") {
+		t.Fatalf("Reencrypt = %d, %v; want %d and an error naming %s as WRONGTYPE", got, err, n-1, bad)
+	}
+	var opErr *nest.OpError
+	if !errors.As(err, &opErr) || opErr.Op != "REENCRYPT" {
+		t.Fatalf("error %v is not a REENCRYPT *OpError", err)
+	}
+	for id := 1; id <= n; id++ {
+		if id == 77 {
+			continue
+		}
+		if raw, _ := vb.Account.At(id).Token.Raw(ctx); raw[2] != 'b' {
+			t.Fatalf("account %d still sealed with key %q", id, raw[2:3])
+		}
+	}
+	if typ, _ := rdb.Type(ctx, bad).Result(); typ != "hash" {
+		t.Fatalf("the wrong-typed key became a %s", typ)
+	}
+}
+
 func TestSecretRename(t *testing.T) {
 	if onCluster {
 		t.Skip("the two keys are in different hash slots, which Redis Cluster refuses by design (ErrCrossSlot)")

@@ -108,7 +108,13 @@ func (in *nsInst) nodes(ctx context.Context) ([]node, error) {
 
 // ringNodes returns the shards of a Ring. Keys are spread over shards by
 // consistent hashing, so each shard is scanned; none owns the prefix key
-// (Clear deletes it through the Ring, which routes it).
+// (Clear deletes it through the Ring, which routes it). go-redis skips the
+// shards its heartbeat marked down, and the keys on a down shard would be
+// silently missed: every shard the Ring was configured with
+// (RingOptions.Addrs) must be up, or the operation fails naming the ones
+// that are not. (A Ring whose shards changed with SetAddrs is checked
+// against its original configuration: a removed shard then fails the
+// operation rather than letting it miss keys.)
 func ringNodes(ctx context.Context, ring *redis.Ring) ([]node, error) {
 	var mu sync.Mutex
 	var nodes []node
@@ -120,6 +126,17 @@ func ringNodes(ctx context.Context, ring *redis.Ring) ([]node, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list the ring's shards: %w", err)
+	}
+	var down []string
+	for name, addr := range ring.Options().Addrs {
+		if !slices.ContainsFunc(nodes, func(n node) bool { return n.addr == addr }) {
+			down = append(down, fmt.Sprintf("%s (%s)", name, addr))
+		}
+	}
+	if len(down) > 0 {
+		slices.Sort(down)
+		return nil, fmt.Errorf("%w: Ring shard %s is down, so its keys cannot be reached",
+			ErrShardDown, strings.Join(down, ", "))
 	}
 	return nodes, nil
 }
@@ -224,6 +241,10 @@ func (in *nsInst) within(keys []string) []string {
 // then returns the count so far and the context's error. A failing node
 // is named in the error, with the count deleted everywhere. Nothing outside
 // the subtree is ever deleted, and running Clear again finishes the job.
+//
+// With an error, the count is a lower bound: when a reply is lost (a
+// timeout or a dropped connection after Redis ran the batch), the keys of
+// that batch are gone but not counted.
 func (n Namespace) Clear(ctx context.Context, opts ...ClearOption) (int64, error) {
 	if err := n.Err(); err != nil {
 		return 0, err
@@ -410,9 +431,12 @@ func chunks(s []string, size int) iter.Seq[[]string] {
 // key anyway). GETs and rewrites are pipelined per SCAN batch.
 //
 // A value that does not open (tampered, or sealed with a key no longer in
-// the keyring) is left as it is; Reencrypt goes on with the others and
-// then returns the count and an error matching [ErrDecrypt] that says how
-// many values failed and names the first.
+// the keyring), or a key holding another Redis type than a string
+// (WRONGTYPE), is left as it is; Reencrypt goes on with the others and
+// then returns the count and an error that says how many values it left
+// and wraps the first one's error (matching [ErrDecrypt] for a value that
+// does not open). A failure of Redis itself (a lost connection, a
+// timeout) stops it at once.
 func (n Namespace) Reencrypt(ctx context.Context) (int64, error) {
 	if err := n.Err(); err != nil {
 		return 0, err
@@ -451,8 +475,8 @@ func (n Namespace) Reencrypt(ctx context.Context) (int64, error) {
 	case sendErr != nil:
 		return done, sendErr
 	case len(failed) > 0:
-		return done, fmt.Errorf("REENCRYPT %s: %d secret values did not open and were left as they are; the first: %w",
-			in.prefix, len(failed), failed[0])
+		return done, opError("REENCRYPT", in.prefix, fmt.Errorf("%d secret values could not be re-encrypted and were left as they are; the first: %w",
+			len(failed), failed[0]))
 	}
 	return done, nil
 }
@@ -476,6 +500,10 @@ func reencrypt(ctx context.Context, c *client, names []string, failed []error) (
 		switch {
 		case err == redis.Nil:
 			continue // deleted meanwhile
+		case isReplyError(err):
+			// This key's own problem (WRONGTYPE): the others go on.
+			failed = append(failed, opError("GET", names[i], err))
+			continue
 		case err != nil:
 			return 0, failed, opError("GET", names[i], err)
 		}
@@ -520,4 +548,11 @@ func secretPatterns(p *nsPlan, pats *[]string) {
 	for _, c := range p.children {
 		secretPatterns(c, pats)
 	}
+}
+
+// isReplyError reports whether err is an error reply of Redis about one
+// command (WRONGTYPE, ...), rather than a failure of the connection.
+func isReplyError(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re)
 }
