@@ -101,23 +101,36 @@ type subHandle struct {
 	parent *nsInst
 }
 
+// namesLen is how many bytes bind needs for the names of an instance
+// whose prefix is n bytes long: the prefix, and prefix+tail for every
+// plain child namespace and key.
+func (l *layout) namesLen(n int) int {
+	total := n
+	for _, s := range l.nss[1:] {
+		total += n + len(s.tail)
+	}
+	for _, s := range l.keys {
+		total += n + len(s.tail)
+	}
+	return total
+}
+
 // bind fills the struct at base for the namespace instance named prefix,
 // whose own segment starts at prefix[own:]. insts holds one zeroed nsInst
 // per namespace slot (the caller allocates it, next to the struct when it
-// can). When err is non-nil every handle carries it.
-func (l *layout) bind(base unsafe.Pointer, insts []nsInst, prefix []byte, own int, err error) {
+// can). The names are written to buf when it has room (an array allocated
+// with the struct), else to a new buffer. When err is non-nil every handle
+// carries it.
+func (l *layout) bind(base unsafe.Pointer, insts []nsInst, prefix []byte, own int, err error, buf []byte) {
 	// The prefix and every name in the struct (prefix+tail) share one
-	// allocation; substrings are handed out in the order they were built.
+	// buffer; substrings are handed out in the order they were built.
 	var all string
 	if err == nil {
-		n := len(prefix)
-		for _, s := range l.nss[1:] {
-			n += len(prefix) + len(s.tail)
+		n := l.namesLen(len(prefix))
+		b := buf[:0]
+		if cap(b) < n {
+			b = make([]byte, 0, n)
 		}
-		for _, s := range l.keys {
-			n += len(prefix) + len(s.tail)
-		}
-		b := make([]byte, 0, n)
 		b = append(b, prefix...)
 		for _, s := range l.nss[1:] {
 			b = append(append(b, prefix...), s.tail...)
@@ -163,50 +176,75 @@ func (l *layout) bind(base unsafe.Pointer, insts []nsInst, prefix []byte, own in
 // bindRoot allocates the root struct R of a schema and binds it.
 func bindRoot[R any](plan *nsPlan) *R {
 	r := new(R)
-	plan.layout.bind(unsafe.Pointer(r), make([]nsInst, len(plan.layout.nss)), []byte(plan.segment(plan.tmpl.String())), 0, nil)
+	plan.layout.bind(unsafe.Pointer(r), make([]nsInst, len(plan.layout.nss)), []byte(plan.segment(plan.tmpl.String())), 0, nil, nil)
 	return r
 }
 
 // bindSub allocates the struct U of a Sub's namespace and binds it to
 // args, or, when err is not nil, makes every handle in it report err.
+//
+// A namespace without plain child namespaces whose names fit in 256 bytes
+// costs one allocation: the struct of handles, the instance they share
+// and the names, in one object of a size class (64, 128 or 256 bytes of
+// names), so a handle built per call stays cheap.
 func bindSub[U any](h subHandle, args []any, err error) *U {
-	if err != nil {
-		u := new(U)
-		h.plan.layout.bind(unsafe.Pointer(u), make([]nsInst, len(h.plan.layout.nss)), nil, 0, err)
-		return u
+	var scratch [128]byte // the prefix is rendered here, then copied once
+	prefix, own, err, rejected := h.render(scratch[:0], args, err)
+	lay := h.plan.layout
+	var u *U
+	switch n := lay.namesLen(len(prefix)); {
+	case len(lay.nss) != 1 || err != nil:
+		u = new(U)
+		lay.bind(unsafe.Pointer(u), make([]nsInst, len(lay.nss)), prefix, own, err, nil)
+	case n <= 64:
+		p := new(inline[U, [64]byte])
+		lay.bind(unsafe.Pointer(&p.u), p.in[:], prefix, own, err, p.buf[:])
+		u = &p.u
+	case n <= 128:
+		p := new(inline[U, [128]byte])
+		lay.bind(unsafe.Pointer(&p.u), p.in[:], prefix, own, err, p.buf[:])
+		u = &p.u
+	case n <= 256:
+		p := new(inline[U, [256]byte])
+		lay.bind(unsafe.Pointer(&p.u), p.in[:], prefix, own, err, p.buf[:])
+		u = &p.u
+	default:
+		p := new(inline[U, [0]byte])
+		lay.bind(unsafe.Pointer(&p.u), p.in[:], prefix, own, err, nil)
+		u = &p.u
 	}
-	if len(h.plan.layout.nss) == 1 {
-		// No plain child namespaces: one allocation holds the struct of
-		// handles and the instance they share.
-		p := new(struct {
-			u  U
-			in [1]nsInst
-		})
-		h.bind(unsafe.Pointer(&p.u), p.in[:], args)
-		return &p.u
+	if rejected != nil {
+		// Refused by ValidateParams: well-formed, so Describe can show the values.
+		in := (*Namespace)(unsafe.Add(unsafe.Pointer(u), lay.nss[0].off)).ns
+		in.prefix, in.own = string(prefix), own
 	}
-	u := new(U)
-	h.bind(unsafe.Pointer(u), make([]nsInst, len(h.plan.layout.nss)), args)
 	return u
 }
 
-// bind resolves args against the Sub's template and binds base.
-func (h subHandle) bind(base unsafe.Pointer, insts []nsInst, args []any) {
-	var scratch [128]byte // names are rendered here, then copied once
-	own := len(h.parent.prefix) + 1
-	b, err := scratch[:0], h.parent.err
+// inline is a Sub's namespace struct allocated with its one instance and
+// a buffer B for its names.
+type inline[U any, B any] struct {
+	u   U
+	in  [1]nsInst
+	buf B
+}
+
+// render resolves args against the Sub's template into dst: the prefix,
+// where its own segment starts, and the error that makes the instance
+// unusable (rejected, too, when ValidateParams refused the values).
+func (h subHandle) render(dst []byte, args []any, err error) (prefix []byte, own int, _, rejected error) {
+	own = len(h.parent.prefix) + 1
 	if err == nil {
-		b, err = appendRendered(append(b, h.parent.prefix...), &h.plan.tmpl, h.plan.path, args, h.plan.pinned)
+		err = h.parent.err
 	}
-	var rejected error // refused by ValidateParams: well-formed, so Describe can show the values
+	if err == nil {
+		dst, err = appendRendered(append(dst, h.parent.prefix...), &h.plan.tmpl, h.plan.path, args, h.plan.pinned)
+	}
 	if err == nil && h.plan.validate != nil {
-		rejected = h.plan.runValidate(string(b[own:]))
+		rejected = h.plan.runValidate(string(dst[own:]))
 		err = rejected
 	}
-	h.plan.layout.bind(base, insts, b, own, err)
-	if rejected != nil {
-		insts[0].prefix, insts[0].own = string(b), own
-	}
+	return dst, own, err, rejected
 }
 
 // values returns the instance's own parameter values (nil when its

@@ -39,6 +39,37 @@ type Pipe struct {
 	err     error     // first queue-time failure: Exec sends nothing
 	done    bool      // Exec was called
 	pending []pending // futures Exec resolves, in queue order
+	slabs   []any     // a *slab[T] per value type T of this pipe's futures
+}
+
+// slab hands out the Futures of one value type in chunks, so that a
+// queued operation costs a fraction of an allocation beyond go-redis's
+// own. A chunk lives as long as any of its Futures is referenced.
+type slab[T any] struct {
+	free []Future[T]
+	size int
+}
+
+// newFuture returns a zeroed Future of p's slab for T.
+func newFuture[T any](p *Pipe) *Future[T] {
+	var s *slab[T]
+	for _, x := range p.slabs {
+		if t, ok := x.(*slab[T]); ok {
+			s = t
+			break
+		}
+	}
+	if s == nil {
+		s = &slab[T]{size: 4}
+		p.slabs = append(p.slabs, s)
+	}
+	if len(s.free) == 0 {
+		s.size = min(2*s.size, 256)
+		s.free = make([]Future[T], s.size)
+	}
+	f := &s.free[0]
+	s.free = s.free[1:]
+	return f
 }
 
 // pending is a queued Future as Exec sees it.
@@ -186,7 +217,8 @@ const (
 // keeps a copy of the handle and reads the reply by kind, so a queued
 // operation costs one allocation beyond go-redis's own.
 func enqueue[V any](p *Pipe, h *keyHandle, kind opKind, name string, ttl time.Duration, add func() (redis.Cmder, error)) *Future[V] {
-	f := &Future[V]{h: *h, kind: kind, name: name, ttl: ttl}
+	f := newFuture[V](p)
+	*f = Future[V]{h: *h, kind: kind, name: name, ttl: ttl}
 	err := p.admit(h, name)
 	if err == nil {
 		if f.cmd, err = add(); err != nil {

@@ -533,7 +533,10 @@ func TestPipelineOneRoundTrip(t *testing.T) {
 
 // BenchmarkPipeline queues 100 Sets and 100 Gets of Key[int] in one
 // pipeline, through a Pipe and through a raw go-redis pipeline, interleaved
-// as in BenchmarkOverhead; it reports nest/raw.
+// as in BenchmarkOverhead; it reports nest/raw and the allocations a
+// queued operation costs beyond raw go-redis's (extra-allocs/op). In
+// "handles" the key handles are built once; in "percall" every operation
+// builds its handle (root.User.At(i).Age.In(p)).
 func BenchmarkPipeline(b *testing.B) {
 	root, rdb := newBench(b)
 	ctx := context.Background()
@@ -547,7 +550,14 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 	gets := make([]*nest.Future[int], n)
 	rawGets := make([]*redis.StringCmd, n)
-	ours := func(j int) {
+	check := func(j int) {
+		for i, f := range gets {
+			if v, err := f.Result(); err != nil || v != i+j {
+				b.Fatal(v, err)
+			}
+		}
+	}
+	handles := func(j int) {
 		p := root.Pipeline()
 		for i, k := range keys {
 			k.In(p).Set(ctx, i+j)
@@ -556,11 +566,18 @@ func BenchmarkPipeline(b *testing.B) {
 		if err := p.Exec(ctx); err != nil {
 			b.Fatal(err)
 		}
-		for i, f := range gets {
-			if v, err := f.Result(); err != nil || v != i+j {
-				b.Fatal(v, err)
-			}
+		check(j)
+	}
+	percall := func(j int) {
+		p := root.Pipeline()
+		for i := range n {
+			root.User.At(i).Age.In(p).Set(ctx, i+j)
+			gets[i] = root.User.At(i).Age.In(p).Get(ctx)
 		}
+		if err := p.Exec(ctx); err != nil {
+			b.Fatal(err)
+		}
+		check(j)
 	}
 	raw := func(j int) {
 		p := rdb.Pipeline()
@@ -577,6 +594,14 @@ func BenchmarkPipeline(b *testing.B) {
 			}
 		}
 	}
-	b.ReportAllocs()
-	interleave(b, raw, ours)
+	for _, c := range []struct {
+		name string
+		ours func(int)
+	}{{"handles", handles}, {"percall", percall}} {
+		b.Run(c.name, func(b *testing.B) {
+			interleave(b, raw, c.ours)
+			extra := testing.AllocsPerRun(20, func() { c.ours(1) }) - testing.AllocsPerRun(20, func() { raw(1) })
+			b.ReportMetric(extra/(2*n), "extra-allocs/op")
+		})
+	}
 }
