@@ -425,9 +425,10 @@ func TestAllocations(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("allocation counts differ under the race detector")
 	}
-	root := nest.MustNew[benchRoot](redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), nil)
-	fixture := nest.MustNew[Root](redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), nil)
-	customer := nest.MustNew[Shop](redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), nil).Customer.At(1)
+	offline := scOfflineClient(t)
+	root := nest.MustNew[benchRoot](offline, nil)
+	fixture := nest.MustNew[Root](offline, nil)
+	customer := nest.MustNew[Shop](offline, nil).Customer.At(1)
 	id := 12345
 	for _, tc := range []struct {
 		name string

@@ -10,13 +10,25 @@ import (
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
 
 	"github.com/redisimnest/nest"
 	"github.com/redisimnest/nest/internal/redistest"
 )
 
-// TestMain stops the shared redis-server of the package's tests.
-func TestMain(m *testing.M) { os.Exit(redistest.Main(m)) }
+// TestMain stops the shared redis-server of the package's tests, then
+// fails the run if any goroutine is left behind (a leaked Clear worker,
+// an unclosed AutoPipeliner, ...).
+func TestMain(m *testing.M) {
+	code := redistest.Main(m)
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutines left behind:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 // onCluster reports whether the scenario tests run against Redis Cluster:
 // `make test` runs the package a second time with NEST_TEST_BACKEND=cluster.
