@@ -270,7 +270,7 @@ func (n Namespace) Clear(ctx context.Context, opts ...ClearOption) (int64, error
 		cl.add(n)
 	}
 	if err = cl.nodes(ctx, nodes); err != nil {
-		return cl.deleted, fmt.Errorf("CLEAR %s: %w (deleted %d keys)", in.prefix, err, cl.deleted)
+		return cl.deleted, opError("CLEAR", in.prefix, fmt.Errorf("%w (deleted %d keys)", err, cl.deleted))
 	}
 	return cl.deleted, nil
 }
@@ -532,7 +532,7 @@ func reencrypt(ctx context.Context, c *client, names []string, failed []error) (
 		}
 	}
 	if err != nil {
-		return done, failed, fmt.Errorf("REENCRYPT %s (and %d more): %w", names[0], len(names)-1, err)
+		return done, failed, opError("REENCRYPT", names[0], fmt.Errorf("%w (a batch of %d keys)", err, len(names)))
 	}
 	return done, failed, nil
 }
