@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -59,13 +57,6 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 	}
 	if c.chunk <= 0 {
 		c.chunk = 1000
-		if s := os.Getenv("REDIS_DELETE_CHUNK_SIZE"); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n <= 0 {
-				return nil, fmt.Errorf("%w: REDIS_DELETE_CHUNK_SIZE=%q is not a positive integer", ErrConfig, s)
-			}
-			c.chunk = n
-		}
 	}
 	if c.scanCount <= 0 {
 		c.scanCount = 1000
@@ -74,11 +65,6 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 		c.retries = 32
 	}
 	c.logLevel = slog.LevelDebug
-	if c.log == nil && envBool("SHOW_METHOD_DISPATCH_LOGS") {
-		// Info, so that the switch alone shows the records with the
-		// default handler (which drops debug records).
-		c.log, c.logLevel = slog.Default(), slog.LevelInfo
-	}
 	pw, err := o.Password.resolve()
 	if err != nil {
 		return nil, fmt.Errorf("%w: Options.Password: %w", ErrConfig, err)
@@ -106,24 +92,25 @@ func (c *client) dispatch(ctx context.Context, method, key string, ttl time.Dura
 	c.log.LogAttrs(ctx, c.logLevel, "nest dispatch", attrs...)
 }
 
-// keyring returns the schema's keyring, loading it on first use: from
-// Options.SecretKeys, else from $NEST_SECRET_KEYS_FILE, else from
-// $NEST_SECRET_KEYS. It runs only inside New, which is single-threaded.
+// keyring returns the schema's keyring, built on first use from
+// Options.SecretKeys (never from the environment: OptionsFromEnv reads
+// it on request). It runs only inside New, which is single-threaded.
 func (c *client) keyring() (*keyring, error) {
 	if c.keys != nil || c.keysErr != nil {
 		return c.keys, c.keysErr
 	}
-	keys, src, err := c.keysOpt, " in Options.SecretKeys", error(nil)
-	if len(keys) == 0 {
-		keys, src, err = keysFromEnv()
+	if len(c.keysOpt) == 0 {
+		c.keysErr = fmt.Errorf("%w: the schema declares Secret keys but Options.SecretKeys is empty; "+
+			"set it, for example with nest.OptionsFromEnv (NEST_SECRET_KEYS_FILE or NEST_SECRET_KEYS) or nest.ParseSecretKeys", ErrConfig)
+		return nil, c.keysErr
 	}
-	if err == nil {
-		c.keys, err = newKeyring(keys)
-	}
+	keys, err := newKeyring(c.keysOpt)
 	if err != nil {
-		c.keysErr = fmt.Errorf("%w: secret keys%s: %v", ErrConfig, src, err)
+		c.keysErr = fmt.Errorf("%w: secret keys in Options.SecretKeys: %v", ErrConfig, err)
+		return nil, c.keysErr
 	}
-	return c.keys, c.keysErr
+	c.keys = keys
+	return keys, nil
 }
 
 // sameSlot checks, on Redis Cluster, that keys share a hash slot, so that a

@@ -191,6 +191,10 @@ Run 'nest help <command>' for a command's flags.
 
 Commands that talk to Redis take --url redis://[user:password@]host:port/db
 (rediss:// for TLS); without it they read REDIS_URL, or REDIS_HOST, REDIS_PORT,
-REDIS_USERNAME, REDIS_PASSWORD and REDIS_DB.
+REDIS_USERNAME, REDIS_PASSWORD (or REDIS_PASS) and REDIS_DB. Several
+comma-separated REDIS_HOST addresses, addr= parameters in the URL or
+REDIS_CLUSTER=1 mean a Redis Cluster. REDIS_DELETE_CHUNK_SIZE,
+SHOW_METHOD_DISPATCH_LOGS, NEST_SECRET_KEYS_FILE and NEST_SECRET_KEYS configure
+the library as nest.OptionsFromEnv reads them.
 `)
 }
