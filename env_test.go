@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -316,16 +317,16 @@ func TestClientFromEnvCluster(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var masters int
+			var masters atomic.Int32 // ForEachMaster calls concurrently
 			err = cl.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
 				n, err := m.DBSize(ctx).Result()
 				if n > 0 {
-					masters++
+					masters.Add(1)
 				}
 				return err
 			})
-			if err != nil || masters != 3 {
-				t.Fatalf("keys on %d masters (%v), want 3", masters, err)
+			if err != nil || masters.Load() != 3 {
+				t.Fatalf("keys on %d masters (%v), want 3", masters.Load(), err)
 			}
 			if n, err := root.Clear(ctx); err != nil || n != users {
 				t.Fatalf("Clear = %d, %v; want %d", n, err, users)
