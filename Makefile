@@ -1,5 +1,11 @@
 # Build, lint and test tasks. `make test` is what CI runs (see .ci/run).
 #
+# The repository holds three modules: the library (.), the nest command
+# (cmd/nest, its own module so that library users never inherit its
+# dependencies) and staticcheck's pin (tools). go.work joins the first two,
+# so that commands run from here see both; tools stays outside it and is
+# built with GOWORK=off.
+#
 # Tests that need Redis start their own redis-server processes on free ports
 # (internal/redistest); they never use a server on 6379. `make test` and
 # `make bench` set NEST_REQUIRE_REDIS=1, so that a missing redis-server fails
@@ -10,13 +16,16 @@ GO ?= go
 BIN := $(CURDIR)/.bin
 STATICCHECK := $(BIN)/staticcheck
 REQUIRE_REDIS := NEST_REQUIRE_REDIS=1
+# The packages of the library and of the command: in a workspace, ./...
+# stops at the nested module's directory.
+PKGS := ./... ./cmd/nest/...
 
 .PHONY: test redis lint fmt-check vet staticcheck fmt bench cover tidy-check
 
-## test: install Redis if needed, lint, then run all tests with the race detector,
-## and the package's scenario tests a second time against a 3-master Redis Cluster.
+## test: install Redis if needed, lint, then run all tests of both modules with the race
+## detector, and the package's scenario tests a second time against a 3-master Redis Cluster.
 test: redis lint tidy-check
-	$(REQUIRE_REDIS) $(GO) test -race -count=1 ./...
+	$(REQUIRE_REDIS) $(GO) test -race -count=1 $(PKGS)
 	$(REQUIRE_REDIS) NEST_TEST_BACKEND=cluster $(GO) test -race -count=1 .
 	$(GO) test -count=1 -run '^TestAllocations$$' .  # allocation counts differ under -race
 
@@ -41,15 +50,15 @@ fmt-check:
 	@files=$$(gofmt -l .); if [ -n "$$files" ]; then echo "gofmt needed:" $$files >&2; exit 1; fi
 
 vet:
-	$(GO) vet ./...
+	$(GO) vet $(PKGS)
 
 staticcheck: $(STATICCHECK)
-	$(STATICCHECK) ./...
+	$(STATICCHECK) $(PKGS)
 
 # staticcheck is pinned in the separate tools module (tools/go.mod), so that
 # the library's own go.mod never requires it.
 $(STATICCHECK): tools/go.mod tools/go.sum
-	$(GO) -C tools build -o $(STATICCHECK) honnef.co/go/tools/cmd/staticcheck
+	GOWORK=off $(GO) -C tools build -o $(STATICCHECK) honnef.co/go/tools/cmd/staticcheck
 
 ## fmt: format all Go files in place.
 fmt:
@@ -57,16 +66,19 @@ fmt:
 
 ## bench: run all benchmarks once, without tests.
 bench: redis
-	$(REQUIRE_REDIS) $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	$(REQUIRE_REDIS) $(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
 
 ## cover: run the tests with coverage and print the total; see coverage.html.
 cover: redis
-	$(REQUIRE_REDIS) $(GO) test -race -count=1 -covermode=atomic -coverprofile=coverage.out ./...
+	$(REQUIRE_REDIS) $(GO) test -race -count=1 -covermode=atomic -coverprofile=coverage.out $(PKGS)
 	$(GO) tool cover -html=coverage.out -o coverage.html
 	$(GO) tool cover -func=coverage.out | tail -n 1
 
-## tidy-check: fail if go mod tidy would change go.mod or go.sum (of the library or the tools module).
+## tidy-check: fail if go mod tidy would change go.mod or go.sum of any module (library,
+## cmd/nest, tools), and check that the command builds outside the workspace too.
 tidy-check:
 	$(GO) mod tidy
-	$(GO) -C tools mod tidy
-	git diff --exit-code -- go.mod go.sum tools/go.mod tools/go.sum
+	$(GO) -C cmd/nest mod tidy
+	GOWORK=off $(GO) -C tools mod tidy
+	git diff --exit-code -- go.mod go.sum cmd/nest/go.mod cmd/nest/go.sum tools/go.mod tools/go.sum
+	GOWORK=off $(GO) -C cmd/nest build -o /dev/null .

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,7 +26,6 @@ type client struct {
 	scanCount int64
 	retries   int
 	log       *slog.Logger
-	logLevel  slog.Level  // Debug for Options.Logger, Info for SHOW_METHOD_DISPATCH_LOGS
 	hasher    *phc.Hasher // argon2id with the schema's PasswordParams
 	keys      *seal.Ring  // nil until a Secret key needs it
 	keysErr   error       // why keys could not be loaded
@@ -61,25 +58,12 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 	}
 	if c.chunk <= 0 {
 		c.chunk = 1000
-		if s := os.Getenv("REDIS_DELETE_CHUNK_SIZE"); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n <= 0 {
-				return nil, fmt.Errorf("%w: REDIS_DELETE_CHUNK_SIZE=%q is not a positive integer", ErrConfig, s)
-			}
-			c.chunk = n
-		}
 	}
 	if c.scanCount <= 0 {
 		c.scanCount = 1000
 	}
 	if c.retries <= 0 {
 		c.retries = 32
-	}
-	c.logLevel = slog.LevelDebug
-	if c.log == nil && envBool("SHOW_METHOD_DISPATCH_LOGS") {
-		// Info, so that the switch alone shows the records with the
-		// default handler (which drops debug records).
-		c.log, c.logLevel = slog.Default(), slog.LevelInfo
 	}
 	pw, err := o.Password.resolve()
 	if err != nil {
@@ -109,7 +93,7 @@ func (c *client) clock() time.Time {
 // TTLs are logged, never values (they may be secrets); error messages of
 // Secret and Password keys never quote values either.
 func (c *client) logged(ctx context.Context, op, key string, ttl time.Duration, start time.Time, err error) {
-	if c.log == nil || !c.log.Enabled(ctx, c.logLevel) {
+	if c.log == nil || !c.log.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
 	attrs := make([]slog.Attr, 0, 5)
@@ -121,27 +105,28 @@ func (c *client) logged(ctx context.Context, op, key string, ttl time.Duration, 
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
-	c.log.LogAttrs(ctx, c.logLevel, "nest dispatch", attrs...)
+	c.log.LogAttrs(ctx, slog.LevelDebug, "nest dispatch", attrs...)
 }
 
-// keyring returns the schema's keyring, loading it on first use: from
-// Options.SecretKeys, else from $NEST_SECRET_KEYS_FILE, else from
-// $NEST_SECRET_KEYS. It runs only inside New, which is single-threaded.
+// keyring returns the schema's keyring, built on first use from
+// Options.SecretKeys (never from the environment: OptionsFromEnv reads
+// it on request). It runs only inside New, which is single-threaded.
 func (c *client) keyring() (*seal.Ring, error) {
 	if c.keys != nil || c.keysErr != nil {
 		return c.keys, c.keysErr
 	}
-	keys, src, err := c.keysOpt, " in Options.SecretKeys", error(nil)
-	if len(keys) == 0 {
-		keys, src, err = keysFromEnv()
+	if len(c.keysOpt) == 0 {
+		c.keysErr = fmt.Errorf("%w: the schema declares Secret keys but Options.SecretKeys is empty; "+
+			"set it, for example with nest.OptionsFromEnv (NEST_SECRET_KEYS_FILE or NEST_SECRET_KEYS) or nest.ParseSecretKeys", ErrConfig)
+		return nil, c.keysErr
 	}
-	if err == nil {
-		c.keys, err = newRing(keys)
-	}
+	keys, err := newRing(c.keysOpt)
 	if err != nil {
-		c.keysErr = fmt.Errorf("%w: secret keys%s: %v", ErrConfig, src, err)
+		c.keysErr = fmt.Errorf("%w: secret keys in Options.SecretKeys: %v", ErrConfig, err)
+		return nil, c.keysErr
 	}
-	return c.keys, c.keysErr
+	c.keys = keys
+	return keys, nil
 }
 
 // sameSlot checks, on Redis Cluster, that keys share a hash slot, so that a

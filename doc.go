@@ -98,8 +98,9 @@
 // A [Secret] key encrypts any value a [Key] could hold with AES-256-GCM, a
 // random nonce per write and the full key name as associated data, so a
 // ciphertext copied to another key fails to open ([ErrDecrypt]). The
-// keyring ([Options.SecretKeys], or the file named by NEST_SECRET_KEYS_FILE,
-// or NEST_SECRET_KEYS; see [ParseSecretKeys]) holds 32-byte keys with IDs:
+// keyring ([Options.SecretKeys]; [OptionsFromEnv] reads it from the file
+// named by NEST_SECRET_KEYS_FILE, or from NEST_SECRET_KEYS; see
+// [ParseSecretKeys]) holds 32-byte keys with IDs:
 // the first seals, all open, and [Namespace.Reencrypt] moves old values to
 // the current key. A schema with Secret keys and no usable keyring fails
 // in [New].
@@ -130,10 +131,21 @@
 //
 // # Configuration
 //
-// [ClientFromEnv] builds a client from REDIS_URL (redis:// or rediss://),
-// or REDIS_HOST, REDIS_PORT, REDIS_USERNAME, REDIS_PASSWORD and REDIS_DB.
-// [Options] holds the schema-wide settings; REDIS_DELETE_CHUNK_SIZE,
-// SHOW_METHOD_DISPATCH_LOGS (a record per command through slog.Default at
-// info level, never values),
-// NEST_SECRET_KEYS_FILE and NEST_SECRET_KEYS set their defaults.
+// [New] reads only its [Options], never the environment, as go-redis
+// constructors read only theirs. The environment variables of the
+// original package are read on request:
+//
+//	rdb, err := nest.ClientFromEnv()   // REDIS_URL, or REDIS_HOST, REDIS_PORT, ...
+//	opts, err := nest.OptionsFromEnv() // REDIS_DELETE_CHUNK_SIZE, SHOW_METHOD_DISPATCH_LOGS, NEST_SECRET_KEYS(_FILE)
+//	root, err := nest.New[Root](rdb, opts)
+//
+// [RedisOptionsFromEnv] (which [ClientFromEnv] uses) reads REDIS_URL
+// (redis://, rediss:// for TLS, unix://), or REDIS_HOST, REDIS_PORT,
+// REDIS_USERNAME, REDIS_PASSWORD (or REDIS_PASS) and REDIS_DB, into
+// redis.UniversalOptions: several REDIS_HOST addresses, addr= parameters in
+// the URL or REDIS_CLUSTER=1 make it a Redis Cluster. [OptionsFromEnv]
+// reads the delete chunk size, dispatch logging (a text logger on standard
+// error at debug level, method, key and TTL of every command, never
+// values) and the keyring of Secret keys. Their errors match [ErrConfig],
+// name the variable and never show a password or a key.
 package nest

@@ -38,9 +38,10 @@ var (
 	ErrSchema = errors.New("nest: invalid schema")
 	// ErrConfig: a configuration mistake rather than a declaration one: a
 	// nil go-redis client, an invalid [Options] field, a malformed
-	// environment variable read by [OptionsFromEnv], or a missing or
-	// malformed keyring for [Secret] keys (see [ParseSecretKeys]). Messages
-	// name the setting, never key material or passwords.
+	// environment variable read by [OptionsFromEnv] or
+	// [RedisOptionsFromEnv], or a missing or malformed keyring for
+	// [Secret] keys (see [ParseSecretKeys]). Messages name the setting,
+	// never key material or passwords.
 	ErrConfig = errors.New("nest: invalid configuration")
 	// ErrConflict: [Key.Update] gave up after its retries because other
 	// clients kept changing the key.

@@ -5,8 +5,9 @@ import (
 )
 
 // Options configure a schema bound by [New]. The zero value (or a nil
-// *Options) means defaults; several defaults come from the environment, as
-// in the original package.
+// *Options) means defaults. New reads nothing else — no environment
+// variable; [OptionsFromEnv] builds Options from the original package's
+// variables when asked.
 type Options struct {
 	// Codec encodes values that have no native text form (structs, maps,
 	// slices other than []byte, ...). Keys may override it with a
@@ -20,7 +21,7 @@ type Options struct {
 
 	// DeleteChunkSize is how many keys one UNLINK command removes during
 	// Clear; several chunks travel in one pipeline.
-	// default: $REDIS_DELETE_CHUNK_SIZE, else 1000
+	// default: 1000 ([OptionsFromEnv]: $REDIS_DELETE_CHUNK_SIZE)
 	DeleteChunkSize int
 
 	// ScanCount is the COUNT hint of the SCAN commands behind Keys, Count
@@ -33,10 +34,11 @@ type Options struct {
 	UpdateRetries int
 
 	// Logger receives one debug record per dispatched command (method,
-	// key, TTL — never values).
-	// default: nil (no logging); when $SHOW_METHOD_DISPATCH_LOGS is "1" or
-	// "true", [slog.Default] at info level, so that the records show with
-	// the default handler
+	// key, TTL — never values). A logger whose handler drops debug
+	// records (as [slog.Default]'s does unless configured) shows none.
+	// default: nil, no logging ([OptionsFromEnv]: with
+	// $SHOW_METHOD_DISPATCH_LOGS true, a text logger on standard error at
+	// debug level)
 	Logger *slog.Logger
 
 	// SecretKeys is the keyring of [Secret] keys: one or more 32-byte
@@ -45,10 +47,10 @@ type Options struct {
 	// first, keep the old ones until [Namespace.Reencrypt] has rewritten
 	// their values, then drop them. Keys given here are checked by [New]
 	// even when the schema declares no Secret key.
-	// default: read only when the schema declares Secret keys, from the
-	// file named by $NEST_SECRET_KEYS_FILE (recommended), else from
-	// $NEST_SECRET_KEYS, both in the format of [ParseSecretKeys]; no keys
-	// at all is an error from New.
+	// default: none; a schema that declares Secret keys then fails in New
+	// ([OptionsFromEnv]: from the file named by $NEST_SECRET_KEYS_FILE,
+	// recommended, or from $NEST_SECRET_KEYS, in the format of
+	// [ParseSecretKeys]).
 	SecretKeys []SecretKey
 
 	// Password sets the argon2id cost of [Password] keys; zero fields take

@@ -273,15 +273,8 @@ func TestPasswordNeverLeaks(t *testing.T) {
 		}
 		check(t, r)
 	})
-	t.Run("SHOW_METHOD_DISPATCH_LOGS", func(t *testing.T) {
-		logs.Reset()
-		t.Setenv("SHOW_METHOD_DISPATCH_LOGS", "1")
-		prev := slog.Default()
-		slog.SetDefault(logger)
-		t.Cleanup(func() { slog.SetDefault(prev) })
-		r, _ := newPasswords(t, nil, fastPasswords)
-		check(t, r)
-	})
+	// SHOW_METHOD_DISPATCH_LOGS (through OptionsFromEnv) is checked in a
+	// process of its own, whose standard error it logs to: TestEnvEndToEnd.
 }
 
 func TestPasswordKeyCommands(t *testing.T) {

@@ -24,8 +24,7 @@ func TestSecretKeySources(t *testing.T) {
 	k1, k0 := newKey(t, "id1"), newKey(t, "id0")
 	b64 := base64.StdEncoding.EncodeToString
 	env := "id1:" + b64(k1.Key) + ",id0:" + b64(k0.Key)
-	t.Setenv("NEST_SECRET_KEYS", "")
-	t.Setenv("NEST_SECRET_KEYS_FILE", "")
+	clearEnv(t)
 	ctx := context.Background()
 
 	sealWith := func(t *testing.T, opts *nest.Options) *Vault {
@@ -42,23 +41,38 @@ func TestSecretKeySources(t *testing.T) {
 		}
 		return v
 	}
+	// fromEnv returns OptionsFromEnv, which must succeed.
+	fromEnv := func(t *testing.T) *nest.Options {
+		t.Helper()
+		opts, err := nest.OptionsFromEnv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return opts
+	}
 
 	t.Run("none", func(t *testing.T) {
 		_, err := nest.New[Vault](rdb, nil)
 		if !errors.Is(err, nest.ErrConfig) || errors.Is(err, nest.ErrSchema) {
 			t.Fatalf("New = %v, want ErrConfig (not ErrSchema)", err)
 		}
-		for _, want := range []string{"Account.Token", "NEST_SECRET_KEYS_FILE", "Options.SecretKeys"} {
+		for _, want := range []string{"Account.Token", "Options.SecretKeys", "OptionsFromEnv", "NEST_SECRET_KEYS_FILE"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q does not mention %s", err, want)
 			}
+		}
+		if opts := fromEnv(t); opts.SecretKeys != nil {
+			t.Fatalf("OptionsFromEnv without the variables: SecretKeys %v", opts.SecretKeys)
 		}
 		newRoot(t) // a schema without Secret keys needs none
 	})
 	t.Run("env", func(t *testing.T) {
 		t.Setenv("NEST_SECRET_KEYS", env)
-		sealWith(t, nil)
-		// Options win over the environment.
+		sealWith(t, fromEnv(t))
+		// New itself never reads the environment.
+		if _, err := nest.New[Vault](rdb, nil); !errors.Is(err, nest.ErrConfig) {
+			t.Fatalf("New(nil) with NEST_SECRET_KEYS set = %v, want ErrConfig", err)
+		}
 		t.Setenv("NEST_SECRET_KEYS", "garbage")
 		sealWith(t, &nest.Options{SecretKeys: []nest.SecretKey{k1}})
 		newRoot(t) // a schema without Secret keys never reads it
@@ -70,27 +84,36 @@ func TestSecretKeySources(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Setenv("NEST_SECRET_KEYS_FILE", path)
-		v := sealWith(t, nil)
+		v := sealWith(t, fromEnv(t))
 		old, _ := newVault(t, rdb, k0)
 		_ = old.Account.At(1).Token.Set(ctx, "sealed with id0")
 		if got, err := v.Account.At(1).Token.Get(ctx); err != nil || got != "sealed with id0" {
 			t.Fatalf("Get = %q, %v", got, err)
 		}
 		t.Setenv("NEST_SECRET_KEYS", env)
-		if _, err := nest.New[Vault](rdb, nil); !errors.Is(err, nest.ErrConfig) || !strings.Contains(err.Error(), "both") {
+		if _, err := nest.OptionsFromEnv(); !errors.Is(err, nest.ErrConfig) || !strings.Contains(err.Error(), "both") {
 			t.Fatalf("both set: %v", err)
 		}
 		t.Setenv("NEST_SECRET_KEYS", "")
 		t.Setenv("NEST_SECRET_KEYS_FILE", filepath.Join(t.TempDir(), "missing"))
-		if _, err := nest.New[Vault](rdb, nil); !errors.Is(err, nest.ErrConfig) || !strings.Contains(err.Error(), "missing") {
+		_, err := nest.OptionsFromEnv()
+		if !errors.Is(err, nest.ErrConfig) || !strings.Contains(err.Error(), "NEST_SECRET_KEYS_FILE") || !strings.Contains(err.Error(), "missing") {
 			t.Fatalf("missing file: %v", err)
+		}
+		if err := os.WriteFile(path, []byte("id1:"+b64(k1.Key[:16])), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("NEST_SECRET_KEYS_FILE", path)
+		_, err = nest.OptionsFromEnv()
+		if !errors.Is(err, nest.ErrConfig) || !strings.Contains(err.Error(), "NEST_SECRET_KEYS_FILE "+path+": entry 1") ||
+			strings.Contains(err.Error(), b64(k1.Key[:16])) {
+			t.Fatalf("malformed file: %v", err)
 		}
 	})
 	t.Run("malformed", func(t *testing.T) {
 		short := b64(k1.Key[:16])
 		for _, tc := range []struct{ env, want string }{
 			{"id1", `want "id:base64key"`},
-			{"id1:" + b64(k1.Key) + ",id1:" + b64(k0.Key), "twice"},
 			{"id1:" + short, "16 bytes, want 32"},
 			{"id1:not*base64", "not valid base64"},
 			{b64(k1.Key) + ":id1", "key ID"},
@@ -98,14 +121,19 @@ func TestSecretKeySources(t *testing.T) {
 			{",,\n# nothing\n", "no entries"},
 		} {
 			t.Setenv("NEST_SECRET_KEYS", tc.env)
-			_, err := nest.New[Vault](rdb, nil)
-			if !errors.Is(err, nest.ErrConfig) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("NEST_SECRET_KEYS=%q: New = %v, want %q", tc.env, err, tc.want)
+			_, err := nest.OptionsFromEnv()
+			if !errors.Is(err, nest.ErrConfig) || !strings.Contains(err.Error(), "NEST_SECRET_KEYS: ") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("NEST_SECRET_KEYS=%q: OptionsFromEnv = %v, want %q", tc.env, err, tc.want)
 				continue
 			}
 			if strings.Contains(err.Error(), b64(k1.Key)) || strings.Contains(err.Error(), short) {
 				t.Errorf("the error leaks key material: %v", err)
 			}
+		}
+		// A keyring that parses but is unusable fails in New.
+		t.Setenv("NEST_SECRET_KEYS", "id1:"+b64(k1.Key)+",id1:"+b64(k0.Key))
+		if _, err := nest.New[Vault](rdb, fromEnv(t)); !errors.Is(err, nest.ErrConfig) || !strings.Contains(err.Error(), "twice") {
+			t.Errorf("duplicate key IDs: New = %v", err)
 		}
 		// Keys in Options are checked even without Secret keys.
 		_, err := nest.New[Root](rdb, &nest.Options{SecretKeys: []nest.SecretKey{{ID: "x", Key: []byte("short")}}})

@@ -5,15 +5,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisimnest/nest"
+	"github.com/redisimnest/nest/internal/redisurl"
 )
 
 // pingTimeout bounds how long connecting to a server may take before a
@@ -31,7 +32,9 @@ type serverFlags struct {
 func addServerFlags(fs *flag.FlagSet, allowEmbedded bool) *serverFlags {
 	sf := &serverFlags{}
 	fs.StringVar(&sf.url, "url", "",
-		"Redis server `URL`, redis://[user:password@]host:port/db or rediss:// for TLS\n(default: $REDIS_URL, or $REDIS_HOST/$REDIS_PORT/$REDIS_USERNAME/$REDIS_PASSWORD/$REDIS_DB)")
+		"Redis server `URL`, redis://[user:password@]host:port/db, rediss:// for TLS or unix://;\n"+
+			"a Redis Cluster with ?addr=host:port parameters (or REDIS_CLUSTER=1)\n"+
+			"(default: $REDIS_URL, or $REDIS_HOST/$REDIS_PORT/$REDIS_USERNAME/$REDIS_PASSWORD/$REDIS_DB)")
 	if allowEmbedded {
 		fs.BoolVar(&sf.embedded, "embedded", false,
 			"use an embedded in-process Redis even when REDIS_URL or REDIS_HOST is set")
@@ -49,9 +52,11 @@ type conn struct {
 
 // connect opens the server the flags and the environment name. Without
 // --url, REDIS_URL or REDIS_HOST it starts an embedded in-process Redis
-// when allowEmbedded, and otherwise uses localhost:6379 as ClientFromEnv
-// does. It pings the server, so an unreachable one fails here with a clear
-// error.
+// when allowEmbedded, and otherwise uses localhost:6379 as
+// nest.ClientFromEnv does. --url takes the place of REDIS_URL and is read
+// the same way (a Redis Cluster with addr= parameters or REDIS_CLUSTER
+// set), its errors never showing the password. connect pings the server,
+// so an unreachable one fails here with a clear error.
 func (sf *serverFlags) connect(ctx context.Context, allowEmbedded bool) (*conn, error) {
 	fromEnv := os.Getenv("REDIS_URL") != "" || os.Getenv("REDIS_HOST") != ""
 	switch {
@@ -61,17 +66,17 @@ func (sf *serverFlags) connect(ctx context.Context, allowEmbedded bool) (*conn, 
 		return startEmbedded()
 	}
 	var (
-		opt    *redis.Options
+		opt    *redis.UniversalOptions
 		source string
 		err    error
 	)
 	if sf.url != "" {
 		source = "--url"
-		if opt, err = redis.ParseURL(sf.url); err != nil {
-			var ue *url.Error
-			if errors.As(err, &ue) {
-				err = ue.Err // the URL itself may hold a password
-			}
+		cluster, cerr := envCluster()
+		if cerr != nil {
+			return nil, cerr
+		}
+		if opt, err = redisurl.Parse(sf.url, cluster); err != nil {
 			return nil, usageErrorf("--url: %v", err)
 		}
 	} else {
@@ -79,12 +84,12 @@ func (sf *serverFlags) connect(ctx context.Context, allowEmbedded bool) (*conn, 
 		if os.Getenv("REDIS_URL") != "" {
 			source = "REDIS_URL"
 		}
-		if opt, err = nest.OptionsFromEnv(); err != nil {
+		if opt, err = nest.RedisOptionsFromEnv(); err != nil {
 			return nil, err
 		}
 	}
 	desc := describeOptions(opt) + " (from " + source + ")"
-	rdb := redis.NewClient(opt)
+	rdb := redis.NewUniversalClient(opt)
 	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
 	if err := rdb.Ping(pctx).Err(); err != nil {
@@ -97,9 +102,28 @@ func (sf *serverFlags) connect(ctx context.Context, allowEmbedded bool) (*conn, 
 	return &conn{rdb: rdb, desc: desc, close: func() { _ = rdb.Close() }}, nil
 }
 
-// describeOptions names the server of opt without its credentials.
-func describeOptions(opt *redis.Options) string {
-	s := opt.Addr + " db " + strconv.Itoa(opt.DB)
+// envCluster reads REDIS_CLUSTER, which applies to --url as to REDIS_URL.
+func envCluster() (bool, error) {
+	s := os.Getenv("REDIS_CLUSTER")
+	if s == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, fmt.Errorf("REDIS_CLUSTER=%q is not a boolean (1, true, 0 or false)", s)
+	}
+	return b, nil
+}
+
+// describeOptions names the server of opt without its credentials:
+// "127.0.0.1:6379 db 0", or "Redis Cluster a:7000,b:7001".
+func describeOptions(opt *redis.UniversalOptions) string {
+	var s string
+	if opt.IsClusterMode || len(opt.Addrs) > 1 {
+		s = "Redis Cluster " + strings.Join(opt.Addrs, ",")
+	} else {
+		s = opt.Addrs[0] + " db " + strconv.Itoa(opt.DB)
+	}
 	if opt.TLSConfig != nil {
 		s += " over TLS"
 	}

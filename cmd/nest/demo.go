@@ -48,6 +48,10 @@ not write, so that it never overwrites or deletes other data.`,
 // demoMain connects, says where the demo runs, runs it and says where its
 // keys are.
 func demoMain(ctx context.Context, e *env, sf *serverFlags, cleanup bool) error {
+	opts, err := nest.OptionsFromEnv() // SHOW_METHOD_DISPATCH_LOGS, REDIS_DELETE_CHUNK_SIZE, ...
+	if err != nil {
+		return err
+	}
 	c, err := sf.connect(ctx, true)
 	if err != nil {
 		return err
@@ -59,7 +63,7 @@ func demoMain(ctx context.Context, e *env, sf *serverFlags, cleanup bool) error 
 	} else {
 		fmt.Fprintf(w, "nest demo: running on Redis at %s\n\n", c.desc)
 	}
-	if err := runDemo(ctx, w, c.rdb, cleanup); err != nil {
+	if err := runDemo(ctx, w, c.rdb, opts, cleanup); err != nil {
 		return err
 	}
 	switch {
@@ -120,13 +124,13 @@ type (
 	}
 )
 
-// runDemo runs the original example on rdb and writes a readable account
-// of it to w: each call as Go code, the commands it sent (recorded by a hook
-// added to rdb) and its result. With cleanup it finally clears the root
-// subtree. It refuses to touch a keyspace holding keys under root that it
-// did not write.
-func runDemo(ctx context.Context, w io.Writer, rdb redis.UniversalClient, cleanup bool) error {
-	root, err := nest.New[Root](rdb, nil)
+// runDemo runs the original example on rdb, bound with opts (nil for
+// defaults), and writes a readable account of it to w: each call as Go
+// code, the commands it sent (recorded by a hook added to rdb) and its
+// result. With cleanup it finally clears the root subtree. It refuses to
+// touch a keyspace holding keys under root that it did not write.
+func runDemo(ctx context.Context, w io.Writer, rdb redis.UniversalClient, opts *nest.Options, cleanup bool) error {
+	root, err := nest.New[Root](rdb, opts)
 	if err != nil {
 		return err
 	}

@@ -88,7 +88,7 @@ func TestDemoRefusesForeignKeys(t *testing.T) {
 	}
 
 	var buf bytes.Buffer
-	err := runDemo(ctx, &buf, rdb, true)
+	err := runDemo(ctx, &buf, rdb, nil, true)
 	if err == nil || !strings.Contains(err.Error(), "refusing to run") || !strings.Contains(err.Error(), "root:app:session") {
 		t.Fatalf("runDemo = %v, want a refusal naming root:app:session", err)
 	}
@@ -101,7 +101,7 @@ func TestDemoRefusesForeignKeys(t *testing.T) {
 func demoOutput(t *testing.T, rdb redis.UniversalClient, cleanup bool) string {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := runDemo(context.Background(), &buf, rdb, cleanup); err != nil {
+	if err := runDemo(context.Background(), &buf, rdb, nil, cleanup); err != nil {
 		t.Fatalf("runDemo: %v\noutput so far:\n%s", err, buf.String())
 	}
 	if testing.Verbose() {
@@ -123,7 +123,7 @@ func checkDemo(t *testing.T, out string) {
 		`    tokens = []string{"token1", "token2"}` + "\n",
 		"    → EXPIRE root:app:tokens 60\n    ok = true\n",
 		"    ttl = 60s\n",
-		"    err = GET root:app:pending_users: nest: not found\n    errors.Is(err, nest.ErrNotFound) = true",
+		"    err = nest: GET root:app:pending_users: not found\n    errors.Is(err, nest.ErrNotFound) = true",
 		"n, err := root.User.At(\"1:*\").Clear(ctx)\n    → nothing sent to Redis\n    err = nest: invalid parameter {user_id}",
 		"    errors.Is(err, nest.ErrInvalidParam) = true\n",
 		"n, err := root.App.Clear(ctx)\n",

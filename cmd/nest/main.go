@@ -13,6 +13,14 @@
 // The demo needs no server: with neither --url nor a REDIS_URL (or
 // REDIS_HOST) in the environment it runs on an embedded in-process Redis.
 //
+// Commands read the server from --url or the environment (REDIS_URL, or
+// REDIS_HOST, REDIS_PORT, REDIS_USERNAME, REDIS_PASSWORD or REDIS_PASS,
+// REDIS_DB, REDIS_CLUSTER; see nest.RedisOptionsFromEnv) and the
+// library's settings from the environment (REDIS_DELETE_CHUNK_SIZE,
+// SHOW_METHOD_DISPATCH_LOGS, NEST_SECRET_KEYS_FILE, NEST_SECRET_KEYS; see
+// nest.OptionsFromEnv). A .env file in the current directory, as the
+// original package read, sets the variables the environment does not.
+//
 // Exit status: 0 on success, 1 when a command fails, 2 on a usage error.
 package main
 
@@ -32,7 +40,8 @@ import (
 )
 
 // env holds a command's output streams, so that tests can run commands
-// with buffers. Commands read the process environment (REDIS_URL, ...).
+// with buffers. Commands read the process environment (REDIS_URL, ...),
+// completed from .env.
 type env struct {
 	stdout, stderr io.Writer
 }
@@ -103,6 +112,10 @@ func run(ctx context.Context, e *env, args []string) int {
 			return 0 // the flag package has printed the usage
 		}
 		return 2 // the flag package has printed the error and the usage
+	}
+	if err := loadDotEnv(dotEnvFile); err != nil {
+		fmt.Fprintf(e.stderr, "nest %s: %v\n", c.name, err)
+		return 1
 	}
 	err := runCmd(ctx, e, fs.Args())
 	var ue *usageError
@@ -191,6 +204,11 @@ Run 'nest help <command>' for a command's flags.
 
 Commands that talk to Redis take --url redis://[user:password@]host:port/db
 (rediss:// for TLS); without it they read REDIS_URL, or REDIS_HOST, REDIS_PORT,
-REDIS_USERNAME, REDIS_PASSWORD and REDIS_DB.
+REDIS_USERNAME, REDIS_PASSWORD (or REDIS_PASS) and REDIS_DB. Several
+comma-separated REDIS_HOST addresses, addr= parameters in the URL or
+REDIS_CLUSTER=1 mean a Redis Cluster. REDIS_DELETE_CHUNK_SIZE,
+SHOW_METHOD_DISPATCH_LOGS, NEST_SECRET_KEYS_FILE and NEST_SECRET_KEYS configure
+the library as nest.OptionsFromEnv reads them. A .env file in the current
+directory (KEY=value lines) sets the variables the environment does not.
 `)
 }

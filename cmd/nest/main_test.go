@@ -17,9 +17,13 @@ func runNest(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errOut.String()
 }
 
-// noRedisEnv clears the variables that point the tool at a server.
+// noRedisEnv clears the variables that point the tool at a server or
+// configure the library.
 func noRedisEnv(t *testing.T) {
-	for _, v := range []string{"REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_USERNAME", "REDIS_PASSWORD", "REDIS_DB"} {
+	for _, v := range []string{
+		"REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_USERNAME", "REDIS_PASSWORD", "REDIS_PASS", "REDIS_DB", "REDIS_CLUSTER",
+		"REDIS_DELETE_CHUNK_SIZE", "SHOW_METHOD_DISPATCH_LOGS", "NEST_SECRET_KEYS", "NEST_SECRET_KEYS_FILE",
+	} {
 		t.Setenv(v, "")
 	}
 }
