@@ -85,7 +85,10 @@
 // hash tag ("root:{user:42}:age"), so its whole subtree shares one slot:
 // subtree operations go to the one master owning it, and multi-key
 // operations inside it work. Outside a pinned subtree, a multi-key
-// operation across slots fails with [ErrCrossSlot] instead of being split.
+// operation across slots fails with an error matching go-redis's
+// redis.ErrCrossSlot instead of being split. On a go-redis Ring, a subtree
+// operation fails with [ErrShardDown] when a configured shard is down,
+// rather than miss its keys.
 //
 // # Passwords and secrets
 //
@@ -113,7 +116,8 @@
 // # Pipelines and transactions
 //
 // [Namespace.Pipeline] and [Namespace.TxPipeline] (MULTI/EXEC) return a
-// [Pipe]. A key's [Key.In] (or [Secret.In]) queues its operations on it,
+// [Pipe]. A key's In method ([Key] and [Secret] alike) returns a [Queued]
+// view that queues its operations,
 // each returning a typed [Future] that [Pipe.Exec] resolves in one round
 // trip. Queued operations keep codecs, defaults, TTLs and encryption. An
 // operation that cannot be queued (an unusable handle, a value that does
@@ -122,12 +126,14 @@
 //
 // # Errors
 //
-// Errors wrap the sentinels [ErrNotFound], [ErrInvalidParam],
-// [ErrMissingParam], [ErrDecode], [ErrEncode], [ErrSchema], [ErrConflict],
-// [ErrCrossSlot], [ErrNotBound], [ErrDecrypt], [ErrSecretKeys],
-// [ErrInvalidPassword], [ErrNotExecuted] and [ErrPipeDone],
-// or a go-redis or context error, with the command and the full key name;
-// test them with [errors.Is]. redis.Nil never reaches callers.
+// A failed operation on a key or subtree returns an *[OpError] (Op, Key,
+// Err), like os.PathError: errors.As yields the command and the full key
+// name, and the message reads "nest: GET root:user:1:age: not found". Its
+// cause is one of the sentinels listed once in errors.go ([ErrNotFound],
+// [ErrDecode], [ErrConfig], ...; test them with [errors.Is]), a go-redis
+// error or a context error. redis.Nil never reaches callers. [New]
+// reports declaration mistakes as *[SchemaError] values (matching
+// [ErrSchema]) and configuration mistakes as [ErrConfig].
 //
 // # Configuration
 //
