@@ -32,14 +32,15 @@ import (
 // A Pipe is used by one goroutine and executes once: a second Exec, or an
 // operation queued after Exec, fails with [ErrPipeDone].
 type Pipe struct {
-	c       *client
-	pp      redis.Pipeliner
-	tx      bool
-	first   string    // first queued key of a transaction, for the slot check
-	err     error     // first queue-time failure: Exec sends nothing
-	done    bool      // Exec was called
-	pending []pending // futures Exec resolves, in queue order
-	slabs   []any     // a *slab[T] per value type T of this pipe's futures
+	c     *client
+	pp    redis.Pipeliner
+	tx    bool
+	first string  // first queued key of a transaction, for the slot check
+	err   error   // first queue-time failure: Exec sends nothing
+	done  bool    // Exec was called
+	head  pending // the futures Exec resolves, linked in queue order
+	tail  pending
+	slabs []any // a *slab[T] per value type T of this pipe's futures
 }
 
 // slab hands out the Futures of one value type in chunks, so that a
@@ -79,6 +80,9 @@ type pending interface {
 	resolve(cause error) error
 	// log writes the command's record once it ran.
 	log(ctx context.Context, start time.Time)
+	// link returns the next pending Future and, when next is not nil,
+	// sets it first.
+	link(next pending) pending
 }
 
 // Pipeline returns a Pipe whose operations Exec sends in one round trip,
@@ -146,10 +150,10 @@ func (p *Pipe) Exec(ctx context.Context) error {
 		if p.pp != nil {
 			p.pp.Discard()
 		}
-		for _, f := range p.pending {
+		for f := p.head; f != nil; f = f.link(nil) {
 			f.resolve(cause)
 		}
-		p.pending = nil
+		p.head, p.tail = nil, nil
 		return cause
 	}
 	start := p.c.clock()
@@ -158,14 +162,15 @@ func (p *Pipe) Exec(ctx context.Context) error {
 		_, _ = p.pp.Exec(ctx)
 	}
 	var first error
-	for _, f := range p.pending {
+	for f, next := p.head, pending(nil); f != nil; f = next {
+		next = f.link(nil) // log unlinks f
 		err := f.resolve(nil)
 		f.log(ctx, start)
 		if err != nil && first == nil && !errors.Is(err, ErrNotFound) {
 			first = err
 		}
 	}
-	p.pending = nil
+	p.head, p.tail, p.slabs = nil, nil, nil
 	return first
 }
 
@@ -212,17 +217,35 @@ const (
 	opTTL                  // PTTL: -2 is ErrNotFound, -1 is NoExpiry
 )
 
+// opName is the command of a queued operation, for errors and the log.
+type opName uint8
+
+const (
+	opNameGET opName = iota
+	opNameGETEX
+	opNameSET
+	opNameSETNX
+	opNameDEL
+	opNameEXISTS
+	opNameEXPIRE
+	opNamePEXPIRE
+	opNamePTTL
+)
+
+var opNames = [...]string{"GET", "GETEX", "SET", "SET NX", "DEL", "EXISTS", "EXPIRE", "PEXPIRE", "PTTL"}
+
+func (o opName) String() string { return opNames[o] }
+
 // enqueue admits h, then lets add queue the command (add's error, an
-// encoding failure, fails the pipe) and returns its Future. The Future
-// keeps a copy of the handle and reads the reply by kind, so a queued
-// operation costs one allocation beyond go-redis's own.
-func enqueue[V any](p *Pipe, h *keyHandle, kind opKind, name string, ttl time.Duration, add func() (redis.Cmder, error)) *Future[V] {
+// encoding failure, fails the pipe) and returns its Future, taken from the
+// pipe's slab for V and linked after the pending ones.
+func enqueue[V any](p *Pipe, h *keyHandle, kind opKind, op opName, ttl time.Duration, add func() (redis.Cmder, error)) *Future[V] {
 	f := newFuture[V](p)
-	*f = Future[V]{h: *h, kind: kind, name: name, ttl: ttl}
-	err := p.admit(h, name)
+	f.p, f.key, f.kind, f.op, f.ttl = h.p, h.name, kind, op, ttl
+	err := p.admit(h, op.String())
 	if err == nil {
 		if f.cmd, err = add(); err != nil {
-			err = opError(name, h.name, err)
+			err = opError(op.String(), h.name, err)
 			p.err = err
 		}
 	}
@@ -230,21 +253,35 @@ func enqueue[V any](p *Pipe, h *keyHandle, kind opKind, name string, ttl time.Du
 		f.done, f.err = true, err
 		return f
 	}
-	p.pending = append(p.pending, f)
+	if p.tail == nil {
+		p.head = f
+	} else {
+		p.tail.link(f)
+	}
+	p.tail = f
 	return f
 }
 
 // Future is the typed result of a queued operation, resolved by
 // [Pipe.Exec]. Like its Pipe, it belongs to one goroutine.
 type Future[T any] struct {
-	h    keyHandle
+	p    *keyPlan
+	key  string // full key name
 	cmd  redis.Cmder
-	kind opKind
-	name string        // command, for errors and the log
+	next pending       // the Future queued after this one
 	ttl  time.Duration // the TTL a write applies, for the log
+	op   opName
+	kind opKind
 	done bool
 	val  T
 	err  error
+}
+
+func (f *Future[T]) link(next pending) pending {
+	if next != nil {
+		f.next = next
+	}
+	return f.next
 }
 
 func (f *Future[T]) resolve(cause error) error {
@@ -258,35 +295,36 @@ func (f *Future[T]) resolve(cause error) error {
 }
 
 func (f *Future[T]) log(ctx context.Context, start time.Time) {
-	f.h.p.c.logged(ctx, f.name, f.h.name, f.ttl, start, f.cmd.Err())
-	f.cmd = nil
+	f.p.c.logged(ctx, f.op.String(), f.key, f.ttl, start, f.cmd.Err())
+	f.cmd, f.next = nil, nil
 }
 
 // read decodes the reply exactly as the direct operation does.
 func (f *Future[T]) read() (v T, err error) {
-	h := &f.h
+	h := &keyHandle{p: f.p, name: f.key}
+	op := f.op.String()
 	switch f.kind {
 	case opGet:
 		var ok bool
-		v, ok, err = value[T]{*h}.result(f.name, f.cmd.(*redis.StringCmd))
+		v, ok, err = value[T]{*h}.result(op, f.cmd.(*redis.StringCmd))
 		if err == nil && !ok && !h.p.hasDef {
-			err = opError(f.name, h.name, ErrNotFound)
+			err = opError(op, h.name, ErrNotFound)
 		}
 		return v, err
 	case opInt:
 		n, err := f.cmd.(*redis.IntCmd).Result()
-		return any(n == 1).(T), h.fail(f.name, err)
+		return any(n == 1).(T), h.fail(op, err)
 	case opBool:
 		ok, err := f.cmd.(*redis.BoolCmd).Result()
-		return any(ok).(T), h.fail(f.name, err)
+		return any(ok).(T), h.fail(op, err)
 	case opTTL:
 		d, err := f.cmd.(*redis.DurationCmd).Result()
-		if d, err = h.ttlReply(f.name, d, err); err != nil {
+		if d, err = h.ttlReply(op, d, err); err != nil {
 			return v, err
 		}
 		return any(d).(T), nil
 	}
-	return v, h.fail(f.name, f.cmd.Err())
+	return v, h.fail(op, f.cmd.Err())
 }
 
 // Result returns the operation's value and error, exactly as the direct
@@ -336,9 +374,9 @@ func (v value[T]) In(p *Pipe) Queued[T] { return Queued[T]{queued{v.keyHandle, p
 // default when the key does not exist, or [ErrNotFound] without a
 // default; GETEX renews a sliding TTL.
 func (q Queued[T]) Get(ctx context.Context) *Future[T] {
-	op, ttl := "GET", time.Duration(0)
+	op, ttl := opNameGET, time.Duration(0)
 	if t := q.h.p; t != nil && t.ttl.sliding && t.ttl.d > 0 {
-		op, ttl = "GETEX", t.ttl.d
+		op, ttl = opNameGETEX, t.ttl.d
 	}
 	return enqueue[T](q.p, &q.h, opGet, op, ttl, func() (redis.Cmder, error) {
 		return value[T]{q.h}.getCmd(ctx, q.p.pp), nil
@@ -348,7 +386,7 @@ func (q Queued[T]) Get(ctx context.Context) *Future[T] {
 // Set queues Set: SET with the effective TTL in the same command. A value
 // that does not encode fails the Pipe (see [Pipe]).
 func (q Queued[T]) Set(ctx context.Context, x T, opts ...SetOption) *Future[struct{}] {
-	return enqueue[struct{}](q.p, &q.h, opStatus, "SET", q.h.ttl(opts), func() (redis.Cmder, error) {
+	return enqueue[struct{}](q.p, &q.h, opStatus, opNameSET, q.h.ttl(opts), func() (redis.Cmder, error) {
 		val, err := value[T]{q.h}.encode(x)
 		if err != nil {
 			return nil, err
@@ -361,7 +399,7 @@ func (q Queued[T]) Set(ctx context.Context, x T, opts ...SetOption) *Future[stru
 // reports whether the value was stored.
 func (q Queued[T]) SetNX(ctx context.Context, x T, opts ...SetOption) *Future[bool] {
 	exp := q.h.ttl(opts)
-	return enqueue[bool](q.p, &q.h, opBool, "SET NX", exp, func() (redis.Cmder, error) {
+	return enqueue[bool](q.p, &q.h, opBool, opNameSETNX, exp, func() (redis.Cmder, error) {
 		val, err := value[T]{q.h}.encode(x)
 		if err != nil {
 			return nil, err
@@ -372,14 +410,14 @@ func (q Queued[T]) SetNX(ctx context.Context, x T, opts ...SetOption) *Future[bo
 
 // Delete queues Delete (DEL); the Future reports whether the key existed.
 func (q queued) Delete(ctx context.Context) *Future[bool] {
-	return enqueue[bool](q.p, &q.h, opInt, "DEL", 0, func() (redis.Cmder, error) {
+	return enqueue[bool](q.p, &q.h, opInt, opNameDEL, 0, func() (redis.Cmder, error) {
 		return q.p.pp.Del(ctx, q.h.name), nil
 	})
 }
 
 // Exists queues Exists.
 func (q queued) Exists(ctx context.Context) *Future[bool] {
-	return enqueue[bool](q.p, &q.h, opInt, "EXISTS", 0, func() (redis.Cmder, error) {
+	return enqueue[bool](q.p, &q.h, opInt, opNameEXISTS, 0, func() (redis.Cmder, error) {
 		return q.p.pp.Exists(ctx, q.h.name), nil
 	})
 }
@@ -387,9 +425,12 @@ func (q queued) Exists(ctx context.Context) *Future[bool] {
 // Expire queues Expire (EXPIRE, or PEXPIRE for a duration finer than a
 // second); the Future reports whether the key exists.
 func (q queued) Expire(ctx context.Context, d time.Duration) *Future[bool] {
-	op := expireOp(d)
+	op := opNameEXPIRE
+	if expireOp(d) == "PEXPIRE" {
+		op = opNamePEXPIRE
+	}
 	return enqueue[bool](q.p, &q.h, opBool, op, 0, func() (redis.Cmder, error) {
-		if op == "PEXPIRE" {
+		if op == opNamePEXPIRE {
 			return q.p.pp.PExpire(ctx, q.h.name, d), nil
 		}
 		return q.p.pp.Expire(ctx, q.h.name, d), nil
@@ -399,7 +440,7 @@ func (q queued) Expire(ctx context.Context, d time.Duration) *Future[bool] {
 // TTL queues TTL: the remaining time to live with millisecond precision
 // (PTTL), [NoExpiry] for a key without one, or [ErrNotFound].
 func (q queued) TTL(ctx context.Context) *Future[time.Duration] {
-	return enqueue[time.Duration](q.p, &q.h, opTTL, "PTTL", 0, func() (redis.Cmder, error) {
+	return enqueue[time.Duration](q.p, &q.h, opTTL, opNamePTTL, 0, func() (redis.Cmder, error) {
 		return q.p.pp.PTTL(ctx, q.h.name), nil
 	})
 }
