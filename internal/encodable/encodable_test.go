@@ -23,9 +23,11 @@ type (
 		Ch chan int `msgpack:"-"`
 	}
 	withChanDashComma struct {
-		Ch chan int `json:"-,"` // encoding/json: a field named "-"
+		//lint:ignore SA5008 encoding/json reads this as a field named "-", which is what is tested
+		Ch chan int `json:"-,"`
 	}
 	withUnexported struct {
+		//lint:ignore U1000 the codecs skip unexported fields, which is what is tested
 		ch chan int
 		N  int
 	}
