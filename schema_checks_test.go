@@ -148,6 +148,54 @@ func TestSchemaGoesOnPastMistakes(t *testing.T) {
 	}
 }
 
+// A namespace type that holds itself (through a Sub) is refused, instead
+// of compiling forever.
+type (
+	scSelfNode struct {
+		nest.Namespace `nest:"node:{id}"`
+		Child          nest.Sub[scSelfNode] `nest:"child:{child_id}"`
+		K              nest.Key[int]        `nest:"k"`
+	}
+	scSelfMid struct {
+		nest.Namespace `nest:"mid"`
+		Back           nest.Sub[scSelfOuter]
+	}
+	scSelfOuter struct {
+		nest.Namespace `nest:"outer:{outer_id}"`
+		Mid            scSelfMid
+	}
+	scSelfRoot struct {
+		nest.Namespace `nest:"self"`
+		Node           nest.Sub[scSelfNode]
+		Outer          nest.Sub[scSelfOuter]
+	}
+)
+
+func TestSchemaRefusesSelfHoldingNamespaces(t *testing.T) {
+	t.Parallel()
+	done := make(chan error, 1)
+	go func() { done <- scNew[scSelfRoot](scOfflineClient(t), nil) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("New does not return for a namespace type that holds itself")
+	}
+	want := []struct{ typ, field, msg string }{
+		{"nest_test.scSelfNode", "Child", "namespace type nest_test.scSelfNode: type nest_test.scSelfNode holds itself (it is also scSelfRoot.Node)"},
+		{"nest_test.scSelfMid", "Back", "type nest_test.scSelfOuter holds itself (it is also scSelfRoot.Outer)"},
+	}
+	got := schemaErrs(t, err)
+	if len(got) != len(want) {
+		t.Fatalf("New reports %d mistakes, want %d:\n%v", len(got), len(want), err)
+	}
+	for i, w := range want {
+		if got[i].Type != w.typ || got[i].Field != w.field || !strings.Contains(got[i].Msg, w.msg) {
+			t.Errorf("mistake %d = {%s %s %q}, want {%s %s ...%q...}", i, got[i].Type, got[i].Field, got[i].Msg, w.typ, w.field, w.msg)
+		}
+	}
+}
+
 type (
 	scCfgVault struct {
 		nest.Namespace `nest:"vault"`

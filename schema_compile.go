@@ -81,6 +81,13 @@ func (cp *compiler) namespace(t reflect.Type, parent *nsPlan, path string, field
 		fail("type %s does not embed nest.Namespace (it carries the `nest:\"prefix\"` tag)", t)
 		return nil
 	}
+	for a := parent; a != nil; a = a.parent {
+		if a.typ == t {
+			// Compiling on would never end: each level holds the next.
+			fail("type %s holds itself (it is also %s): a schema must be finite", t, a.path)
+			return nil
+		}
+	}
 	tagOK := checkTag(ns.Tag, namespaceTagKeys, "an embedded nest.Namespace", func(msg string) {
 		cp.add(&SchemaError{Type: t.String(), Field: ns.Name, Msg: msg})
 	})
