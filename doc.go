@@ -33,9 +33,12 @@
 // [Sub.With] (named), so forgetting a parameter does not compile. Keys
 // whose own names have placeholders are declared as [ParamKey].
 //
-// [New] checks the whole declaration and compiles it once; a mistake is a
-// *[SchemaError] naming the Go type and field. Building a handle later, such
-// as root.User.At(42).Age, costs a few small allocations and no reflection.
+// [New] checks the whole declaration and compiles it once, reporting every
+// mistake at once, each a *[SchemaError] naming the Go type and field:
+// among them tag keys it does not read (`tll:"5s"`: did you mean ttl?) and
+// value types the key's codec cannot encode (Key[chan int]). Building a
+// handle later, such as root.User.At(42).Age, costs a few small
+// allocations and no reflection.
 // Handles are immutable values, safe to share between goroutines.
 //
 // # Parameters
@@ -47,8 +50,11 @@
 // widen a SCAN, collide with a sibling key or move a key to another Redis
 // Cluster slot. A namespace type may check more by implementing
 // [ParamValidator]. The wrong number of values is [ErrMissingParam] (too
-// few) or ErrInvalidParam (too many). A refused handle does not panic:
-// every operation on it returns the error without contacting Redis.
+// few) or ErrInvalidParam (too many), saying how many values the template
+// needs and which; a name missing from [Sub.With] is ErrMissingParam,
+// suggesting the name meant when an unknown one is close. A refused handle
+// does not panic: every operation on it returns the error without
+// contacting Redis.
 //
 // # TTLs
 //

@@ -108,6 +108,9 @@ func (e *ParamError) Error() string {
 	if e.Param == "" {
 		return fmt.Sprintf("%v for %s (%q): %s", e.Kind, e.Field, e.Template, e.Reason)
 	}
+	if e.Kind == ErrMissingParam { // there is no value to show
+		return fmt.Sprintf("%v {%s} of %s (%q): %s", e.Kind, e.Param, e.Field, e.Template, e.Reason)
+	}
 	return fmt.Sprintf("%v {%s} of %s (%q): value %q %s", e.Kind, e.Param, e.Field, e.Template, e.Value, e.Reason)
 }
 

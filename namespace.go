@@ -1,9 +1,7 @@
 package nest
 
 import (
-	"fmt"
 	"reflect"
-	"slices"
 	"time"
 
 	"github.com/redisimnest/nest/internal/slot"
@@ -129,28 +127,4 @@ func (s Sub[U]) Describe() Description {
 		tag = slot.Tag(s.h.parent.prefix)
 	}
 	return describeNamespace(s.h.plan, "", nil, s.h.parent.err, tag)
-}
-
-// orderParams turns named parameters into template order.
-func orderParams(names []string, params Params, template, path string) ([]any, error) {
-	args := make([]any, len(names))
-	for i, name := range names {
-		v, ok := params[name]
-		if !ok {
-			return nil, &ParamError{Template: template, Field: path, Param: name, Kind: ErrMissingParam, Reason: "is missing"}
-		}
-		args[i] = v
-	}
-	if len(params) > len(names) {
-		var extra []string
-		for name := range params {
-			if !slices.Contains(names, name) {
-				extra = append(extra, name)
-			}
-		}
-		slices.Sort(extra)
-		return nil, &ParamError{Template: template, Field: path, Kind: ErrInvalidParam,
-			Reason: fmt.Sprintf("unknown parameters %v (the template names %v)", extra, names)}
-	}
-	return args, nil
 }

@@ -4,10 +4,13 @@ import (
 	"encoding"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/redisimnest/nest/internal/suggest"
 	"github.com/redisimnest/nest/internal/tmpl"
 )
 
@@ -121,12 +124,7 @@ func checkParam(s []byte) string {
 func appendRendered(dst []byte, t *tmpl.Template, path string, args []any, pinned bool) ([]byte, error) {
 	names := t.Params()
 	if len(args) != len(names) {
-		kind := ErrMissingParam
-		if len(args) > len(names) {
-			kind = ErrInvalidParam
-		}
-		return dst, &ParamError{Template: t.String(), Field: path, Kind: kind,
-			Reason: fmt.Sprintf("got %d parameter values, want %d %v", len(args), len(names), names)}
+		return dst, arityError(t, path, len(args))
 	}
 	dst = append(dst, ':')
 	if pinned {
@@ -152,4 +150,100 @@ func appendRendered(dst []byte, t *tmpl.Template, path string, args []any, pinne
 		dst = append(dst, '}')
 	}
 	return dst, err
+}
+
+// arityError reports got positional values for t's placeholders, saying
+// how many the template needs, which, and what is missing or extra:
+// "the template needs 2 values ({admin_id}, {region}), got 1: {region} is
+// missing".
+func arityError(t *tmpl.Template, path string, got int) error {
+	names := t.Params()
+	want := len(names)
+	reason := fmt.Sprintf("the template needs %d %s (%s), got %d", want, plural(want, "value", "values"), placeholders(names), got)
+	kind := ErrMissingParam
+	if got < want {
+		missing := names[got:]
+		reason += fmt.Sprintf(": %s %s missing", placeholders(missing), plural(len(missing), "is", "are"))
+	} else {
+		kind = ErrInvalidParam
+		reason += fmt.Sprintf(": %d too many", got-want)
+	}
+	return &ParamError{Template: t.String(), Field: path, Kind: kind, Reason: reason}
+}
+
+// orderParams turns named parameters into template order. A missing name
+// is ErrMissingParam naming it (and any other missing ones), with the
+// unknown names given instead and what they were probably meant to be
+// ("userid": did you mean "user_id"?); unknown names alone are
+// ErrInvalidParam.
+func orderParams(names []string, params Params, template, path string) ([]any, error) {
+	args := make([]any, len(names))
+	var missing []string
+	for i, name := range names {
+		v, ok := params[name]
+		if !ok {
+			missing = append(missing, name)
+			continue
+		}
+		args[i] = v
+	}
+	var unknown []string
+	if len(params) > len(names)-len(missing) {
+		for name := range params {
+			if !slices.Contains(names, name) {
+				unknown = append(unknown, name)
+			}
+		}
+		slices.Sort(unknown)
+	}
+	if len(missing) == 0 && len(unknown) == 0 {
+		return args, nil
+	}
+	if len(missing) == 0 {
+		quoted := make([]string, len(unknown))
+		for i, name := range unknown {
+			quoted[i] = strconv.Quote(name)
+		}
+		return nil, &ParamError{Template: template, Field: path, Kind: ErrInvalidParam,
+			Reason: fmt.Sprintf("unknown %s %s: the template names %s",
+				plural(len(unknown), "parameter", "parameters"), strings.Join(quoted, ", "), placeholders(names))}
+	}
+	reason := "is missing"
+	switch rest := missing[1:]; len(rest) {
+	case 0:
+	case 1:
+		reason += ", as is " + placeholders(rest)
+	default:
+		reason += ", as are " + placeholders(rest)
+	}
+	if len(unknown) > 0 {
+		given := make([]string, len(unknown))
+		for i, name := range unknown {
+			given[i] = strconv.Quote(name)
+			if s := suggest.Closest(name, missing); s != "" {
+				given[i] += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+		}
+		reason += fmt.Sprintf("; got the unknown %s %s", plural(len(unknown), "parameter", "parameters"), strings.Join(given, ", "))
+	}
+	return nil, &ParamError{Template: template, Field: path, Param: missing[0], Kind: ErrMissingParam, Reason: reason}
+}
+
+// placeholders formats names as the template writes them: "{a}, {b}".
+func placeholders(names []string) string {
+	var b strings.Builder
+	for i, name := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("{" + name + "}")
+	}
+	return b.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

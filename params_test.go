@@ -363,20 +363,20 @@ func TestParamsArity(t *testing.T) {
 		param           string
 		contains        []string
 	}{
-		{"Sub no values", root.User.At().Err(), nest.ErrMissingParam, "user:{user_id}", "Root.User", "", []string{"got 0", "want 1"}},
-		{"Sub too many", root.User.At(1, 2).Err(), nest.ErrInvalidParam, "user:{user_id}", "Root.User", "", []string{"got 2", "want 1"}},
-		{"two-param Sub one value", root.Admin.At(1).Err(), nest.ErrMissingParam, "admin:{admin_id}:{region}", "Root.Admin", "", []string{"got 1", "want 2"}},
-		{"two-param Sub three values", root.Admin.At(1, "eu", "x").Err(), nest.ErrInvalidParam, "admin:{admin_id}:{region}", "Root.Admin", "", []string{"got 3"}},
-		{"nested Sub no values", root.User.At(1).Messages.At().Err(), nest.ErrMissingParam, "message:{message_id}", "Root.User.Messages", "", nil},
-		{"With missing", root.Admin.With(nest.Params{"admin_id": 1}).Err(), nest.ErrMissingParam, "admin:{admin_id}:{region}", "Root.Admin", "region", []string{"missing"}},
-		{"With nil map", root.Admin.With(nil).Err(), nest.ErrMissingParam, "admin:{admin_id}:{region}", "Root.Admin", "admin_id", nil},
-		{"With unknown", root.Admin.With(nest.Params{"admin_id": 1, "region": "eu", "zone": 3}).Err(), nest.ErrInvalidParam, "admin:{admin_id}:{region}", "Root.Admin", "", []string{"zone"}},
-		{"With misspelt", root.User.With(nest.Params{"userid": 1}).Err(), nest.ErrMissingParam, "user:{user_id}", "Root.User", "user_id", nil},
-		{"ParamKey no values", p.Item.At().Err(), nest.ErrMissingParam, "item:{item_id}", "scPRoot.Item", "", nil},
-		{"ParamKey too many", p.Item.At(1, 2).Err(), nest.ErrInvalidParam, "item:{item_id}", "scPRoot.Item", "", nil},
-		{"two-param ParamKey one value", p.Pair.At(1).Err(), nest.ErrMissingParam, "pair:{left}:{right}", "scPRoot.Pair", "", nil},
-		{"ParamKey With missing", p.Pair.With(nest.Params{"left": 1}).Err(), nest.ErrMissingParam, "pair:{left}:{right}", "scPRoot.Pair", "right", nil},
-		{"ParamKey With unknown", p.Item.With(nest.Params{"item_id": 1, "other": 2, "another": 3}).Err(), nest.ErrInvalidParam, "item:{item_id}", "scPRoot.Item", "", []string{"another", "other"}},
+		{"Sub no values", root.User.At().Err(), nest.ErrMissingParam, "user:{user_id}", "Root.User", "", []string{"got 0", "needs 1 value ({user_id})", "{user_id} is missing"}},
+		{"Sub too many", root.User.At(1, 2).Err(), nest.ErrInvalidParam, "user:{user_id}", "Root.User", "", []string{"got 2", "needs 1 value ({user_id})", "1 too many"}},
+		{"two-param Sub one value", root.Admin.At(1).Err(), nest.ErrMissingParam, "admin:{admin_id}:{region}", "Root.Admin", "", []string{"got 1", "needs 2 values ({admin_id}, {region})", ": {region} is missing"}},
+		{"two-param Sub three values", root.Admin.At(1, "eu", "x").Err(), nest.ErrInvalidParam, "admin:{admin_id}:{region}", "Root.Admin", "", []string{"got 3", "needs 2 values", "1 too many"}},
+		{"nested Sub no values", root.User.At(1).Messages.At().Err(), nest.ErrMissingParam, "message:{message_id}", "Root.User.Messages", "", []string{"got 0", "{message_id} is missing"}},
+		{"With missing", root.Admin.With(nest.Params{"admin_id": 1}).Err(), nest.ErrMissingParam, "admin:{admin_id}:{region}", "Root.Admin", "region", []string{"{region} of Root.Admin", "): is missing"}},
+		{"With nil map", root.Admin.With(nil).Err(), nest.ErrMissingParam, "admin:{admin_id}:{region}", "Root.Admin", "admin_id", []string{"is missing, as is {region}"}},
+		{"With unknown", root.Admin.With(nest.Params{"admin_id": 1, "region": "eu", "zone": 3}).Err(), nest.ErrInvalidParam, "admin:{admin_id}:{region}", "Root.Admin", "", []string{`unknown parameter "zone"`, "the template names {admin_id}, {region}"}},
+		{"With misspelt", root.User.With(nest.Params{"userid": 1}).Err(), nest.ErrMissingParam, "user:{user_id}", "Root.User", "user_id", []string{`got the unknown parameter "userid" (did you mean "user_id"?)`}},
+		{"ParamKey no values", p.Item.At().Err(), nest.ErrMissingParam, "item:{item_id}", "scPRoot.Item", "", []string{"needs 1 value ({item_id}), got 0"}},
+		{"ParamKey too many", p.Item.At(1, 2).Err(), nest.ErrInvalidParam, "item:{item_id}", "scPRoot.Item", "", []string{"needs 1 value ({item_id}), got 2: 1 too many"}},
+		{"two-param ParamKey one value", p.Pair.At(1).Err(), nest.ErrMissingParam, "pair:{left}:{right}", "scPRoot.Pair", "", []string{"needs 2 values ({left}, {right}), got 1: {right} is missing"}},
+		{"ParamKey With missing", p.Pair.With(nest.Params{"left": 1}).Err(), nest.ErrMissingParam, "pair:{left}:{right}", "scPRoot.Pair", "right", []string{"is missing"}},
+		{"ParamKey With unknown", p.Item.With(nest.Params{"item_id": 1, "other": 2, "another": 3}).Err(), nest.ErrInvalidParam, "item:{item_id}", "scPRoot.Item", "", []string{`unknown parameters "another", "other": the template names {item_id}`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -410,6 +410,67 @@ func TestParamsArity(t *testing.T) {
 	}
 	if got := rdb.Get(ctx, "proot:pair:1:2").Val(); got != "3" {
 		t.Errorf("GET proot:pair:1:2 = %q, want 3", got)
+	}
+}
+
+// The messages of wrong arity and misspelt names say what the template
+// needs and what was probably meant, for Sub and ParamKey alike.
+func TestParamsArityAndNameMessages(t *testing.T) {
+	t.Parallel()
+	rdb := scOfflineClient(t)
+	root := nest.MustNew[Root](rdb, nil)
+	p := nest.MustNew[scPRoot](rdb, nil)
+	tests := []struct {
+		name  string
+		err   error
+		kind  error
+		param string
+		msg   string // the whole message
+	}{
+		{"At too few", root.Admin.At(1).Err(), nest.ErrMissingParam, "",
+			`nest: missing parameter for Root.Admin ("admin:{admin_id}:{region}"): the template needs 2 values ({admin_id}, {region}), got 1: {region} is missing`},
+		{"At none of two", root.Admin.At().Err(), nest.ErrMissingParam, "",
+			`nest: missing parameter for Root.Admin ("admin:{admin_id}:{region}"): the template needs 2 values ({admin_id}, {region}), got 0: {admin_id}, {region} are missing`},
+		{"At too many", root.User.At(1, 2, 3).Err(), nest.ErrInvalidParam, "",
+			`nest: invalid parameter for Root.User ("user:{user_id}"): the template needs 1 value ({user_id}), got 3: 2 too many`},
+		{"ParamKey At too few", p.Pair.At().Err(), nest.ErrMissingParam, "",
+			`nest: missing parameter for scPRoot.Pair ("pair:{left}:{right}"): the template needs 2 values ({left}, {right}), got 0: {left}, {right} are missing`},
+		{"With misspelt", root.User.With(nest.Params{"userid": 1}).Err(), nest.ErrMissingParam, "user_id",
+			`nest: missing parameter {user_id} of Root.User ("user:{user_id}"): is missing; got the unknown parameter "userid" (did you mean "user_id"?)`},
+		{"With other case", root.User.With(nest.Params{"userId": 1}).Err(), nest.ErrMissingParam, "user_id",
+			`nest: missing parameter {user_id} of Root.User ("user:{user_id}"): is missing; got the unknown parameter "userId" (did you mean "user_id"?)`},
+		{"With two misspelt", root.Admin.With(nest.Params{"regoin": "eu", "adminid": 1}).Err(), nest.ErrMissingParam, "admin_id",
+			`nest: missing parameter {admin_id} of Root.Admin ("admin:{admin_id}:{region}"): is missing, as is {region}; ` +
+				`got the unknown parameters "adminid" (did you mean "admin_id"?), "regoin" (did you mean "region"?)`},
+		{"With unrelated extra", root.Admin.With(nest.Params{"admin_id": 1, "zone": "eu"}).Err(), nest.ErrMissingParam, "region",
+			`nest: missing parameter {region} of Root.Admin ("admin:{admin_id}:{region}"): is missing; got the unknown parameter "zone"`},
+		{"With nothing", root.Admin.With(nil).Err(), nest.ErrMissingParam, "admin_id",
+			`nest: missing parameter {admin_id} of Root.Admin ("admin:{admin_id}:{region}"): is missing, as is {region}`},
+		{"With extra beside every name", root.User.With(nest.Params{"user_id": 1, "userid": 2}).Err(), nest.ErrInvalidParam, "",
+			`nest: invalid parameter for Root.User ("user:{user_id}"): unknown parameter "userid": the template names {user_id}`},
+		{"nested Sub With misspelt", root.User.At(1).Messages.With(nest.Params{"messageid": 2}).Err(), nest.ErrMissingParam, "message_id",
+			`nest: missing parameter {message_id} of Root.User.Messages ("message:{message_id}"): is missing; got the unknown parameter "messageid" (did you mean "message_id"?)`},
+		{"ParamKey With misspelt", p.Pair.With(nest.Params{"left": 1, "rigth": 2}).Err(), nest.ErrMissingParam, "right",
+			`nest: missing parameter {right} of scPRoot.Pair ("pair:{left}:{right}"): is missing; got the unknown parameter "rigth" (did you mean "right"?)`},
+		{"ParamKey With extras", p.Item.With(nest.Params{"item_id": 1, "b": 2, "a": 3}).Err(), nest.ErrInvalidParam, "",
+			`nest: invalid parameter for scPRoot.Item ("item:{item_id}"): unknown parameters "a", "b": the template names {item_id}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var pe *nest.ParamError
+			if !errors.As(tt.err, &pe) {
+				t.Fatalf("err = %v (%T), want a *nest.ParamError", tt.err, tt.err)
+			}
+			if !errors.Is(tt.err, tt.kind) || pe.Kind != tt.kind {
+				t.Errorf("Kind = %v, want %v", pe.Kind, tt.kind)
+			}
+			if pe.Param != tt.param || pe.Value != "" {
+				t.Errorf("Param, Value = %q, %q; want %q, \"\"", pe.Param, pe.Value, tt.param)
+			}
+			if got := tt.err.Error(); got != tt.msg {
+				t.Errorf("message\n got: %s\nwant: %s", got, tt.msg)
+			}
+		})
 	}
 }
 
