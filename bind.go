@@ -238,7 +238,7 @@ func (h subHandle) render(dst []byte, args []any, err error) (prefix []byte, own
 		err = h.parent.err
 	}
 	if err == nil {
-		dst, err = appendRendered(append(dst, h.parent.prefix...), &h.plan.tmpl, h.plan.path, args, h.plan.pinned)
+		dst, err = appendRendered(append(dst, h.parent.prefix...), &h.plan.tmpl, h.plan.path, args, h.plan.pinned, h.plan.c.maxParam)
 	}
 	if err == nil && h.plan.validate != nil {
 		rejected = h.plan.runValidate(string(dst[own:]))

@@ -23,6 +23,7 @@ type client struct {
 	codec     Codec
 	codecs    map[string]Codec
 	chunk     int
+	maxParam  int
 	scanCount int64
 	retries   int
 	log       *slog.Logger
@@ -58,6 +59,9 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 	}
 	if c.chunk <= 0 {
 		c.chunk = 1000
+	}
+	if c.maxParam = o.MaxParamLen; c.maxParam <= 0 {
+		c.maxParam = DefaultMaxParamLen
 	}
 	if c.scanCount <= 0 {
 		c.scanCount = 1000

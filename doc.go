@@ -48,7 +48,12 @@
 // a glob character (* ? [ ] \), a brace, whitespace, a control character or
 // invalid UTF-8 is refused with [ErrInvalidParam], so user input can never
 // widen a SCAN, collide with a sibling key or move a key to another Redis
-// Cluster slot. A namespace type may check more by implementing
+// Cluster slot. So is a value holding a code point that looks like one of
+// those (fullwidth and small forms, U+2236 RATIO, U+2217 ASTERISK
+// OPERATOR, ...), an invisible one (default-ignorable code points,
+// variation selectors, U+2800), U+FFFD, a private-use code point or a
+// noncharacter, or a value over [Options.MaxParamLen] bytes
+// ([DefaultMaxParamLen], 256): distinct keys never look alike. A namespace type may check more by implementing
 // [ParamValidator]. The wrong number of values is [ErrMissingParam] (too
 // few) or ErrInvalidParam (too many), saying how many values the template
 // needs and which; a name missing from [Sub.With] is ErrMissingParam,

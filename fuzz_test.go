@@ -16,15 +16,25 @@ import (
 	"github.com/redisimnest/nest/internal/redistest"
 )
 
-// scSafeParam is the documented rule for parameter values: non-empty,
-// valid UTF-8, no separator, glob character, brace, whitespace, control or
-// format character.
+// scSafeParam is the documented rule for parameter values: non-empty, at
+// most 256 bytes (the default Options.MaxParamLen), valid UTF-8, no
+// separator, glob character, brace or look-alike of one, no whitespace,
+// control or format character, no invisible, replacement, private-use or
+// noncharacter code point.
 func scSafeParam(s string) bool {
-	if s == "" || !utf8.ValidString(s) {
+	if s == "" || len(s) > nest.DefaultMaxParamLen || !utf8.ValidString(s) {
 		return false
 	}
+	const lookAlikes = "\uFF1A\u2236\uA789\uFE13\uFE55\u0589\u05C3\u02D0\u1361" + // ':'
+		"\u2217\uFF0A\u204E\uFE61\u066D\u2731\u273D\uFF1F\uFE56" + // '*', '?'
+		"\uFF3B\uFF3D\uFE5D\uFE5E\uFF3C\u29F5\u2216\uFE68\u29F9" + // '[', ']', '\\'
+		"\uFF5B\uFF5D\uFE5B\uFE5C\uFE37\uFE38" // '{', '}'
 	for _, r := range s {
-		if strings.ContainsRune(`:*?[]\{}`, r) || unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+		switch {
+		case strings.ContainsRune(`:*?[]\{}`, r), strings.ContainsRune(lookAlikes, r),
+			unicode.IsSpace(r), unicode.IsControl(r), unicode.Is(unicode.Cf, r), unicode.Is(unicode.Co, r),
+			unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r), unicode.Is(unicode.Variation_Selector, r),
+			unicode.Is(unicode.Noncharacter_Code_Point, r), r == '\u2800', r == utf8.RuneError:
 			return false
 		}
 	}
@@ -37,6 +47,7 @@ func FuzzParamValue(f *testing.F) {
 	for _, s := range []string{
 		"1", "42", "alice", "", ":", "*", "?", "[", "]", `\`, "{", "}", " ", "\t", "\n", "\x00", "\x7f",
 		"a b", "\xff", "\u200b", "\u00a0", "user:1", "1*", "日本", "José", "a-b_c.d", "\u0085", "x\u2028y",
+		"\u3164", "a\uFF1Ab", "\u2217", "\uFE0F", "\U000F0000", "\uFDD0", strings.Repeat("x", 257),
 	} {
 		f.Add(s)
 	}

@@ -33,6 +33,13 @@ type Options struct {
 	// default: 32
 	UpdateRetries int
 
+	// MaxParamLen is the longest formatted parameter value, in bytes, that
+	// Sub.At, ParamKey.At and their named forms accept; a longer one is
+	// refused with [ErrInvalidParam], so user input cannot make huge key
+	// names.
+	// default: [DefaultMaxParamLen] (256)
+	MaxParamLen int
+
 	// Logger receives one debug record per dispatched command (method,
 	// key, TTL — never values). A logger whose handler drops debug
 	// records (as [slog.Default]'s does unless configured) shows none.

@@ -87,14 +87,42 @@ func appendParam(buf []byte, v any) ([]byte, string) {
 	return buf, fmt.Sprintf("has unsupported type %T (use an integer, a string, a fmt.Stringer or an encoding.TextMarshaler)", v)
 }
 
+// DefaultMaxParamLen is the longest formatted parameter value, in bytes,
+// accepted unless [Options.MaxParamLen] says otherwise: room for an email
+// address (254), a URL path or a SHA-512 in hex; hash longer input first.
+const DefaultMaxParamLen = 256
+
+// lookAlikes are code points that render like the separator, a glob
+// character or a brace, so that a name holding one reads like another key
+// or pattern in logs, redis-cli and tools.
+var lookAlikes = map[rune]string{
+	'\uFF1A': "':'", '\u2236': "':'", '\uA789': "':'", '\uFE13': "':'", '\uFE55': "':'", '\u0589': "':'", '\u05C3': "':'", '\u02D0': "':'", '\u1361': "':'",
+	'\u2217': "'*'", '\uFF0A': "'*'", '\u204E': "'*'", '\uFE61': "'*'", '\u066D': "'*'", '\u2731': "'*'", '\u273D': "'*'",
+	'\uFF1F': "'?'", '\uFE56': "'?'",
+	'\uFF3B': "'['", '\uFF3D': "']'", '\uFE5D': "'['", '\uFE5E': "']'",
+	'\uFF3C': `'\'`, '\u29F5': `'\'`, '\u2216': `'\'`, '\uFE68': `'\'`, '\u29F9': `'\'`,
+	'\uFF5B': "'{'", '\uFF5D': "'}'", '\uFE5B': "'{'", '\uFE5C': "'}'", '\uFE37': "'{'", '\uFE38': "'}'",
+}
+
 // checkParam reports why a formatted parameter value is unsafe, or "".
-// Refused: empty values; the separator ':'; the glob characters * ? [ ] \
-// (they would widen a SCAN); braces (a hash tag would move the key to
-// another Redis Cluster slot); whitespace, control characters and invalid
-// UTF-8.
-func checkParam(s []byte) string {
+// Refused:
+//   - empty values, and values over max bytes;
+//   - the separator ':', the glob characters * ? [ ] \ (they would widen a
+//     SCAN) and braces (a hash tag would move the key to another Redis
+//     Cluster slot), and the code points that look like them (fullwidth
+//     and small forms, U+2236 RATIO, U+2217 ASTERISK OPERATOR, U+29F5
+//     REVERSE SOLIDUS OPERATOR, ...);
+//   - whitespace, control and format characters, invalid UTF-8;
+//   - invisible code points (default-ignorable ones such as U+034F, U+115F
+//     and U+3164, variation selectors, U+2800 BRAILLE PATTERN BLANK), the
+//     replacement character U+FFFD, private-use code points and
+//     noncharacters: they make distinct keys look identical.
+func checkParam(s []byte, max int) string {
 	if len(s) == 0 {
 		return "is empty"
+	}
+	if len(s) > max {
+		return fmt.Sprintf("is %d bytes long, more than the maximum of %d (Options.MaxParamLen)", len(s), max)
 	}
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRune(s[i:])
@@ -111,17 +139,39 @@ func checkParam(s []byte) string {
 			return "contains whitespace"
 		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
 			return fmt.Sprintf("contains the control or format character %U", r)
+		case lookAlikes[r] != "":
+			return fmt.Sprintf("contains %U, which looks like %s", r, lookAlikes[r])
+		case unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) || unicode.Is(unicode.Variation_Selector, r) ||
+			r == '\u2800' || r == utf8.RuneError:
+			return fmt.Sprintf("contains the invisible or placeholder character %U", r)
+		case unicode.Is(unicode.Co, r):
+			return fmt.Sprintf("contains the private-use character %U", r)
+		case unicode.Is(unicode.Noncharacter_Code_Point, r):
+			return fmt.Sprintf("contains the noncharacter %U", r)
 		}
 		i += size
 	}
 	return ""
 }
 
+// quoteValue shortens a refused value for an error message.
+func quoteValue(s string) string {
+	const keep = 64
+	if len(s) <= keep {
+		return s
+	}
+	cut := keep
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", s[:cut], len(s))
+}
+
 // appendRendered appends ':' and t rendered with args (one per
 // placeholder, in template order) to dst, which holds the parent's name;
 // wrapped in braces as a hash tag when pinned. A wrong count or an unsafe
 // value is a *ParamError naming the template and the Go field path.
-func appendRendered(dst []byte, t *tmpl.Template, path string, args []any, pinned bool) ([]byte, error) {
+func appendRendered(dst []byte, t *tmpl.Template, path string, args []any, pinned bool, max int) ([]byte, error) {
 	names := t.Params()
 	if len(args) != len(names) {
 		return dst, arityError(t, path, len(args))
@@ -134,12 +184,12 @@ func appendRendered(dst []byte, t *tmpl.Template, path string, args []any, pinne
 		start := len(buf)
 		buf, why := appendParam(buf, args[i])
 		if why == "" {
-			why = checkParam(buf[start:])
+			why = checkParam(buf[start:], max)
 		}
 		if why == "" {
 			return buf, nil
 		}
-		val := string(buf[start:])
+		val := quoteValue(string(buf[start:]))
 		if val == "" {
 			val = fmt.Sprint(args[i])
 		}

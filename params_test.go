@@ -665,3 +665,61 @@ func TestParamsTypedNilPointerIsRefused(t *testing.T) {
 		t.Errorf("At(&scPtrStringer).Prefix() = %q", got)
 	}
 }
+
+// Parameter values that look like something else, or like nothing, are
+// refused with a reason, and so are values over the length cap; ordinary
+// international text is not (issue 7, defect 6). New does no I/O here.
+func TestParamLookAlikesAndLength(t *testing.T) {
+	t.Parallel()
+	rdb := scOfflineClient(t)
+	root := nest.MustNew[Root](rdb, nil)
+	for _, tc := range []struct {
+		name, value, reason string
+	}{
+		{"hangul filler", "a\u3164b", "U+3164"},
+		{"hangul choseong filler", "\u115F", "U+115F"},
+		{"variation selector", "x\uFE0F", "U+FE0F"},
+		{"combining grapheme joiner", "a\u034Fb", "U+034F"},
+		{"braille blank", "\u2800", "U+2800"},
+		{"replacement character", "a\uFFFDb", "U+FFFD"},
+		{"noncharacter", "a\uFDD0", "noncharacter U+FDD0"},
+		{"noncharacter FFFE", "\uFFFE", "noncharacter U+FFFE"},
+		{"private use", "\uE000", "private-use character U+E000"},
+		{"supplementary private use", "\U000F0000", "private-use character U+F0000"},
+		{"fullwidth colon", "user\uFF1A1", "U+FF1A, which looks like ':'"},
+		{"asterisk operator", "a\u2217", "U+2217, which looks like '*'"},
+		{"ratio", "a\u2236b", "U+2236, which looks like ':'"},
+		{"reverse solidus operator", "a\u29F5b", `U+29F5, which looks like '\'`},
+		{"fullwidth brace", "\uFF5B1\uFF5D", "U+FF5B, which looks like '{'"},
+		{"zero width space", "a\u200Bb", "format character U+200B"},
+		{"257 bytes", strings.Repeat("x", 257), "257 bytes long, more than the maximum of 256"},
+		{"1 MiB", strings.Repeat("y", 1<<20), "1048576 bytes long"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := root.User.At(tc.value).Err()
+			var pe *nest.ParamError
+			if !errors.Is(err, nest.ErrInvalidParam) || !errors.As(err, &pe) || !strings.Contains(pe.Reason, tc.reason) {
+				t.Fatalf("At(%q) = %v, want ErrInvalidParam saying %q", tc.value, err, tc.reason)
+			}
+			if len(err.Error()) > 400 {
+				t.Fatalf("the error quotes %d bytes: %.80s...", len(err.Error()), err)
+			}
+			if kerr := root.User.At(1).Messages.At(tc.value).Text.Err(); !errors.Is(kerr, nest.ErrInvalidParam) {
+				t.Fatalf("a nested Sub accepted %q: %v", tc.value, kerr)
+			}
+		})
+	}
+	for _, ok := range []string{"José", "naïve", "nai\u0308ve", "日本語", "नमस्ते", "🙂", "a-b_c.d@example.com", strings.Repeat("z", 256)} {
+		if err := root.User.At(ok).Err(); err != nil {
+			t.Errorf("At(%q) refused ordinary text: %v", ok, err)
+		}
+	}
+	// The cap is configurable.
+	long := nest.MustNew[Root](rdb, &nest.Options{MaxParamLen: 2048})
+	if err := long.User.At(strings.Repeat("x", 2000)).Err(); err != nil {
+		t.Fatalf("MaxParamLen 2048 refused 2000 bytes: %v", err)
+	}
+	if err := long.User.At(strings.Repeat("x", 2049)).Err(); !errors.Is(err, nest.ErrInvalidParam) {
+		t.Fatalf("MaxParamLen 2048 accepted 2049 bytes: %v", err)
+	}
+}
