@@ -33,22 +33,31 @@ type client struct {
 	keysOpt   []SecretKey // Options.SecretKeys
 }
 
+// newClient resolves o's defaults. It always returns a client, so that New
+// can go on checking the schema, with every configuration mistake joined
+// in the error: a nil client, a negative setting, a nil codec, password
+// parameters out of range, a malformed keyring.
 func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 	if o == nil {
 		o = &Options{}
 	}
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
+	}
+	if rdb == nil {
+		bad("nil go-redis client")
+	}
 	c := &client{
-		rdb:       rdb,
-		codec:     o.Codec,
-		chunk:     o.DeleteChunkSize,
-		scanCount: int64(o.ScanCount),
-		retries:   o.UpdateRetries,
-		log:       o.Logger,
-		codecs:    map[string]Codec{JSON.Name(): JSON, MsgPack.Name(): MsgPack},
+		rdb:    rdb,
+		codec:  o.Codec,
+		log:    o.Logger,
+		codecs: map[string]Codec{JSON.Name(): JSON, MsgPack.Name(): MsgPack},
 	}
 	for name, cd := range o.Codecs {
 		if cd == nil {
-			return nil, fmt.Errorf("%w: Options.Codecs[%q] is nil", ErrConfig, name)
+			bad("Options.Codecs[%q] is nil", name)
+			continue
 		}
 		c.codecs[name] = cd
 	}
@@ -57,30 +66,33 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 	if c.codec == nil {
 		c.codec = JSON
 	}
-	if c.chunk <= 0 {
-		c.chunk = 1000
+	setting := func(name string, v, def int) int {
+		switch {
+		case v < 0:
+			bad("Options.%s is %d: want a positive number, or 0 for the default (%d)", name, v, def)
+		case v > 0:
+			return v
+		}
+		return def
 	}
-	if c.maxParam = o.MaxParamLen; c.maxParam <= 0 {
-		c.maxParam = DefaultMaxParamLen
-	}
-	if c.scanCount <= 0 {
-		c.scanCount = 1000
-	}
-	if c.retries <= 0 {
-		c.retries = 32
-	}
+	c.chunk = setting("DeleteChunkSize", o.DeleteChunkSize, 1000)
+	c.scanCount = int64(setting("ScanCount", o.ScanCount, 1000))
+	c.retries = setting("UpdateRetries", o.UpdateRetries, 32)
+	c.maxParam = setting("MaxParamLen", o.MaxParamLen, DefaultMaxParamLen)
 	pw, err := o.Password.resolve()
 	if err != nil {
-		return nil, fmt.Errorf("%w: Options.Password: %w", ErrConfig, err)
+		bad("Options.Password: %w", err)
+		pw, _ = PasswordParams{}.resolve()
 	}
 	c.hasher = phc.NewHasher(phc.Params{Memory: pw.Memory, Iterations: pw.Iterations, Parallelism: pw.Parallelism}, pw.Concurrency)
 	if len(o.SecretKeys) > 0 {
+		// Keys given are checked even when the schema declares no Secret.
 		c.keysOpt = o.SecretKeys
 		if _, err := c.keyring(); err != nil {
-			return nil, err
+			errs = append(errs, err)
 		}
 	}
-	return c, nil
+	return c, errors.Join(errs...)
 }
 
 // clock returns the start time of a command for its log record, or the

@@ -68,7 +68,8 @@
 // Writes apply it in the same command (SET ... EX/PX), never as a separate
 // EXPIRE that could leave an immortal key. [KeepTTL] and [WithTTL] adjust a
 // single write. A TTL declared with ",sliding" is renewed by every read
-// (GETEX). [Key.EffectiveTTL] tells the TTL without Redis; [Key.TTL] tells
+// (GETEX): Get, Lookup and a queued Get renew it; Raw, GetSet and GetDel
+// do not. [Key.EffectiveTTL] tells the TTL without Redis; [Key.TTL] tells
 // the time left.
 //
 // # Values

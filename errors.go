@@ -43,6 +43,10 @@ var (
 	// [Secret] keys (see [ParseSecretKeys]). Messages name the setting,
 	// never key material or passwords.
 	ErrConfig = errors.New("nest: invalid configuration")
+	// ErrInvalidTTL: Expire was given a duration under a millisecond (zero
+	// or negative included), or ExpireAt the zero time, which Redis would
+	// take as "delete the key now". Nothing was sent.
+	ErrInvalidTTL = errors.New("nest: invalid TTL")
 	// ErrConflict: [Key.Update] gave up after its retries because other
 	// clients kept changing the key.
 	ErrConflict = errors.New("nest: optimistic update conflict")

@@ -3,6 +3,7 @@ package nest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -112,15 +113,29 @@ func (h keyHandle) Touch(ctx context.Context) (bool, error) {
 
 // Expire sets the key's time to live to d and reports whether the key
 // exists. A whole number of seconds is sent as EXPIRE, anything finer as
-// PEXPIRE, so no precision is lost.
+// PEXPIRE (with Redis's millisecond precision). A d under a millisecond,
+// zero or negative is refused with [ErrInvalidTTL] without contacting
+// Redis, where it would delete the key: use Delete to delete a key and
+// Persist to remove its TTL.
 func (h keyHandle) Expire(ctx context.Context, d time.Duration) (bool, error) {
 	op := expireOp(d)
+	if err := checkExpire(d); err != nil && h.Err() == nil {
+		return false, h.fail(op, err)
+	}
 	return h.boolCmd(ctx, op, func(c redis.Cmdable) *redis.BoolCmd {
 		if op == "PEXPIRE" {
 			return c.PExpire(ctx, h.name, d)
 		}
 		return c.Expire(ctx, h.name, d)
 	})
+}
+
+// checkExpire refuses a relative TTL that Redis would take as "delete now".
+func checkExpire(d time.Duration) error {
+	if d < time.Millisecond {
+		return fmt.Errorf("%w: %v is below Redis's 1ms resolution; use Delete to delete a key, Persist to remove its TTL", ErrInvalidTTL, d)
+	}
+	return nil
 }
 
 // expireOp chooses EXPIRE for whole seconds and PEXPIRE otherwise.
@@ -133,8 +148,13 @@ func expireOp(d time.Duration) string {
 
 // ExpireAt makes the key expire at t and reports whether the key exists.
 // A time on a whole second is sent as EXPIREAT, anything finer as
-// PEXPIREAT.
+// PEXPIREAT. A time in the past deletes the key, as in Redis; the zero
+// Time (what ExpireTime returns for a key without expiry) is refused with
+// [ErrInvalidTTL], so that passing it back never deletes a key.
 func (h keyHandle) ExpireAt(ctx context.Context, t time.Time) (bool, error) {
+	if t.IsZero() && h.Err() == nil {
+		return false, h.fail("EXPIREAT", fmt.Errorf("%w: the zero time (use Persist to remove a TTL)", ErrInvalidTTL))
+	}
 	if t.Nanosecond() != 0 {
 		return h.boolCmd(ctx, "PEXPIREAT", func(c redis.Cmdable) *redis.BoolCmd { return c.PExpireAt(ctx, h.name, t) })
 	}

@@ -18,9 +18,9 @@ import (
 //	}
 //
 // Through embedding, a bound namespace struct gets the methods below:
-// Prefix, Err, Template, EffectiveTTL, Keys, Count, Clear, Describe and
-// Reencrypt. A Namespace is an immutable handle,
-// safe to copy and to share between goroutines.
+// Prefix, String, Err, Template, EffectiveTTL, Keys, Count, Clear,
+// Describe, Reencrypt, Pipeline and TxPipeline. A Namespace is an
+// immutable handle, safe to copy and to share between goroutines.
 type Namespace struct {
 	ns *nsInst
 }
@@ -33,6 +33,10 @@ func (n Namespace) Prefix() string {
 	}
 	return n.ns.prefix
 }
+
+// String returns the full prefix, so that namespaces print usefully
+// (fmt.Println(root.User.At(42)) prints "root:user:42").
+func (n Namespace) String() string { return n.Prefix() }
 
 // Err reports why the handle cannot be used: a parameter error from
 // [Sub.At] (matching [ErrInvalidParam] or [ErrMissingParam]), or

@@ -258,13 +258,13 @@ func orderParams(names []string, params Params, template, path string) ([]any, e
 			Reason: fmt.Sprintf("unknown %s %s: the template names %s",
 				plural(len(unknown), "parameter", "parameters"), strings.Join(quoted, ", "), placeholders(names))}
 	}
-	reason := "is missing"
+	reason := "was not given"
 	switch rest := missing[1:]; len(rest) {
 	case 0:
 	case 1:
-		reason += ", as is " + placeholders(rest)
+		reason += ", nor was " + placeholders(rest)
 	default:
-		reason += ", as are " + placeholders(rest)
+		reason += ", nor were " + placeholders(rest)
 	}
 	if len(unknown) > 0 {
 		given := make([]string, len(unknown))

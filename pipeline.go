@@ -143,7 +143,7 @@ func (p *Pipe) Exec(ctx context.Context) error {
 	}
 	if cause == nil {
 		if err := ctx.Err(); err != nil {
-			cause = fmt.Errorf("nest: pipeline of %d commands: %w", p.Len(), err)
+			cause = fmt.Errorf("nest: pipeline of %d %s: %w", p.Len(), plural(p.Len(), "command", "commands"), err)
 		}
 	}
 	if cause != nil {
@@ -191,7 +191,7 @@ func (p *Pipe) admit(h *keyHandle, cmd string) error {
 	}
 	err := h.Err()
 	if err == nil && h.p.c.rdb != p.c.rdb {
-		err = opError(cmd, h.name, fmt.Errorf("%w: the key's schema uses another go-redis client than the pipeline", ErrNotBound))
+		err = opError(cmd, h.name, fmt.Errorf("%w: the key's schema is bound to another go-redis client than the pipeline's; queue it on a Pipe of its own schema", ErrConfig))
 	}
 	if err == nil && p.tx {
 		if p.first == "" {
@@ -430,6 +430,9 @@ func (q queued) Expire(ctx context.Context, d time.Duration) *Future[bool] {
 		op = opNamePEXPIRE
 	}
 	return enqueue[bool](q.p, &q.h, opBool, op, 0, func() (redis.Cmder, error) {
+		if err := checkExpire(d); err != nil {
+			return nil, err
+		}
 		if op == opNamePEXPIRE {
 			return q.p.pp.PExpire(ctx, q.h.name, d), nil
 		}

@@ -294,7 +294,10 @@ func TestPipelineQueueFailureSendsNothing(t *testing.T) {
 		}, nest.ErrNotBound},
 		{"another client", func(p *nest.Pipe) error {
 			return other.ProjectName.In(p).Set(ctx, "x").Err()
-		}, nest.ErrNotBound},
+		}, nest.ErrConfig},
+		{"expire under a millisecond", func(p *nest.Pipe) error {
+			return root.ProjectName.In(p).Expire(ctx, 0).Err()
+		}, nest.ErrInvalidTTL},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := root.Pipeline()

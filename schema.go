@@ -1,6 +1,7 @@
 package nest
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 
@@ -63,15 +64,14 @@ import (
 // ones on the child type's embedded Namespace, so one type can be reused
 // under several parents. opts may be nil.
 func New[R any](rdb redis.UniversalClient, opts *Options) (*R, error) {
-	if rdb == nil {
-		return nil, fmt.Errorf("%w: nil go-redis client", ErrConfig)
-	}
-	c, err := newClient(rdb, opts)
-	if err != nil {
-		return nil, err
-	}
+	c, cfgErr := newClient(rdb, opts)
 	plan, err := compileRoot(c, reflect.TypeFor[R]())
-	if err != nil {
+	switch {
+	case cfgErr != nil && err != nil:
+		return nil, errors.Join(cfgErr, err)
+	case cfgErr != nil:
+		return nil, cfgErr
+	case err != nil:
 		return nil, err
 	}
 	return bindRoot[R](plan), nil

@@ -328,7 +328,7 @@ func (cp *compiler) key(ns *nsPlan, f reflect.StructField, path string) *keyPlan
 		switch {
 		case !errors.Is(err, ErrConfig):
 			cp.add(&SchemaError{Type: ns.typ.String(), Field: f.Name, Msg: err.Error(), Err: err})
-		case !cp.cfg:
+		case !cp.cfg && len(cp.c.keysOpt) == 0: // a keyring given in Options is reported by newClient
 			cp.cfg = true
 			cp.add(fmt.Errorf("%w (needed by %s)", err, path))
 		}
@@ -351,6 +351,10 @@ func compileKeyCodec[T any](kp *keyPlan, explicit Codec) error {
 		}
 		if err := checkEncodable(rt, c); err != nil {
 			return err
+		}
+		if rt.Kind() == reflect.Interface && rt.NumMethod() > 0 {
+			// Encoded through its dynamic value, never decodable back.
+			return fmt.Errorf("the %s codec cannot decode into the interface type %s: declare a concrete type (or any)", c.Name(), rt)
 		}
 	}
 	if kp.hasDef {

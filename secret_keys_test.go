@@ -130,9 +130,14 @@ func TestSecretKeySources(t *testing.T) {
 				t.Errorf("the error leaks key material: %v", err)
 			}
 		}
-		// A keyring that parses but is unusable fails in New.
+		// A keyring naming one ID twice is refused when parsed, and by New
+		// when given in Options.
 		t.Setenv("NEST_SECRET_KEYS", "id1:"+b64(k1.Key)+",id1:"+b64(k0.Key))
-		if _, err := nest.New[Vault](rdb, fromEnv(t)); !errors.Is(err, nest.ErrConfig) || !strings.Contains(err.Error(), "twice") {
+		if _, err := nest.OptionsFromEnv(); !errors.Is(err, nest.ErrConfig) || !strings.Contains(err.Error(), "twice") {
+			t.Errorf("duplicate key IDs: OptionsFromEnv = %v", err)
+		}
+		dup := &nest.Options{SecretKeys: []nest.SecretKey{{ID: "id1", Key: k1.Key}, {ID: "id1", Key: k0.Key}}}
+		if _, err := nest.New[Vault](rdb, dup); !errors.Is(err, nest.ErrConfig) || !strings.Contains(err.Error(), "twice") {
 			t.Errorf("duplicate key IDs: New = %v", err)
 		}
 		// Keys in Options are checked even without Secret keys.

@@ -404,7 +404,7 @@ func TestSecretRotation(t *testing.T) {
 	if want := int64(2*30 + 2 - 1); !errors.Is(err, nest.ErrDecrypt) || n != want {
 		t.Fatalf("Reencrypt with garbage = %d, %v; want %d and ErrDecrypt", n, err, want)
 	}
-	if !strings.Contains(err.Error(), "1 secret values") || !strings.Contains(err.Error(), "vault:account:5:token") {
+	if !strings.Contains(err.Error(), "1 secret value could not be re-encrypted") || !strings.Contains(err.Error(), "vault:account:5:token") {
 		t.Errorf("error %q does not count and name the failure", err)
 	}
 }

@@ -355,7 +355,7 @@ func (cl *clearer) node(ctx context.Context, nd node) error {
 			if uerr == nil {
 				n += d
 			}
-			c.logged(ctx, "UNLINK", fmt.Sprintf("%s (%d keys)", u.Args()[1], len(u.Args())-1), 0, start, uerr)
+			c.logged(ctx, "UNLINK", fmt.Sprintf("%s (%d %s)", u.Args()[1], len(u.Args())-1, plural(len(u.Args())-1, "key", "keys")), 0, start, uerr)
 		}
 		if len(unlinks) > 0 {
 			cl.add(n)
@@ -475,8 +475,8 @@ func (n Namespace) Reencrypt(ctx context.Context) (int64, error) {
 	case sendErr != nil:
 		return done, sendErr
 	case len(failed) > 0:
-		return done, opError("REENCRYPT", in.prefix, fmt.Errorf("%d secret values could not be re-encrypted and were left as they are; the first: %w",
-			len(failed), failed[0]))
+		return done, opError("REENCRYPT", in.prefix, fmt.Errorf("%d secret %s could not be re-encrypted and %s left as %s; the first: %w",
+			len(failed), plural(len(failed), "value", "values"), plural(len(failed), "was", "were"), plural(len(failed), "it was", "they are"), failed[0]))
 	}
 	return done, nil
 }

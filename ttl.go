@@ -9,7 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// NoExpiry is what [Key.TTL] and [Key.PTTL] return for a key that exists
+// NoExpiry is what the TTL method of a key returns for a key that exists
 // but does not expire.
 const NoExpiry time.Duration = -1
 

@@ -171,6 +171,11 @@ func ParseKeys(s string) ([]Key, error) {
 			if err != nil {
 				return nil, fmt.Errorf("entry %d (id %q): %v", n, id, err)
 			}
+			for _, k := range keys {
+				if k.ID == id {
+					return nil, fmt.Errorf("entry %d: key ID %q appears twice", n, id)
+				}
+			}
 			keys = append(keys, Key{ID: id, Key: key})
 		}
 	}
