@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"strconv"
 	"time"
-	"unsafe"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -143,17 +142,15 @@ func timeCodec[T any]() *valueCodec[T] {
 	return withDefault(&valueCodec[T]{
 		name: "time",
 		enc: func(v T) (any, error) {
-			b, err := (*time.Time)(unsafe.Pointer(&v)).MarshalText()
+			b, err := any(v).(time.Time).MarshalText()
 			if err != nil {
 				return nil, err
 			}
 			return b, nil
 		},
 		dec: func(s string) (T, error) {
-			var v T
 			t, err := time.Parse(time.RFC3339Nano, s)
-			*(*time.Time)(unsafe.Pointer(&v)) = t
-			return v, err
+			return any(t).(T), err
 		},
 	})
 }
@@ -189,29 +186,116 @@ func binaryCodec[T any]() *valueCodec[T] {
 }
 
 // scalarCodec handles types whose kind is a string, byte slice, integer,
-// float or bool, named or not. Values are read and written through their
-// underlying representation, which the kind fixes.
+// float or bool. The predeclared types (and time.Duration) are matched by a
+// type switch and converted with a type assertion, which the compiler turns
+// into a plain copy; other named types (type Celsius float64) are read and
+// written through reflect, whose Value of &v does not escape, so neither
+// path allocates beyond boxing the result for go-redis.
 func scalarCodec[T any](rt reflect.Type) *valueCodec[T] {
+	var zero T
+	switch any(zero).(type) {
+	case string:
+		return native[T]("string", func(v string) any { return v }, func(s string) (string, error) { return s, nil })
+	case []byte:
+		return native[T]("bytes", func(v []byte) any { return v }, func(s string) ([]byte, error) { return []byte(s), nil })
+	case int:
+		return native[T]("int", func(v int) any { return int64(v) }, parseInt[int](rt.Bits()))
+	case int8:
+		return native[T]("int", func(v int8) any { return int64(v) }, parseInt[int8](rt.Bits()))
+	case int16:
+		return native[T]("int", func(v int16) any { return int64(v) }, parseInt[int16](rt.Bits()))
+	case int32:
+		return native[T]("int", func(v int32) any { return int64(v) }, parseInt[int32](rt.Bits()))
+	case int64:
+		return native[T]("int", func(v int64) any { return v }, parseInt[int64](rt.Bits()))
+	case time.Duration:
+		return native[T]("int", func(v time.Duration) any { return int64(v) }, parseInt[time.Duration](rt.Bits()))
+	case uint:
+		return native[T]("uint", func(v uint) any { return uint64(v) }, parseUint[uint](rt.Bits()))
+	case uint8:
+		return native[T]("uint", func(v uint8) any { return uint64(v) }, parseUint[uint8](rt.Bits()))
+	case uint16:
+		return native[T]("uint", func(v uint16) any { return uint64(v) }, parseUint[uint16](rt.Bits()))
+	case uint32:
+		return native[T]("uint", func(v uint32) any { return uint64(v) }, parseUint[uint32](rt.Bits()))
+	case uint64:
+		return native[T]("uint", func(v uint64) any { return v }, parseUint[uint64](rt.Bits()))
+	case uintptr:
+		return native[T]("uint", func(v uintptr) any { return uint64(v) }, parseUint[uintptr](rt.Bits()))
+	case float32:
+		return native[T]("float", func(v float32) any { return strconv.FormatFloat(float64(v), 'g', -1, 32) }, parseFloat[float32](rt.Bits()))
+	case float64:
+		return native[T]("float", func(v float64) any { return strconv.FormatFloat(v, 'g', -1, 64) }, parseFloat[float64](rt.Bits()))
+	case bool:
+		return native[T]("bool", formatBool, strconv.ParseBool)
+	}
+	return reflectScalar[T](rt)
+}
+
+// native builds the codec of T from functions of U, the same type: the type
+// assertions between the two are copies.
+func native[T, U any](name string, enc func(U) any, dec func(string) (U, error)) *valueCodec[T] {
+	return withDefault(&valueCodec[T]{
+		name: name,
+		enc:  func(v T) (any, error) { return enc(any(v).(U)), nil },
+		dec: func(s string) (T, error) {
+			u, err := dec(s)
+			return any(u).(T), err
+		},
+	})
+}
+
+// parseInt, parseUint and parseFloat return parsers of decimal text into
+// a type of the given size in bits, which rejects values out of its range.
+func parseInt[I ~int | ~int8 | ~int16 | ~int32 | ~int64](bits int) func(string) (I, error) {
+	return func(s string) (I, error) {
+		n, err := strconv.ParseInt(s, 10, bits)
+		return I(n), err
+	}
+}
+
+func parseUint[U ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr](bits int) func(string) (U, error) {
+	return func(s string) (U, error) {
+		n, err := strconv.ParseUint(s, 10, bits)
+		return U(n), err
+	}
+}
+
+func parseFloat[F ~float32 | ~float64](bits int) func(string) (F, error) {
+	return func(s string) (F, error) {
+		f, err := strconv.ParseFloat(s, bits)
+		return F(f), err
+	}
+}
+
+func formatBool(b bool) any {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// reflectScalar handles named types of a scalar kind through reflect.
+func reflectScalar[T any](rt reflect.Type) *valueCodec[T] {
+	elem := func(v *T) reflect.Value { return reflect.ValueOf(v).Elem() }
 	k := rt.Kind()
 	var c *valueCodec[T]
 	switch {
 	case k == reflect.String:
 		c = &valueCodec[T]{
 			name: "string",
-			enc:  func(v T) (any, error) { return *(*string)(unsafe.Pointer(&v)), nil },
-			dec: func(s string) (T, error) {
-				var v T
-				*(*string)(unsafe.Pointer(&v)) = s
+			enc:  func(v T) (any, error) { return elem(&v).String(), nil },
+			dec: func(s string) (v T, err error) {
+				elem(&v).SetString(s)
 				return v, nil
 			},
 		}
 	case k == reflect.Slice && rt.Elem().Kind() == reflect.Uint8:
 		c = &valueCodec[T]{
 			name: "bytes",
-			enc:  func(v T) (any, error) { return *(*[]byte)(unsafe.Pointer(&v)), nil },
-			dec: func(s string) (T, error) {
-				var v T
-				*(*[]byte)(unsafe.Pointer(&v)) = []byte(s)
+			enc:  func(v T) (any, error) { return elem(&v).Bytes(), nil },
+			dec: func(s string) (v T, err error) {
+				elem(&v).SetBytes([]byte(s))
 				return v, nil
 			},
 		}
@@ -219,11 +303,10 @@ func scalarCodec[T any](rt reflect.Type) *valueCodec[T] {
 		bits := rt.Bits()
 		c = &valueCodec[T]{
 			name: "int",
-			enc:  func(v T) (any, error) { return loadInt(unsafe.Pointer(&v), k), nil },
-			dec: func(s string) (T, error) {
-				var v T
+			enc:  func(v T) (any, error) { return elem(&v).Int(), nil },
+			dec: func(s string) (v T, err error) {
 				n, err := strconv.ParseInt(s, 10, bits)
-				storeInt(unsafe.Pointer(&v), k, n)
+				elem(&v).SetInt(n)
 				return v, err
 			},
 		}
@@ -231,11 +314,10 @@ func scalarCodec[T any](rt reflect.Type) *valueCodec[T] {
 		bits := rt.Bits()
 		c = &valueCodec[T]{
 			name: "uint",
-			enc:  func(v T) (any, error) { return loadUint(unsafe.Pointer(&v), k), nil },
-			dec: func(s string) (T, error) {
-				var v T
+			enc:  func(v T) (any, error) { return elem(&v).Uint(), nil },
+			dec: func(s string) (v T, err error) {
 				n, err := strconv.ParseUint(s, 10, bits)
-				storeUint(unsafe.Pointer(&v), k, n)
+				elem(&v).SetUint(n)
 				return v, err
 			},
 		}
@@ -243,36 +325,20 @@ func scalarCodec[T any](rt reflect.Type) *valueCodec[T] {
 		bits := rt.Bits()
 		c = &valueCodec[T]{
 			name: "float",
-			enc: func(v T) (any, error) {
-				if k == reflect.Float32 {
-					return strconv.FormatFloat(float64(*(*float32)(unsafe.Pointer(&v))), 'g', -1, 32), nil
-				}
-				return strconv.FormatFloat(*(*float64)(unsafe.Pointer(&v)), 'g', -1, 64), nil
-			},
-			dec: func(s string) (T, error) {
-				var v T
+			enc:  func(v T) (any, error) { return strconv.FormatFloat(elem(&v).Float(), 'g', -1, bits), nil },
+			dec: func(s string) (v T, err error) {
 				f, err := strconv.ParseFloat(s, bits)
-				if k == reflect.Float32 {
-					*(*float32)(unsafe.Pointer(&v)) = float32(f)
-				} else {
-					*(*float64)(unsafe.Pointer(&v)) = f
-				}
+				elem(&v).SetFloat(f)
 				return v, err
 			},
 		}
 	case k == reflect.Bool:
 		c = &valueCodec[T]{
 			name: "bool",
-			enc: func(v T) (any, error) {
-				if *(*bool)(unsafe.Pointer(&v)) {
-					return "1", nil
-				}
-				return "0", nil
-			},
-			dec: func(s string) (T, error) {
-				var v T
+			enc:  func(v T) (any, error) { return formatBool(elem(&v).Bool()), nil },
+			dec: func(s string) (v T, err error) {
 				b, err := strconv.ParseBool(s)
-				*(*bool)(unsafe.Pointer(&v)) = b
+				elem(&v).SetBool(b)
 				return v, err
 			},
 		}
@@ -280,68 +346,6 @@ func scalarCodec[T any](rt reflect.Type) *valueCodec[T] {
 		return nil
 	}
 	return withDefault(c)
-}
-
-func loadInt(p unsafe.Pointer, k reflect.Kind) int64 {
-	switch k {
-	case reflect.Int8:
-		return int64(*(*int8)(p))
-	case reflect.Int16:
-		return int64(*(*int16)(p))
-	case reflect.Int32:
-		return int64(*(*int32)(p))
-	case reflect.Int64:
-		return *(*int64)(p)
-	}
-	return int64(*(*int)(p))
-}
-
-func storeInt(p unsafe.Pointer, k reflect.Kind, n int64) {
-	switch k {
-	case reflect.Int8:
-		*(*int8)(p) = int8(n)
-	case reflect.Int16:
-		*(*int16)(p) = int16(n)
-	case reflect.Int32:
-		*(*int32)(p) = int32(n)
-	case reflect.Int64:
-		*(*int64)(p) = n
-	default:
-		*(*int)(p) = int(n)
-	}
-}
-
-func loadUint(p unsafe.Pointer, k reflect.Kind) uint64 {
-	switch k {
-	case reflect.Uint8:
-		return uint64(*(*uint8)(p))
-	case reflect.Uint16:
-		return uint64(*(*uint16)(p))
-	case reflect.Uint32:
-		return uint64(*(*uint32)(p))
-	case reflect.Uint64:
-		return *(*uint64)(p)
-	case reflect.Uintptr:
-		return uint64(*(*uintptr)(p))
-	}
-	return uint64(*(*uint)(p))
-}
-
-func storeUint(p unsafe.Pointer, k reflect.Kind, n uint64) {
-	switch k {
-	case reflect.Uint8:
-		*(*uint8)(p) = uint8(n)
-	case reflect.Uint16:
-		*(*uint16)(p) = uint16(n)
-	case reflect.Uint32:
-		*(*uint32)(p) = uint32(n)
-	case reflect.Uint64:
-		*(*uint64)(p) = n
-	case reflect.Uintptr:
-		*(*uintptr)(p) = uintptr(n)
-	default:
-		*(*uint)(p) = uint(n)
-	}
 }
 
 // encode runs the codec, wrapping failures with the key name.
