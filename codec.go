@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/redisimnest/nest/internal/msgpackguard"
 )
 
 // Codec turns values into stored bytes and back. Implementations must be
@@ -61,8 +63,23 @@ func (msgpackCodec) Marshal(v any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func (msgpackCodec) Unmarshal(data []byte, v any) error {
-	dec := msgpack.NewDecoder(bytes.NewReader(data))
+// Unmarshal checks data before decoding it (see internal/msgpackguard):
+// a value nested deeper than 10 000 levels, a header declaring more bytes or
+// elements than follow it, or bytes after the value are errors, so hostile
+// bytes can neither overflow the stack nor allocate more than their size
+// justifies. A panic of the decoder (a slice as a key of a map[any]any, for
+// instance) is returned as an error.
+func (msgpackCodec) Unmarshal(data []byte, v any) (err error) {
+	r, err := msgpackguard.Check(data, msgpackguard.MaxDepth)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("msgpack: decoder panicked: %v", p)
+		}
+	}()
+	dec := msgpack.NewDecoder(r)
 	dec.SetCustomStructTag("json")
 	return dec.Decode(v)
 }
