@@ -31,6 +31,7 @@ type client struct {
 	keys      *keyring       // nil until a Secret key needs it
 	keysErr   error          // why keys could not be loaded
 	keysOpt   []SecretKey    // Options.SecretKeys
+	maxValue  int            // Options.MaxValueSize, resolved by valueCodec.setMaxSize
 }
 
 func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
@@ -44,6 +45,7 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 		scanCount: int64(o.ScanCount),
 		retries:   o.UpdateRetries,
 		log:       o.Logger,
+		maxValue:  o.MaxValueSize,
 		codecs:    map[string]Codec{JSON.Name(): JSON, MsgPack.Name(): MsgPack},
 	}
 	for name, cd := range o.Codecs {

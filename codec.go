@@ -85,9 +85,10 @@ func (msgpackCodec) Unmarshal(data []byte, v any) (err error) {
 }
 
 // valueCodec is the compiled encoding of one Go type T: enc returns what is
-// handed to go-redis (a string, []byte or int64/uint64/float64 that go-redis
-// writes as decimal text), dec parses a stored value. Both are chosen once,
-// when the schema is built, so the hot path does no reflection.
+// handed to go-redis (a string, []byte or int64/uint64 that go-redis writes
+// as decimal text), dec parses a stored value. Both are chosen once, when
+// the schema is built; the hot path inspects no types (named scalar types
+// go through reflect.Value's accessors, which do not allocate).
 type valueCodec[T any] struct {
 	name string // "string", "int", "json", ...
 	enc  func(v T) (any, error)
@@ -95,7 +96,69 @@ type valueCodec[T any] struct {
 	// parseDefault decodes a `default:"..."` tag: the stored form for
 	// native types, JSON for codec-encoded ones (tags hold text).
 	parseDefault func(s string) (T, error)
+	// maxSize is the largest stored form, in bytes, that enc returns and
+	// dec accepts (0: no limit). It is set once, when the schema is built
+	// (see setMaxSize), before the codec is shared.
+	maxSize int
 }
+
+// DefaultMaxValueSize is the default of [Options.MaxValueSize]: 64 MiB.
+const DefaultMaxValueSize = 64 << 20
+
+// setMaxSize applies [Options.MaxValueSize]: zero means the default, a
+// negative size no limit.
+func (c *valueCodec[T]) setMaxSize(n int) {
+	switch {
+	case n == 0:
+		c.maxSize = DefaultMaxValueSize
+	case n < 0:
+		c.maxSize = 0
+	default:
+		c.maxSize = n
+	}
+}
+
+// limited makes enc refuse, and dec refuse without decoding, a stored form
+// larger than c.maxSize. Every way of reading or writing a value (Key and
+// Secret commands, pipelines, Update) goes through enc and dec.
+func (c *valueCodec[T]) limited() *valueCodec[T] {
+	enc, dec := c.enc, c.dec
+	c.enc = func(v T) (any, error) {
+		out, err := enc(v)
+		if err == nil && c.maxSize > 0 {
+			n := 0
+			switch b := out.(type) {
+			case string:
+				n = len(b)
+			case []byte:
+				n = len(b)
+			}
+			if n > c.maxSize {
+				return nil, &sizeError{size: n, limit: c.maxSize}
+			}
+		}
+		return out, err
+	}
+	c.dec = func(s string) (T, error) {
+		if c.maxSize > 0 && len(s) > c.maxSize {
+			var zero T
+			return zero, &sizeError{size: len(s), limit: c.maxSize}
+		}
+		return dec(s)
+	}
+	c.maxSize = DefaultMaxValueSize
+	return c
+}
+
+// sizeError reports a value over [Options.MaxValueSize]; it matches
+// [ErrTooLarge].
+type sizeError struct{ size, limit int }
+
+func (e *sizeError) Error() string {
+	return fmt.Sprintf("%d bytes exceed the maximum value size of %d bytes (Options.MaxValueSize)", e.size, e.limit)
+}
+
+func (e *sizeError) Is(target error) bool { return target == ErrTooLarge }
 
 var (
 	timeType            = reflect.TypeFor[time.Time]()
@@ -107,8 +170,13 @@ var (
 
 // newValueCodec compiles the encoding of T. explicit, when non-nil, is the
 // codec named by the key's tag and applies to every type; fallback is the
-// schema's codec for types without a native form.
+// schema's codec for types without a native form. Stored forms are limited
+// to [DefaultMaxValueSize] until setMaxSize says otherwise.
 func newValueCodec[T any](explicit, fallback Codec) *valueCodec[T] {
+	return chooseCodec[T](explicit, fallback).limited()
+}
+
+func chooseCodec[T any](explicit, fallback Codec) *valueCodec[T] {
 	if explicit != nil {
 		return codecFor[T](explicit)
 	}

@@ -408,6 +408,7 @@ func compileKey(ns *nsPlan, f reflect.StructField, path string) (*keyPlan, error
 // compileKeyCodec sets the typed parts of kp for values of type T.
 func compileKeyCodec[T any](kp *keyPlan, explicit Codec) error {
 	vc := newValueCodec[T](explicit, kp.c.codec)
+	vc.setMaxSize(kp.c.maxValue)
 	kp.codec, kp.codecOf, kp.typeName = vc, vc.name, reflect.TypeFor[T]().String()
 	if kp.hasDef {
 		if _, err := vc.parseDefault(kp.def); err != nil {
