@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"strconv"
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -24,12 +23,24 @@ import (
 // [encoding.BinaryMarshaler]) through those methods. Everything else goes
 // through the schema's codec ([Options.Codec], JSON by default), unless the
 // key names one with a `codec:"name"` tag, which then applies to every type.
+//
+// Stored values may have been written by anyone with access to Redis, so
+// decoding them is defensive: a stored form larger than
+// [Options.MaxValueSize] (64 MiB by default) is not decoded at all, and
+// every codec's failure is a *[DecodeError] that keeps the bytes, never a
+// panic. The built-in codecs also bound what a value can cost: JSON and
+// MessagePack refuse nesting deeper than 10 000 levels, and MessagePack
+// refuses headers that declare more bytes or elements than follow them, so
+// decoding allocates at most a small multiple of the stored size. A custom
+// Codec receives at most MaxValueSize bytes; it should refuse hostile input
+// in the same way.
 type Codec interface {
 	// Name identifies the codec in tags, descriptions and errors.
 	Name() string
 	// Marshal encodes v, a pointer to the key's value.
 	Marshal(v any) ([]byte, error)
-	// Unmarshal decodes data into v, a pointer to a zero value.
+	// Unmarshal decodes data into v, a pointer to a zero value. It must
+	// return an error, not panic, for any data.
 	Unmarshal(data []byte, v any) error
 }
 
@@ -39,7 +50,10 @@ var (
 	JSON Codec = jsonCodec{}
 	// MsgPack is MessagePack (github.com/vmihailenco/msgpack/v5). Struct
 	// fields are named by their `json` tags, so one struct declaration
-	// serves both codecs.
+	// serves both codecs. Unmarshal checks the bytes before decoding them:
+	// nesting deeper than 10 000 levels, a length larger than the bytes
+	// that follow, bytes after the value and the reserved code 0xc1 are
+	// errors, and so is a panic of the decoder.
 	MsgPack Codec = msgpackCodec{}
 )
 
@@ -63,12 +77,10 @@ func (msgpackCodec) Marshal(v any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Unmarshal checks data before decoding it (see internal/msgpackguard):
-// a value nested deeper than 10 000 levels, a header declaring more bytes or
-// elements than follow it, or bytes after the value are errors, so hostile
-// bytes can neither overflow the stack nor allocate more than their size
-// justifies. A panic of the decoder (a slice as a key of a map[any]any, for
-// instance) is returned as an error.
+// Unmarshal checks data before decoding it (internal/msgpackguard), so that
+// hostile bytes can neither overflow the stack nor allocate more than their
+// size justifies. A panic of the decoder (a slice as a key of a
+// map[any]any, for instance) is returned as an error.
 func (msgpackCodec) Unmarshal(data []byte, v any) (err error) {
 	r, err := msgpackguard.Check(data, msgpackguard.MaxDepth)
 	if err != nil {
@@ -221,216 +233,6 @@ func codecFor[T any](c Codec) *valueCodec[T] {
 func withDefault[T any](c *valueCodec[T]) *valueCodec[T] {
 	c.parseDefault = c.dec
 	return c
-}
-
-func timeCodec[T any]() *valueCodec[T] {
-	return withDefault(&valueCodec[T]{
-		name: "time",
-		enc: func(v T) (any, error) {
-			b, err := any(v).(time.Time).MarshalText()
-			if err != nil {
-				return nil, err
-			}
-			return b, nil
-		},
-		dec: func(s string) (T, error) {
-			t, err := time.Parse(time.RFC3339Nano, s)
-			return any(t).(T), err
-		},
-	})
-}
-
-func textCodec[T any]() *valueCodec[T] {
-	return withDefault(&valueCodec[T]{
-		name: "text",
-		enc: func(v T) (any, error) {
-			b, err := any(&v).(encoding.TextMarshaler).MarshalText()
-			return b, err
-		},
-		dec: func(s string) (T, error) {
-			var v T
-			err := any(&v).(encoding.TextUnmarshaler).UnmarshalText([]byte(s))
-			return v, err
-		},
-	})
-}
-
-func binaryCodec[T any]() *valueCodec[T] {
-	return withDefault(&valueCodec[T]{
-		name: "binary",
-		enc: func(v T) (any, error) {
-			b, err := any(v).(encoding.BinaryMarshaler).MarshalBinary()
-			return b, err
-		},
-		dec: func(s string) (T, error) {
-			var v T
-			err := any(&v).(encoding.BinaryUnmarshaler).UnmarshalBinary([]byte(s))
-			return v, err
-		},
-	})
-}
-
-// scalarCodec handles types whose kind is a string, byte slice, integer,
-// float or bool. The predeclared types (and time.Duration) are matched by a
-// type switch and converted with a type assertion, which the compiler turns
-// into a plain copy; other named types (type Celsius float64) are read and
-// written through reflect, whose Value of &v does not escape, so neither
-// path allocates beyond boxing the result for go-redis.
-func scalarCodec[T any](rt reflect.Type) *valueCodec[T] {
-	var zero T
-	switch any(zero).(type) {
-	case string:
-		return native[T]("string", func(v string) any { return v }, func(s string) (string, error) { return s, nil })
-	case []byte:
-		return native[T]("bytes", func(v []byte) any { return v }, func(s string) ([]byte, error) { return []byte(s), nil })
-	case int:
-		return native[T]("int", func(v int) any { return int64(v) }, parseInt[int](rt.Bits()))
-	case int8:
-		return native[T]("int", func(v int8) any { return int64(v) }, parseInt[int8](rt.Bits()))
-	case int16:
-		return native[T]("int", func(v int16) any { return int64(v) }, parseInt[int16](rt.Bits()))
-	case int32:
-		return native[T]("int", func(v int32) any { return int64(v) }, parseInt[int32](rt.Bits()))
-	case int64:
-		return native[T]("int", func(v int64) any { return v }, parseInt[int64](rt.Bits()))
-	case time.Duration:
-		return native[T]("int", func(v time.Duration) any { return int64(v) }, parseInt[time.Duration](rt.Bits()))
-	case uint:
-		return native[T]("uint", func(v uint) any { return uint64(v) }, parseUint[uint](rt.Bits()))
-	case uint8:
-		return native[T]("uint", func(v uint8) any { return uint64(v) }, parseUint[uint8](rt.Bits()))
-	case uint16:
-		return native[T]("uint", func(v uint16) any { return uint64(v) }, parseUint[uint16](rt.Bits()))
-	case uint32:
-		return native[T]("uint", func(v uint32) any { return uint64(v) }, parseUint[uint32](rt.Bits()))
-	case uint64:
-		return native[T]("uint", func(v uint64) any { return v }, parseUint[uint64](rt.Bits()))
-	case uintptr:
-		return native[T]("uint", func(v uintptr) any { return uint64(v) }, parseUint[uintptr](rt.Bits()))
-	case float32:
-		return native[T]("float", func(v float32) any { return strconv.FormatFloat(float64(v), 'g', -1, 32) }, parseFloat[float32](rt.Bits()))
-	case float64:
-		return native[T]("float", func(v float64) any { return strconv.FormatFloat(v, 'g', -1, 64) }, parseFloat[float64](rt.Bits()))
-	case bool:
-		return native[T]("bool", formatBool, strconv.ParseBool)
-	}
-	return reflectScalar[T](rt)
-}
-
-// native builds the codec of T from functions of U, the same type: the type
-// assertions between the two are copies.
-func native[T, U any](name string, enc func(U) any, dec func(string) (U, error)) *valueCodec[T] {
-	return withDefault(&valueCodec[T]{
-		name: name,
-		enc:  func(v T) (any, error) { return enc(any(v).(U)), nil },
-		dec: func(s string) (T, error) {
-			u, err := dec(s)
-			return any(u).(T), err
-		},
-	})
-}
-
-// parseInt, parseUint and parseFloat return parsers of decimal text into
-// a type of the given size in bits, which rejects values out of its range.
-func parseInt[I ~int | ~int8 | ~int16 | ~int32 | ~int64](bits int) func(string) (I, error) {
-	return func(s string) (I, error) {
-		n, err := strconv.ParseInt(s, 10, bits)
-		return I(n), err
-	}
-}
-
-func parseUint[U ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr](bits int) func(string) (U, error) {
-	return func(s string) (U, error) {
-		n, err := strconv.ParseUint(s, 10, bits)
-		return U(n), err
-	}
-}
-
-func parseFloat[F ~float32 | ~float64](bits int) func(string) (F, error) {
-	return func(s string) (F, error) {
-		f, err := strconv.ParseFloat(s, bits)
-		return F(f), err
-	}
-}
-
-func formatBool(b bool) any {
-	if b {
-		return "1"
-	}
-	return "0"
-}
-
-// reflectScalar handles named types of a scalar kind through reflect.
-func reflectScalar[T any](rt reflect.Type) *valueCodec[T] {
-	elem := func(v *T) reflect.Value { return reflect.ValueOf(v).Elem() }
-	k := rt.Kind()
-	var c *valueCodec[T]
-	switch {
-	case k == reflect.String:
-		c = &valueCodec[T]{
-			name: "string",
-			enc:  func(v T) (any, error) { return elem(&v).String(), nil },
-			dec: func(s string) (v T, err error) {
-				elem(&v).SetString(s)
-				return v, nil
-			},
-		}
-	case k == reflect.Slice && rt.Elem().Kind() == reflect.Uint8:
-		c = &valueCodec[T]{
-			name: "bytes",
-			enc:  func(v T) (any, error) { return elem(&v).Bytes(), nil },
-			dec: func(s string) (v T, err error) {
-				elem(&v).SetBytes([]byte(s))
-				return v, nil
-			},
-		}
-	case reflect.Int <= k && k <= reflect.Int64:
-		bits := rt.Bits()
-		c = &valueCodec[T]{
-			name: "int",
-			enc:  func(v T) (any, error) { return elem(&v).Int(), nil },
-			dec: func(s string) (v T, err error) {
-				n, err := strconv.ParseInt(s, 10, bits)
-				elem(&v).SetInt(n)
-				return v, err
-			},
-		}
-	case reflect.Uint <= k && k <= reflect.Uintptr:
-		bits := rt.Bits()
-		c = &valueCodec[T]{
-			name: "uint",
-			enc:  func(v T) (any, error) { return elem(&v).Uint(), nil },
-			dec: func(s string) (v T, err error) {
-				n, err := strconv.ParseUint(s, 10, bits)
-				elem(&v).SetUint(n)
-				return v, err
-			},
-		}
-	case k == reflect.Float32 || k == reflect.Float64:
-		bits := rt.Bits()
-		c = &valueCodec[T]{
-			name: "float",
-			enc:  func(v T) (any, error) { return strconv.FormatFloat(elem(&v).Float(), 'g', -1, bits), nil },
-			dec: func(s string) (v T, err error) {
-				f, err := strconv.ParseFloat(s, bits)
-				elem(&v).SetFloat(f)
-				return v, err
-			},
-		}
-	case k == reflect.Bool:
-		c = &valueCodec[T]{
-			name: "bool",
-			enc:  func(v T) (any, error) { return formatBool(elem(&v).Bool()), nil },
-			dec: func(s string) (v T, err error) {
-				b, err := strconv.ParseBool(s)
-				elem(&v).SetBool(b)
-				return v, err
-			},
-		}
-	default:
-		return nil
-	}
-	return withDefault(c)
 }
 
 // encode runs the codec, wrapping failures with the key name.
