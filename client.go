@@ -31,6 +31,7 @@ type client struct {
 	keys      *seal.Ring  // nil until a Secret key needs it
 	keysErr   error       // why keys could not be loaded
 	keysOpt   []SecretKey // Options.SecretKeys
+	maxValue  int         // Options.MaxValueSize, resolved by valueCodec.setMaxSize
 }
 
 // newClient resolves o's defaults. It always returns a client, so that New
@@ -49,10 +50,11 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 		bad("nil go-redis client")
 	}
 	c := &client{
-		rdb:    rdb,
-		codec:  o.Codec,
-		log:    o.Logger,
-		codecs: map[string]Codec{JSON.Name(): JSON, MsgPack.Name(): MsgPack},
+		rdb:      rdb,
+		codec:    o.Codec,
+		log:      o.Logger,
+		maxValue: o.MaxValueSize,
+		codecs:   map[string]Codec{JSON.Name(): JSON, MsgPack.Name(): MsgPack},
 	}
 	for name, cd := range o.Codecs {
 		if cd == nil {

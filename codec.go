@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"strconv"
 	"time"
-	"unsafe"
 
 	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/redisimnest/nest/internal/msgpackguard"
 )
 
 // Codec turns values into stored bytes and back. Implementations must be
@@ -23,12 +23,24 @@ import (
 // [encoding.BinaryMarshaler]) through those methods. Everything else goes
 // through the schema's codec ([Options.Codec], JSON by default), unless the
 // key names one with a `codec:"name"` tag, which then applies to every type.
+//
+// Stored values may have been written by anyone with access to Redis, so
+// decoding them is defensive: a stored form larger than
+// [Options.MaxValueSize] (64 MiB by default) is not decoded at all, and
+// every codec's failure is a *[DecodeError] that keeps the bytes, never a
+// panic. The built-in codecs also bound what a value can cost: JSON and
+// MessagePack refuse nesting deeper than 10 000 levels, and MessagePack
+// refuses headers that declare more bytes or elements than follow them, so
+// decoding allocates at most a small multiple of the stored size. A custom
+// Codec receives at most MaxValueSize bytes; it should refuse hostile input
+// in the same way.
 type Codec interface {
 	// Name identifies the codec in tags, descriptions and errors.
 	Name() string
 	// Marshal encodes v, a pointer to the key's value.
 	Marshal(v any) ([]byte, error)
-	// Unmarshal decodes data into v, a pointer to a zero value.
+	// Unmarshal decodes data into v, a pointer to a zero value. It must
+	// return an error, not panic, for any data.
 	Unmarshal(data []byte, v any) error
 }
 
@@ -38,7 +50,10 @@ var (
 	JSON Codec = jsonCodec{}
 	// MsgPack is MessagePack (github.com/vmihailenco/msgpack/v5). Struct
 	// fields are named by their `json` tags, so one struct declaration
-	// serves both codecs.
+	// serves both codecs. Unmarshal checks the bytes before decoding them:
+	// nesting deeper than 10 000 levels, a length larger than the bytes
+	// that follow, bytes after the value and the reserved code 0xc1 are
+	// errors, and so is a panic of the decoder.
 	MsgPack Codec = msgpackCodec{}
 )
 
@@ -62,16 +77,30 @@ func (msgpackCodec) Marshal(v any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func (msgpackCodec) Unmarshal(data []byte, v any) error {
-	dec := msgpack.NewDecoder(bytes.NewReader(data))
+// Unmarshal checks data before decoding it (internal/msgpackguard), so that
+// hostile bytes can neither overflow the stack nor allocate more than their
+// size justifies. A panic of the decoder (a slice as a key of a
+// map[any]any, for instance) is returned as an error.
+func (msgpackCodec) Unmarshal(data []byte, v any) (err error) {
+	r, err := msgpackguard.Check(data, msgpackguard.MaxDepth)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("msgpack: decoder panicked: %v", p)
+		}
+	}()
+	dec := msgpack.NewDecoder(r)
 	dec.SetCustomStructTag("json")
 	return dec.Decode(v)
 }
 
 // valueCodec is the compiled encoding of one Go type T: enc returns what is
-// handed to go-redis (a string, []byte or int64/uint64/float64 that go-redis
-// writes as decimal text), dec parses a stored value. Both are chosen once,
-// when the schema is built, so the hot path does no reflection.
+// handed to go-redis (a string, []byte or int64/uint64 that go-redis writes
+// as decimal text), dec parses a stored value. Both are chosen once, when
+// the schema is built; the hot path inspects no types (named scalar types
+// go through reflect.Value's accessors, which do not allocate).
 type valueCodec[T any] struct {
 	name string // "string", "int", "json", ...
 	enc  func(v T) (any, error)
@@ -79,7 +108,69 @@ type valueCodec[T any] struct {
 	// parseDefault decodes a `default:"..."` tag: the stored form for
 	// native types, JSON for codec-encoded ones (tags hold text).
 	parseDefault func(s string) (T, error)
+	// maxSize is the largest stored form, in bytes, that enc returns and
+	// dec accepts (0: no limit). It is set once, when the schema is built
+	// (see setMaxSize), before the codec is shared.
+	maxSize int
 }
+
+// DefaultMaxValueSize is the default of [Options.MaxValueSize]: 64 MiB.
+const DefaultMaxValueSize = 64 << 20
+
+// setMaxSize applies [Options.MaxValueSize]: zero means the default, a
+// negative size no limit.
+func (c *valueCodec[T]) setMaxSize(n int) {
+	switch {
+	case n == 0:
+		c.maxSize = DefaultMaxValueSize
+	case n < 0:
+		c.maxSize = 0
+	default:
+		c.maxSize = n
+	}
+}
+
+// limited makes enc refuse, and dec refuse without decoding, a stored form
+// larger than c.maxSize. Every way of reading or writing a value (Key and
+// Secret commands, pipelines, Update) goes through enc and dec.
+func (c *valueCodec[T]) limited() *valueCodec[T] {
+	enc, dec := c.enc, c.dec
+	c.enc = func(v T) (any, error) {
+		out, err := enc(v)
+		if err == nil && c.maxSize > 0 {
+			n := 0
+			switch b := out.(type) {
+			case string:
+				n = len(b)
+			case []byte:
+				n = len(b)
+			}
+			if n > c.maxSize {
+				return nil, &sizeError{size: n, limit: c.maxSize}
+			}
+		}
+		return out, err
+	}
+	c.dec = func(s string) (T, error) {
+		if c.maxSize > 0 && len(s) > c.maxSize {
+			var zero T
+			return zero, &sizeError{size: len(s), limit: c.maxSize}
+		}
+		return dec(s)
+	}
+	c.maxSize = DefaultMaxValueSize
+	return c
+}
+
+// sizeError reports a value over [Options.MaxValueSize]; it matches
+// [ErrTooLarge].
+type sizeError struct{ size, limit int }
+
+func (e *sizeError) Error() string {
+	return fmt.Sprintf("%d bytes exceed the maximum value size of %d bytes (Options.MaxValueSize)", e.size, e.limit)
+}
+
+func (e *sizeError) Is(target error) bool { return target == ErrTooLarge }
 
 var (
 	timeType            = reflect.TypeFor[time.Time]()
@@ -91,8 +182,13 @@ var (
 
 // newValueCodec compiles the encoding of T. explicit, when non-nil, is the
 // codec named by the key's tag and applies to every type; fallback is the
-// schema's codec for types without a native form.
+// schema's codec for types without a native form. Stored forms are limited
+// to [DefaultMaxValueSize] until setMaxSize says otherwise.
 func newValueCodec[T any](explicit, fallback Codec) *valueCodec[T] {
+	return chooseCodec[T](explicit, fallback).limited()
+}
+
+func chooseCodec[T any](explicit, fallback Codec) *valueCodec[T] {
 	if explicit != nil {
 		return codecFor[T](explicit)
 	}
@@ -139,216 +235,12 @@ func withDefault[T any](c *valueCodec[T]) *valueCodec[T] {
 	return c
 }
 
-func timeCodec[T any]() *valueCodec[T] {
-	return withDefault(&valueCodec[T]{
-		name: "time",
-		enc: func(v T) (any, error) {
-			b, err := (*time.Time)(unsafe.Pointer(&v)).MarshalText()
-			if err != nil {
-				return nil, err
-			}
-			return b, nil
-		},
-		dec: func(s string) (T, error) {
-			var v T
-			t, err := time.Parse(time.RFC3339Nano, s)
-			*(*time.Time)(unsafe.Pointer(&v)) = t
-			return v, err
-		},
-	})
-}
-
-func textCodec[T any]() *valueCodec[T] {
-	return withDefault(&valueCodec[T]{
-		name: "text",
-		enc: func(v T) (any, error) {
-			b, err := any(&v).(encoding.TextMarshaler).MarshalText()
-			return b, err
-		},
-		dec: func(s string) (T, error) {
-			var v T
-			err := any(&v).(encoding.TextUnmarshaler).UnmarshalText([]byte(s))
-			return v, err
-		},
-	})
-}
-
-func binaryCodec[T any]() *valueCodec[T] {
-	return withDefault(&valueCodec[T]{
-		name: "binary",
-		enc: func(v T) (any, error) {
-			b, err := any(v).(encoding.BinaryMarshaler).MarshalBinary()
-			return b, err
-		},
-		dec: func(s string) (T, error) {
-			var v T
-			err := any(&v).(encoding.BinaryUnmarshaler).UnmarshalBinary([]byte(s))
-			return v, err
-		},
-	})
-}
-
-// scalarCodec handles types whose kind is a string, byte slice, integer,
-// float or bool, named or not. Values are read and written through their
-// underlying representation, which the kind fixes.
-func scalarCodec[T any](rt reflect.Type) *valueCodec[T] {
-	k := rt.Kind()
-	var c *valueCodec[T]
-	switch {
-	case k == reflect.String:
-		c = &valueCodec[T]{
-			name: "string",
-			enc:  func(v T) (any, error) { return *(*string)(unsafe.Pointer(&v)), nil },
-			dec: func(s string) (T, error) {
-				var v T
-				*(*string)(unsafe.Pointer(&v)) = s
-				return v, nil
-			},
-		}
-	case k == reflect.Slice && rt.Elem().Kind() == reflect.Uint8:
-		c = &valueCodec[T]{
-			name: "bytes",
-			enc:  func(v T) (any, error) { return *(*[]byte)(unsafe.Pointer(&v)), nil },
-			dec: func(s string) (T, error) {
-				var v T
-				*(*[]byte)(unsafe.Pointer(&v)) = []byte(s)
-				return v, nil
-			},
-		}
-	case reflect.Int <= k && k <= reflect.Int64:
-		bits := rt.Bits()
-		c = &valueCodec[T]{
-			name: "int",
-			enc:  func(v T) (any, error) { return loadInt(unsafe.Pointer(&v), k), nil },
-			dec: func(s string) (T, error) {
-				var v T
-				n, err := strconv.ParseInt(s, 10, bits)
-				storeInt(unsafe.Pointer(&v), k, n)
-				return v, err
-			},
-		}
-	case reflect.Uint <= k && k <= reflect.Uintptr:
-		bits := rt.Bits()
-		c = &valueCodec[T]{
-			name: "uint",
-			enc:  func(v T) (any, error) { return loadUint(unsafe.Pointer(&v), k), nil },
-			dec: func(s string) (T, error) {
-				var v T
-				n, err := strconv.ParseUint(s, 10, bits)
-				storeUint(unsafe.Pointer(&v), k, n)
-				return v, err
-			},
-		}
-	case k == reflect.Float32 || k == reflect.Float64:
-		bits := rt.Bits()
-		c = &valueCodec[T]{
-			name: "float",
-			enc: func(v T) (any, error) {
-				if k == reflect.Float32 {
-					return strconv.FormatFloat(float64(*(*float32)(unsafe.Pointer(&v))), 'g', -1, 32), nil
-				}
-				return strconv.FormatFloat(*(*float64)(unsafe.Pointer(&v)), 'g', -1, 64), nil
-			},
-			dec: func(s string) (T, error) {
-				var v T
-				f, err := strconv.ParseFloat(s, bits)
-				if k == reflect.Float32 {
-					*(*float32)(unsafe.Pointer(&v)) = float32(f)
-				} else {
-					*(*float64)(unsafe.Pointer(&v)) = f
-				}
-				return v, err
-			},
-		}
-	case k == reflect.Bool:
-		c = &valueCodec[T]{
-			name: "bool",
-			enc: func(v T) (any, error) {
-				if *(*bool)(unsafe.Pointer(&v)) {
-					return "1", nil
-				}
-				return "0", nil
-			},
-			dec: func(s string) (T, error) {
-				var v T
-				b, err := strconv.ParseBool(s)
-				*(*bool)(unsafe.Pointer(&v)) = b
-				return v, err
-			},
-		}
-	default:
-		return nil
-	}
-	return withDefault(c)
-}
-
-func loadInt(p unsafe.Pointer, k reflect.Kind) int64 {
-	switch k {
-	case reflect.Int8:
-		return int64(*(*int8)(p))
-	case reflect.Int16:
-		return int64(*(*int16)(p))
-	case reflect.Int32:
-		return int64(*(*int32)(p))
-	case reflect.Int64:
-		return *(*int64)(p)
-	}
-	return int64(*(*int)(p))
-}
-
-func storeInt(p unsafe.Pointer, k reflect.Kind, n int64) {
-	switch k {
-	case reflect.Int8:
-		*(*int8)(p) = int8(n)
-	case reflect.Int16:
-		*(*int16)(p) = int16(n)
-	case reflect.Int32:
-		*(*int32)(p) = int32(n)
-	case reflect.Int64:
-		*(*int64)(p) = n
-	default:
-		*(*int)(p) = int(n)
-	}
-}
-
-func loadUint(p unsafe.Pointer, k reflect.Kind) uint64 {
-	switch k {
-	case reflect.Uint8:
-		return uint64(*(*uint8)(p))
-	case reflect.Uint16:
-		return uint64(*(*uint16)(p))
-	case reflect.Uint32:
-		return uint64(*(*uint32)(p))
-	case reflect.Uint64:
-		return *(*uint64)(p)
-	case reflect.Uintptr:
-		return uint64(*(*uintptr)(p))
-	}
-	return uint64(*(*uint)(p))
-}
-
-func storeUint(p unsafe.Pointer, k reflect.Kind, n uint64) {
-	switch k {
-	case reflect.Uint8:
-		*(*uint8)(p) = uint8(n)
-	case reflect.Uint16:
-		*(*uint16)(p) = uint16(n)
-	case reflect.Uint32:
-		*(*uint32)(p) = uint32(n)
-	case reflect.Uint64:
-		*(*uint64)(p) = n
-	case reflect.Uintptr:
-		*(*uintptr)(p) = uintptr(n)
-	default:
-		*(*uint)(p) = uint(n)
-	}
-}
-
-// encode runs the codec, wrapping failures with the key name.
-func (c *valueCodec[T]) encode(key string, v T) (any, error) {
+// encode runs the codec. Its errors do not name the key: operations
+// return them inside an *OpError, which does.
+func (c *valueCodec[T]) encode(_ string, v T) (any, error) {
 	out, err := c.enc(v)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s (%s codec): %w", ErrEncode, key, c.name, err)
+		return nil, fmt.Errorf("%w (%s codec): %w", ErrEncode, c.name, err)
 	}
 	return out, nil
 }

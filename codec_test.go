@@ -26,6 +26,13 @@ type (
 	scMood  string
 	scCount int64
 	scBlob  []byte
+	// Named types of every other scalar kind, read and written through
+	// their underlying representation.
+	scCelsius float64
+	scRatio   float32
+	scFlag    bool
+	scPort    uint16
+	scLevel   int8
 
 	// scTextVal is stored through MarshalText: "name|level".
 	scTextVal struct {
@@ -159,6 +166,11 @@ type scCodecRoot struct {
 	Slice          nest.Key[[]string]       `nest:"slice"`
 	Ptr            nest.Key[*scInner]       `nest:"ptr"`
 	Point          nest.Key[scPoint]        `nest:"point"`
+	Celsius        nest.Key[scCelsius]      `nest:"celsius"`
+	Ratio          nest.Key[scRatio]        `nest:"ratio"`
+	Flag           nest.Key[scFlag]         `nest:"flag"`
+	Port           nest.Key[scPort]         `nest:"port"`
+	Level          nest.Key[scLevel]        `nest:"level"`
 }
 
 func scNewCodecRoot(t *testing.T) (*scCodecRoot, redis.UniversalClient) {
@@ -215,7 +227,7 @@ func scRoundTrip[T any](t *testing.T, rdb redis.UniversalClient, k nest.Key[T], 
 
 func scEq[T comparable](a, b T) bool { return a == b }
 
-func scFloatEq[T float32 | float64](a, b T) bool {
+func scFloatEq[T ~float32 | ~float64](a, b T) bool {
 	if a != a { // NaN
 		return b != b
 	}
@@ -330,6 +342,18 @@ func TestCodecNativeRoundTrips(t *testing.T) {
 	})
 	t.Run("named string", func(t *testing.T) {
 		scRoundTrip(t, rdb, r.Mood, scMood("happy"), s("happy"), scEq)
+	})
+	t.Run("named scalars", func(t *testing.T) {
+		scRoundTrip(t, rdb, r.Celsius, scCelsius(-21.5), s("-21.5"), scFloatEq[scCelsius])
+		scRoundTrip(t, rdb, r.Celsius, scCelsius(math.Inf(1)), s("+Inf"), scFloatEq[scCelsius])
+		scRoundTrip(t, rdb, r.Ratio, scRatio(0.1), s("0.1"), scFloatEq[scRatio])
+		scRoundTrip(t, rdb, r.Ratio, scRatio(math.MaxFloat32), nil, scFloatEq[scRatio])
+		scRoundTrip(t, rdb, r.Flag, scFlag(true), s("1"), scEq)
+		scRoundTrip(t, rdb, r.Flag, scFlag(false), s("0"), scEq)
+		scRoundTrip(t, rdb, r.Port, scPort(math.MaxUint16), s("65535"), scEq)
+		scRoundTrip(t, rdb, r.Level, scLevel(math.MinInt8), s("-128"), scEq)
+		scRoundTrip(t, rdb, r.Count, scCount(math.MaxInt64), s("9223372036854775807"), scEq)
+		scRoundTrip(t, rdb, r.Blob, scBlob(nil), s(""), func(a, b scBlob) bool { return bytes.Equal(a, b) })
 	})
 	t.Run("TextMarshaler", func(t *testing.T) {
 		scRoundTrip(t, rdb, r.Text, scTextVal{"lvl", 3}, s("lvl|3"), scEq)
@@ -522,6 +546,7 @@ func TestCodecComplexData(t *testing.T) {
 		want := map[string]string{
 			"str": "string", "bytes": "bytes", "blob": "bytes", "int": "int", "uint64": "uint", "float32": "float",
 			"bool": "bool", "time": "time", "mood": "string", "text": "text", "bin": "binary", "uuid": "text",
+			"celsius": "float", "ratio": "float", "flag": "bool", "port": "uint", "level": "int", "dur": "int", "count": "int",
 			"complex": "json", "complex_mp": "msgpack", "complex_b64": "b64json", "str_json": "json", "int_mp": "msgpack",
 		}
 		for _, kd := range r.Describe().Keys {
@@ -619,6 +644,11 @@ func TestCodecUndecodableValues(t *testing.T) {
 		scDecodeCaseFor("x as float", r.Float64, "x", "float", "float64"),
 		scDecodeCaseFor("float32 overflow", r.Float32, "1e39", "float", "float32"),
 		scDecodeCaseFor("maybe as bool", r.Bool, "maybe", "bool", "bool"),
+		scDecodeCaseFor("named float", r.Celsius, "warm", "float", "nest_test.scCelsius"),
+		scDecodeCaseFor("named float32 overflow", r.Ratio, "1e39", "float", "nest_test.scRatio"),
+		scDecodeCaseFor("named bool", r.Flag, "yes", "bool", "nest_test.scFlag"),
+		scDecodeCaseFor("named uint16 overflow", r.Port, "65536", "uint", "nest_test.scPort"),
+		scDecodeCaseFor("named int8 overflow", r.Level, "-129", "int", "nest_test.scLevel"),
 		scDecodeCaseFor("bad time", r.Time, "yesterday", "time", "time.Time"),
 		scDecodeCaseFor("time without zone", r.Time, "2024-01-01T00:00:00", "time", "time.Time"),
 		scDecodeCaseFor("bad text", r.Text, "no separator", "text", "nest_test.scTextVal"),

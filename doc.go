@@ -79,7 +79,10 @@
 // MarshalBinary through those; everything else as JSON, or with another
 // [Codec] ([MsgPack] ships built in) chosen per key or per schema. A stored
 // value that does not decode is a *[DecodeError] naming the key and keeping
-// the raw bytes; never a panic, never a silent zero value.
+// the raw bytes; never a panic, never a silent zero value. That holds for
+// hostile values too: a value larger than [Options.MaxValueSize] is not
+// decoded, and the built-in codecs bound nesting and declared lengths (see
+// [Codec]).
 //
 // # Subtrees
 //

@@ -33,6 +33,12 @@ var (
 	ErrDecode = errors.New("nest: cannot decode value")
 	// ErrEncode: a value could not be encoded with the key's codec.
 	ErrEncode = errors.New("nest: cannot encode value")
+	// ErrTooLarge: a value's stored form exceeds [Options.MaxValueSize].
+	// Writes refuse it with [ErrEncode] and send nothing; reads return a
+	// *[DecodeError] without decoding it. Both errors also match
+	// ErrTooLarge, except for [Secret] keys, whose errors withhold the
+	// cause.
+	ErrTooLarge = errors.New("nest: value too large")
 	// ErrSchema: the schema declaration is invalid; returned by [New] as
 	// one or more *[SchemaError] values (joined with [errors.Join]).
 	ErrSchema = errors.New("nest: invalid schema")
@@ -127,7 +133,7 @@ type SchemaError struct {
 	Type  string // Go type that declares the field
 	Field string // field name ("" for the type itself)
 	Msg   string
-	Err   error // underlying cause, when there is one (such as [ErrSecretKeys])
+	Err   error // underlying cause, when there is one (such as [ErrConfig])
 }
 
 func (e *SchemaError) Error() string {

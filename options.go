@@ -63,6 +63,20 @@ type Options struct {
 	// Password sets the argon2id cost of [Password] keys; zero fields take
 	// their defaults (OWASP's minimum for argon2id).
 	Password PasswordParams
+
+	// MaxValueSize bounds, in bytes, the stored form of every value of
+	// [Key] and [Secret] keys (for a Secret, its plaintext), whatever the
+	// codec. A write of a larger value fails with [ErrEncode] and sends
+	// nothing; a larger stored value is not decoded: reads return a
+	// *[DecodeError] naming its size and the limit (keeping the bytes).
+	// Both match [ErrTooLarge] (a Secret's errors withhold the cause and
+	// match only ErrEncode or ErrDecode). It protects the process from values
+	// written by someone else: decoding JSON or MessagePack into Go values
+	// can take several times the stored size. A negative size means no
+	// limit. (Redis itself refuses values over 512 MB, its
+	// proto-max-bulk-len.)
+	// default: [DefaultMaxValueSize], 64 MiB
+	MaxValueSize int
 }
 
 // PasswordParams sets the cost of the argon2id hashes of [Password] keys.

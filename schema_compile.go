@@ -341,6 +341,7 @@ func (cp *compiler) key(ns *nsPlan, f reflect.StructField, path string) *keyPlan
 // default that does not parse.
 func compileKeyCodec[T any](kp *keyPlan, explicit Codec) error {
 	vc := newValueCodec[T](explicit, kp.c.codec)
+	vc.setMaxSize(kp.c.maxValue)
 	rt := reflect.TypeFor[T]()
 	kp.codec, kp.codecOf, kp.typeName = vc, vc.name, rt.String()
 	// The codec encodes T unless T has a native form (the value codec is
