@@ -48,16 +48,6 @@ var ageKey, nameKey, profileKey = "root:user:1:age", "root:user:1:name", "root:u
 
 var nameVal = "Ada Lovelace"
 
-func newBench(b *testing.B) (*benchRoot, *redis.Client) {
-	b.Helper()
-	rdb := redistest.Shared(b)
-	root, err := nest.New[benchRoot](rdb, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return root, rdb
-}
-
 var profile = benchProfile{
 	ID: 42, Name: "Ada Lovelace", Email: "ada@example.com",
 	Tags:   []string{"admin", "beta", "math"},
@@ -395,28 +385,6 @@ func BenchmarkOverhead(b *testing.B) {
 	}
 }
 
-// interleave runs raw and ours back to back b.N times, alternating which
-// goes first so neither always runs on a warmer connection, and reports
-// both mean times and their ratio nest/raw.
-func interleave(b *testing.B, raw, ours func(i int)) {
-	var rawT, oursT time.Duration
-	for i := range b.N {
-		first, second, ft, st := raw, ours, &rawT, &oursT
-		if i%2 == 1 {
-			first, second, ft, st = ours, raw, &oursT, &rawT
-		}
-		t0 := time.Now()
-		first(i)
-		t1 := time.Now()
-		second(i)
-		*ft += t1.Sub(t0)
-		*st += time.Since(t1)
-	}
-	b.ReportMetric(float64(rawT.Nanoseconds())/float64(b.N), "raw-ns/op")
-	b.ReportMetric(float64(oursT.Nanoseconds())/float64(b.N), "nest-ns/op")
-	b.ReportMetric(float64(oursT)/float64(rawT), "nest/raw")
-}
-
 // Building a handle is cheap by construction, so its allocations are
 // asserted (they are deterministic, unlike timings): At allocates the
 // struct of handles with its namespace instance, and one buffer with
@@ -425,7 +393,7 @@ func TestAllocations(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("allocation counts differ under the race detector")
 	}
-	offline := scOfflineClient(t)
+	offline := offlineClient(t)
 	root := nest.MustNew[benchRoot](offline, nil)
 	fixture := nest.MustNew[Root](offline, nil)
 	customer := nest.MustNew[Shop](offline, nil).Customer.At(1)

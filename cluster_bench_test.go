@@ -21,7 +21,7 @@ func BenchmarkClusterClear(b *testing.B) {
 	clusterMu.Lock()
 	b.Cleanup(clusterMu.Unlock)
 	flushCluster(b, cc)
-	root, err := nest.New[clRoot](cc, nil)
+	root, err := nest.New[clusterRoot](cc, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -21,75 +21,6 @@ import (
 // replica each, shared by the package (redistest.SharedCluster). It has one
 // database, so these tests take clusterMu and start from an empty cluster.
 
-type (
-	clPinnedUser struct {
-		nest.Namespace `nest:"user:{user_id}" slot:"pin" ttl:"120s"`
-		Age            nest.Key[int]         `nest:"age" default:"0"`
-		Name           nest.Key[string]      `nest:"name" default:"Unknown"`
-		Items          nest.ParamKey[string] `nest:"item:{item_id}"`
-		Messages       nest.Sub[Message]
-	}
-	clUser struct {
-		nest.Namespace `nest:"user:{user_id}"`
-		Age            nest.Key[int]         `nest:"age" default:"0"`
-		Items          nest.ParamKey[string] `nest:"item:{item_id}"`
-	}
-	clRoot struct {
-		nest.Namespace `nest:"cl"`
-		User           nest.Sub[clUser]
-		Pinned         nest.Sub[clPinnedUser] `nest:"puser:{user_id}"`
-		Motd           nest.Key[string]       `nest:"motd"`
-	}
-)
-
-// newClusterRoot returns the schema bound to the shared cluster, emptied,
-// and holds the cluster for the test.
-func newClusterRoot(t *testing.T) (*clRoot, *redis.ClusterClient) {
-	t.Helper()
-	cc := redistest.SharedCluster(t)
-	clusterMu.Lock()
-	t.Cleanup(clusterMu.Unlock)
-	flushCluster(t, cc)
-	root, err := nest.New[clRoot](cc, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root, cc
-}
-
-func flushCluster(t testing.TB, cc *redis.ClusterClient) {
-	t.Helper()
-	ctx := context.Background()
-	err := cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
-		return m.FlushAll(ctx).Err()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// keysByNode lists every key of the cluster, per master address.
-func keysByNode(t *testing.T, cc *redis.ClusterClient) map[string]map[string]bool {
-	t.Helper()
-	var mu sync.Mutex
-	out := map[string]map[string]bool{}
-	err := cc.ForEachMaster(context.Background(), func(ctx context.Context, m *redis.Client) error {
-		keys := map[string]bool{}
-		iter := m.Scan(ctx, 0, "*", 1000).Iterator()
-		for iter.Next(ctx) {
-			keys[iter.Val()] = true
-		}
-		mu.Lock()
-		out[m.Options().Addr] = keys
-		mu.Unlock()
-		return iter.Err()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func TestClusterKeyOperations(t *testing.T) {
 	root, cc := newClusterRoot(t)
 	ctx := context.Background()
@@ -284,7 +215,7 @@ func TestClusterClearNodeFailure(t *testing.T) {
 		WriteTimeout: 300 * time.Millisecond, MaxRetries: -1,
 	})
 	t.Cleanup(func() { _ = cc.Close() })
-	root, err := nest.New[clRoot](cc, nil)
+	root, err := nest.New[clusterRoot](cc, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

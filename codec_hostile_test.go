@@ -24,40 +24,40 @@ import (
 // *DecodeError, whatever the codec and whatever the way the value is read.
 
 type (
-	// scTree is a recursive type: its decoder recurses once per level.
-	scTree struct {
-		Name string   `json:"name"`
-		Kids []scTree `json:"kids"`
+	// treeVal is a recursive type: its decoder recurses once per level.
+	treeVal struct {
+		Name string    `json:"name"`
+		Kids []treeVal `json:"kids"`
 	}
 
-	scHostileRoot struct {
+	hostileRoot struct {
 		nest.Namespace `nest:"hostile"`
 		AnyMP          nest.Key[any]              `nest:"any_mp" codec:"msgpack"`
-		TreeMP         nest.Key[scTree]           `nest:"tree_mp" codec:"msgpack"`
+		TreeMP         nest.Key[treeVal]          `nest:"tree_mp" codec:"msgpack"`
 		MapMP          nest.Key[map[string][]int] `nest:"map_mp" codec:"msgpack"`
 		BytesMP        nest.Key[[]byte]           `nest:"bytes_mp" codec:"msgpack"`
 		AnyJSON        nest.Key[any]              `nest:"any_json"`
-		TreeJSON       nest.Key[scTree]           `nest:"tree_json"`
+		TreeJSON       nest.Key[treeVal]          `nest:"tree_json"`
 		Secret         nest.Secret[any]           `nest:"secret" codec:"msgpack"`
 	}
 
-	// scHostileWriter seals arbitrary bytes under the name of
-	// scHostileRoot.Secret: msgpack.RawMessage is written as it is.
-	scHostileWriter struct {
+	// hostileWriter seals arbitrary bytes under the name of
+	// hostileRoot.Secret: msgpack.RawMessage is written as it is.
+	hostileWriter struct {
 		nest.Namespace `nest:"hostile"`
 		Secret         nest.Secret[msgpack.RawMessage] `nest:"secret" codec:"msgpack"`
 	}
 )
 
-// scDeepMsgpack is 3 MiB of nested one-element arrays around a nil: before
+// deepMsgpack is 3 MiB of nested one-element arrays around a nil: before
 // msgpackguard it overflowed the goroutine stack (a fatal error, not a panic).
-var scDeepMsgpack = append(bytes.Repeat([]byte{0x91}, 3<<20), 0xc0)
+var deepMsgpack = append(bytes.Repeat([]byte{0x91}, 3<<20), 0xc0)
 
-// scHugeHeaders are short msgpack values whose headers declare far more
+// hugeHeaders are short msgpack values whose headers declare far more
 // than follows them: before msgpackguard the decoder allocated the declared
 // length (4 GiB for the bin32, 54 MB for the map32, 15 MB for the array32,
 // 256 MiB for the extension-wrapped map).
-var scHugeHeaders = map[string][]byte{
+var hugeHeaders = map[string][]byte{
 	"bin32":                        u32Header(0xc6, math.MaxUint32, 0, 0, 0, 0),
 	"str32":                        u32Header(0xdb, math.MaxUint32, 0, 0, 0, 0),
 	"map32":                        u32Header(0xdf, math.MaxUint32),
@@ -66,10 +66,10 @@ var scHugeHeaders = map[string][]byte{
 	"ext-wrapped map with array32": {0xc7, 0x08, 0x00, 0x81, 0xa1, 'k', 0xdd, 0x01, 0x00, 0x00, 0x00},
 }
 
-// scExtWrappedMap32 is a timestamp (extension -1) whose payload starts like
+// extWrappedMap32 is a timestamp (extension -1) whose payload starts like
 // a map32 header: read where a map is expected, the decoder skips the
 // extension header and sized a map of 16 M entries from it.
-var scExtWrappedMap32 = []byte{0xd7, 0xff, 0xdf, 0x01, 0x00, 0x00, 0x00, 0, 0, 0}
+var extWrappedMap32 = []byte{0xd7, 0xff, 0xdf, 0x01, 0x00, 0x00, 0x00, 0, 0, 0}
 
 func u32Header(code byte, n uint32, rest ...byte) []byte {
 	return append(binary.BigEndian.AppendUint32([]byte{code}, n), rest...)
@@ -89,40 +89,12 @@ func allocatedBy(fn func()) uint64 {
 // own overhead.
 func allocBound(n int) uint64 { return 8*uint64(n) + 1<<20 }
 
-// scRead is one way of reading a key.
-type scRead struct {
-	name string
-	read func(ctx context.Context) error
-}
-
-// scReads returns every way a value of k is read: direct commands, an
-// optimistic update and a pipeline.
-func scReads[T any](ns nest.Namespace, k nest.Key[T]) []scRead {
-	return []scRead{
-		{"Get", func(ctx context.Context) error { _, err := k.Get(ctx); return err }},
-		{"Lookup", func(ctx context.Context) error { _, _, err := k.Lookup(ctx); return err }},
-		{"GetSet", func(ctx context.Context) error { var zero T; _, _, err := k.GetSet(ctx, zero); return err }},
-		{"GetDel", func(ctx context.Context) error { _, _, err := k.GetDel(ctx); return err }},
-		{"Update", func(ctx context.Context) error {
-			_, err := k.Update(ctx, func(cur T, _ bool) (T, error) { return cur, errors.New("fn ran on a hostile value") })
-			return err
-		}},
-		{"Pipeline Get", func(ctx context.Context) error {
-			p := ns.Pipeline()
-			f := k.In(p).Get(ctx)
-			_ = p.Exec(ctx)
-			_, err := f.Result()
-			return err
-		}},
-	}
-}
-
-// scCheckHostile stores raw under k, reads it every way, and checks that each
+// assertHostile stores raw under k, reads it every way, and checks that each
 // read is a *DecodeError holding raw, allocating at most allocBound.
-func scCheckHostile[T any](t *testing.T, r *scHostileRoot, rdb redis.UniversalClient, k nest.Key[T], raw []byte) {
+func assertHostile[T any](t *testing.T, r *hostileRoot, rdb redis.UniversalClient, k nest.Key[T], raw []byte) {
 	t.Helper()
 	ctx := context.Background()
-	for _, rd := range scReads(r.Namespace, k) {
+	for _, rd := range readOps(r.Namespace, k) {
 		if err := rdb.Set(ctx, k.Name(), raw, 0).Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -140,28 +112,20 @@ func scCheckHostile[T any](t *testing.T, r *scHostileRoot, rdb redis.UniversalCl
 	}
 }
 
-func newHostileRoot(t *testing.T) (*scHostileRoot, redis.UniversalClient) {
-	t.Helper()
-	rdb := testRedis(t)
-	return nest.MustNew[scHostileRoot](rdb, &nest.Options{SecretKeys: []nest.SecretKey{scHostileKey}}), rdb
-}
-
-var scHostileKey = nest.SecretKey{ID: "h1", Key: bytes.Repeat([]byte{7}, nest.SecretKeyLen)}
-
 // Issue 7, defect 1: a msgpack value nested 3 MiB deep killed the process
 // with "fatal error: stack overflow" (this test crashed the test binary
 // before internal/msgpackguard). JSON already stopped at depth 10 000.
 func TestHostileDeepValues(t *testing.T) {
 	r, rdb := newHostileRoot(t)
-	scCheckHostile(t, r, rdb, r.AnyMP, scDeepMsgpack)
-	scCheckHostile(t, r, rdb, r.TreeMP, scDeepMsgpack)
-	scCheckHostile(t, r, rdb, r.MapMP, scDeepMsgpack)
+	assertHostile(t, r, rdb, r.AnyMP, deepMsgpack)
+	assertHostile(t, r, rdb, r.TreeMP, deepMsgpack)
+	assertHostile(t, r, rdb, r.MapMP, deepMsgpack)
 	// A tree of maps: {"kids": [{"kids": [...]}]}.
 	tree := bytes.Repeat([]byte("\x81\xa4kids\x91"), 200_000)
-	scCheckHostile(t, r, rdb, r.TreeMP, append(tree, 0xc0))
+	assertHostile(t, r, rdb, r.TreeMP, append(tree, 0xc0))
 	deepJSON := []byte(strings.Repeat("[", 3<<20))
-	scCheckHostile(t, r, rdb, r.AnyJSON, deepJSON)
-	scCheckHostile(t, r, rdb, r.TreeJSON, []byte(strings.Repeat(`{"kids":[`, 200_000)))
+	assertHostile(t, r, rdb, r.AnyJSON, deepJSON)
+	assertHostile(t, r, rdb, r.TreeJSON, []byte(strings.Repeat(`{"kids":[`, 200_000)))
 
 	// The limit is the one encoding/json applies: 10 000 levels decode.
 	ctx := context.Background()
@@ -188,18 +152,18 @@ func TestHostileDeepValues(t *testing.T) {
 // ran out of memory).
 func TestHostileDeclaredLengths(t *testing.T) {
 	r, rdb := newHostileRoot(t)
-	for name, raw := range scHugeHeaders {
+	for name, raw := range hugeHeaders {
 		t.Run(name, func(t *testing.T) {
-			scCheckHostile(t, r, rdb, r.AnyMP, raw)
-			scCheckHostile(t, r, rdb, r.MapMP, raw)
-			scCheckHostile(t, r, rdb, r.TreeMP, raw)
-			scCheckHostile(t, r, rdb, r.BytesMP, raw)
+			assertHostile(t, r, rdb, r.AnyMP, raw)
+			assertHostile(t, r, rdb, r.MapMP, raw)
+			assertHostile(t, r, rdb, r.TreeMP, raw)
+			assertHostile(t, r, rdb, r.BytesMP, raw)
 		})
 	}
 	t.Run("ext-wrapped map32", func(t *testing.T) {
-		scCheckHostile(t, r, rdb, r.MapMP, scExtWrappedMap32)
+		assertHostile(t, r, rdb, r.MapMP, extWrappedMap32)
 		// The same bytes are a valid time where one is expected.
-		if err := rdb.Set(context.Background(), r.AnyMP.Name(), scExtWrappedMap32, 0).Err(); err != nil {
+		if err := rdb.Set(context.Background(), r.AnyMP.Name(), extWrappedMap32, 0).Err(); err != nil {
 			t.Fatal(err)
 		}
 		if v, err := r.AnyMP.Get(context.Background()); err != nil {
@@ -215,10 +179,10 @@ func TestHostileDeclaredLengths(t *testing.T) {
 // crash, directly and in a pipeline.
 func TestHostileSecretPlaintext(t *testing.T) {
 	r, rdb := newHostileRoot(t)
-	w := nest.MustNew[scHostileWriter](rdb, &nest.Options{SecretKeys: []nest.SecretKey{scHostileKey}})
+	w := nest.MustNew[hostileWriter](rdb, &nest.Options{SecretKeys: []nest.SecretKey{hostileKey}})
 	ctx := context.Background()
-	cases := map[string][]byte{"deep": scDeepMsgpack}
-	for name, raw := range scHugeHeaders {
+	cases := map[string][]byte{"deep": deepMsgpack}
+	for name, raw := range hugeHeaders {
 		cases[name] = raw
 	}
 	for name, raw := range cases {
@@ -257,7 +221,7 @@ func TestHostileMsgpackMisc(t *testing.T) {
 		Int            nest.Key[int]         `nest:"int" codec:"msgpack"`
 		Map            nest.Key[map[any]any] `nest:"map" codec:"msgpack"`
 	}
-	rdb := testRedis(t)
+	rdb := newRedis(t)
 	r := nest.MustNew[root](rdb, nil)
 	ctx := context.Background()
 	for _, tc := range []struct {

@@ -1,62 +1,30 @@
 package nest_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/redisimnest/nest"
 )
 
-type scSizeRoot struct {
+type sizeRoot struct {
 	nest.Namespace `nest:"size"`
 	Str            nest.Key[string]         `nest:"str"`
 	Bytes          nest.Key[[]byte]         `nest:"bytes"`
 	Slice          nest.Key[[]string]       `nest:"slice"`
 	SliceMP        nest.Key[[]string]       `nest:"slice_mp" codec:"msgpack"`
-	Text           nest.Key[scTextVal]      `nest:"text"`
+	Text           nest.Key[textVal]        `nest:"text"`
 	Map            nest.Key[map[string]int] `nest:"map"`
 	Secret         nest.Secret[string]      `nest:"secret"`
-}
-
-func newSizeRoot(t *testing.T, rdb redis.UniversalClient, limit int) *scSizeRoot {
-	t.Helper()
-	if rdb == nil {
-		rdb = testRedis(t)
-	}
-	r, err := nest.New[scSizeRoot](rdb, &nest.Options{MaxValueSize: limit, SecretKeys: []nest.SecretKey{scHostileKey}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// scCheckTooLarge checks that err is a *DecodeError of k holding raw, that
-// names the size and the limit and matches ErrTooLarge.
-func scCheckTooLarge(t *testing.T, what string, err error, key string, raw []byte, limit int) {
-	t.Helper()
-	var de *nest.DecodeError
-	switch {
-	case !errors.As(err, &de):
-		t.Errorf("%s: err = %v, want a *nest.DecodeError", what, err)
-	case !errors.Is(err, nest.ErrTooLarge) || !errors.Is(err, nest.ErrDecode):
-		t.Errorf("%s: %v does not match ErrTooLarge and ErrDecode", what, err)
-	case de.Key != key || !bytes.Equal(de.Raw, raw):
-		t.Errorf("%s: DecodeError of %q with %d bytes, want %q and %d bytes", what, de.Key, len(de.Raw), key, len(raw))
-	case !strings.Contains(err.Error(), fmt.Sprintf("%d bytes exceed the maximum value size of %d bytes", len(raw), limit)):
-		t.Errorf("%s: message %q does not name the size %d and the limit %d", what, err, len(raw), limit)
-	}
 }
 
 func TestMaxValueSize(t *testing.T) {
 	t.Parallel()
 	const limit = 1000
-	rdb := testRedis(t)
+	rdb := newRedis(t)
 	r := newSizeRoot(t, rdb, limit)
 	ctx := context.Background()
 	at, over := strings.Repeat("a", limit), strings.Repeat("a", limit+1)
@@ -86,7 +54,7 @@ func TestMaxValueSize(t *testing.T) {
 		// string header, the text form "|1".
 		refused("Set JSON", r.Slice.Set(ctx, []string{at[:limit-3]}), r.Slice.Name())
 		refused("Set msgpack", r.SliceMP.Set(ctx, []string{at[:limit-3]}), r.SliceMP.Name())
-		refused("Set TextMarshaler", r.Text.Set(ctx, scTextVal{Name: at[:limit-1], Level: 1}), r.Text.Name())
+		refused("Set TextMarshaler", r.Text.Set(ctx, textVal{Name: at[:limit-1], Level: 1}), r.Text.Name())
 		p := r.Pipeline()
 		f := r.Str.In(p).Set(ctx, over)
 		if err := p.Exec(ctx); !errors.Is(err, nest.ErrTooLarge) || !errors.Is(f.Err(), nest.ErrTooLarge) {
@@ -114,24 +82,24 @@ func TestMaxValueSize(t *testing.T) {
 	t.Run("reads", func(t *testing.T) {
 		for _, raw := range [][]byte{[]byte(over), []byte(`["` + over + `"]`)} {
 			for _, k := range []nest.Key[string]{r.Str} {
-				for _, rd := range scReads(r.Namespace, k) {
+				for _, rd := range readOps(r.Namespace, k) {
 					rdb.Set(ctx, k.Name(), raw, 0)
-					scCheckTooLarge(t, k.Name()+" "+rd.name, rd.read(ctx), k.Name(), raw, limit)
+					assertTooLarge(t, k.Name()+" "+rd.name, rd.read(ctx), k.Name(), raw, limit)
 				}
 			}
-			for _, rd := range scReads(r.Namespace, r.Slice) {
+			for _, rd := range readOps(r.Namespace, r.Slice) {
 				rdb.Set(ctx, r.Slice.Name(), raw, 0)
-				scCheckTooLarge(t, r.Slice.Name()+" "+rd.name, rd.read(ctx), r.Slice.Name(), raw, limit)
+				assertTooLarge(t, r.Slice.Name()+" "+rd.name, rd.read(ctx), r.Slice.Name(), raw, limit)
 			}
 			rdb.Set(ctx, r.Bytes.Name(), raw, 0)
 			_, err := r.Bytes.Get(ctx)
-			scCheckTooLarge(t, "[]byte Get", err, r.Bytes.Name(), raw, limit)
+			assertTooLarge(t, "[]byte Get", err, r.Bytes.Name(), raw, limit)
 			rdb.Set(ctx, r.Text.Name(), raw, 0)
 			_, err = r.Text.Get(ctx)
-			scCheckTooLarge(t, "TextMarshaler Get", err, r.Text.Name(), raw, limit)
+			assertTooLarge(t, "TextMarshaler Get", err, r.Text.Name(), raw, limit)
 			rdb.Set(ctx, r.SliceMP.Name(), raw, 0)
 			_, err = r.SliceMP.Get(ctx)
-			scCheckTooLarge(t, "msgpack Get", err, r.SliceMP.Name(), raw, limit)
+			assertTooLarge(t, "msgpack Get", err, r.SliceMP.Name(), raw, limit)
 		}
 		// A value at the limit reads back.
 		rdb.Set(ctx, r.Str.Name(), at, 0)
@@ -159,7 +127,7 @@ func TestMaxValueSizeDefault(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moves 64 MiB through Redis")
 	}
-	rdb := testRedis(t)
+	rdb := newRedis(t)
 	ctx := context.Background()
 	def := newSizeRoot(t, rdb, 0)
 	unlimited := newSizeRoot(t, rdb, -1)
@@ -176,7 +144,7 @@ func TestMaxValueSizeDefault(t *testing.T) {
 	}
 	t.Cleanup(func() { rdb.Del(ctx, def.Str.Name()) })
 	_, err := def.Str.Get(ctx)
-	scCheckTooLarge(t, "default limit: Get", err, def.Str.Name(), []byte(over), nest.DefaultMaxValueSize)
+	assertTooLarge(t, "default limit: Get", err, def.Str.Name(), []byte(over), nest.DefaultMaxValueSize)
 	if v, err := unlimited.Str.Get(ctx); err != nil || len(v) != len(over) {
 		t.Errorf("no limit: Get = %d bytes, %v", len(v), err)
 	}

@@ -16,105 +16,84 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/redisimnest/nest"
 )
 
 // Value types with their own encodings.
 type (
-	scMood  string
-	scCount int64
-	scBlob  []byte
+	moodVal  string
+	countVal int64
+	blobVal  []byte
 	// Named types of every other scalar kind, read and written through
 	// their underlying representation.
-	scCelsius float64
-	scRatio   float32
-	scFlag    bool
-	scPort    uint16
-	scLevel   int8
+	celsiusVal float64
+	ratioVal   float32
+	flagVal    bool
+	portVal    uint16
+	levelVal   int8
 
-	// scTextVal is stored through MarshalText: "name|level".
-	scTextVal struct {
-		Name  string
-		Level int
-	}
-	// scBinVal is stored through MarshalBinary: a 4-byte big-endian N, then S.
-	scBinVal struct {
+	// binVal is stored through MarshalBinary: a 4-byte big-endian N, then S.
+	binVal struct {
 		N uint32
 		S string
 	}
-	// scUUID is a UUID-like [16]byte with a text form.
-	scUUID [16]byte
+	// uuidVal is a UUID-like [16]byte with a text form.
+	uuidVal [16]byte
 
-	scInner struct {
+	innerVal struct {
 		Label string    `json:"label"`
 		At    time.Time `json:"at"`
 		Vals  []int     `json:"vals"`
 	}
-	// scComplex is the original's "complex data": nested structs, maps,
+	// complexVal is the original's "complex data": nested structs, maps,
 	// slices, times and UUID-like values.
-	scComplex struct {
-		ID      scUUID               `json:"id"`
-		RawID   [16]byte             `json:"raw_id"`
-		Name    string               `json:"name"`
-		Tags    []string             `json:"tags"`
-		Scores  map[string]float64   `json:"scores"`
-		Groups  map[string][]scInner `json:"groups"`
-		When    time.Time            `json:"when"`
-		Inner   scInner              `json:"inner"`
-		Ptr     *scInner             `json:"ptr"`
-		Nil     *scInner             `json:"nil"`
-		Bytes   []byte               `json:"bytes"`
-		Big     uint64               `json:"big"`
-		Neg     int64                `json:"neg"`
-		Enabled bool                 `json:"enabled"`
-		Matrix  [][]float64          `json:"matrix"`
+	complexVal struct {
+		ID      uuidVal               `json:"id"`
+		RawID   [16]byte              `json:"raw_id"`
+		Name    string                `json:"name"`
+		Tags    []string              `json:"tags"`
+		Scores  map[string]float64    `json:"scores"`
+		Groups  map[string][]innerVal `json:"groups"`
+		When    time.Time             `json:"when"`
+		Inner   innerVal              `json:"inner"`
+		Ptr     *innerVal             `json:"ptr"`
+		Nil     *innerVal             `json:"nil"`
+		Bytes   []byte                `json:"bytes"`
+		Big     uint64                `json:"big"`
+		Neg     int64                 `json:"neg"`
+		Enabled bool                  `json:"enabled"`
+		Matrix  [][]float64           `json:"matrix"`
 	}
 )
 
-func (v scTextVal) MarshalText() ([]byte, error) {
-	return fmt.Appendf(nil, "%s|%d", v.Name, v.Level), nil
-}
-
-func (v *scTextVal) UnmarshalText(b []byte) error {
-	name, level, ok := strings.Cut(string(b), "|")
-	if !ok {
-		return fmt.Errorf("scTextVal: no '|' in %q", b)
-	}
-	v.Name = name
-	_, err := fmt.Sscan(level, &v.Level)
-	return err
-}
-
-func (v scBinVal) MarshalBinary() ([]byte, error) {
+func (v binVal) MarshalBinary() ([]byte, error) {
 	return append(binary.BigEndian.AppendUint32(nil, v.N), v.S...), nil
 }
 
-func (v *scBinVal) UnmarshalBinary(b []byte) error {
+func (v *binVal) UnmarshalBinary(b []byte) error {
 	if len(b) < 4 {
-		return fmt.Errorf("scBinVal: %d bytes, want at least 4", len(b))
+		return fmt.Errorf("binVal: %d bytes, want at least 4", len(b))
 	}
 	v.N, v.S = binary.BigEndian.Uint32(b), string(b[4:])
 	return nil
 }
 
-func (u scUUID) MarshalText() ([]byte, error) { return []byte(hex.EncodeToString(u[:])), nil }
+func (u uuidVal) MarshalText() ([]byte, error) { return []byte(hex.EncodeToString(u[:])), nil }
 
-func (u *scUUID) UnmarshalText(b []byte) error {
+func (u *uuidVal) UnmarshalText(b []byte) error {
 	if len(b) != 32 {
-		return fmt.Errorf("scUUID: %d hex digits, want 32", len(b))
+		return fmt.Errorf("uuidVal: %d hex digits, want 32", len(b))
 	}
 	_, err := hex.Decode(u[:], b)
 	return err
 }
 
-// scB64Codec is a custom codec: JSON wrapped in base64.
-type scB64Codec struct{}
+// b64Codec is a custom codec: JSON wrapped in base64.
+type b64Codec struct{}
 
-func (scB64Codec) Name() string { return "b64json" }
+func (b64Codec) Name() string { return "b64json" }
 
-func (scB64Codec) Marshal(v any) ([]byte, error) {
+func (b64Codec) Marshal(v any) ([]byte, error) {
 	j, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -122,7 +101,7 @@ func (scB64Codec) Marshal(v any) ([]byte, error) {
 	return []byte(base64.StdEncoding.EncodeToString(j)), nil
 }
 
-func (scB64Codec) Unmarshal(data []byte, v any) error {
+func (b64Codec) Unmarshal(data []byte, v any) error {
 	j, err := base64.StdEncoding.DecodeString(string(data))
 	if err != nil {
 		return err
@@ -130,11 +109,11 @@ func (scB64Codec) Unmarshal(data []byte, v any) error {
 	return json.Unmarshal(j, v)
 }
 
-type scCodecRoot struct {
+type codecRoot struct {
 	nest.Namespace `nest:"c"`
 	Str            nest.Key[string]         `nest:"str"`
 	Bytes          nest.Key[[]byte]         `nest:"bytes"`
-	Blob           nest.Key[scBlob]         `nest:"blob"`
+	Blob           nest.Key[blobVal]        `nest:"blob"`
 	Int            nest.Key[int]            `nest:"int"`
 	Int8           nest.Key[int8]           `nest:"int8"`
 	Int16          nest.Key[int16]          `nest:"int16"`
@@ -151,97 +130,36 @@ type scCodecRoot struct {
 	Bool           nest.Key[bool]           `nest:"bool"`
 	Time           nest.Key[time.Time]      `nest:"time"`
 	Dur            nest.Key[time.Duration]  `nest:"dur"`
-	Mood           nest.Key[scMood]         `nest:"mood"`
-	Count          nest.Key[scCount]        `nest:"count"`
-	Text           nest.Key[scTextVal]      `nest:"text"`
-	Bin            nest.Key[scBinVal]       `nest:"bin"`
-	UUID           nest.Key[scUUID]         `nest:"uuid"`
-	Complex        nest.Key[scComplex]      `nest:"complex"`
-	ComplexMP      nest.Key[scComplex]      `nest:"complex_mp" codec:"msgpack"`
-	ComplexB64     nest.Key[scComplex]      `nest:"complex_b64" codec:"b64json"`
+	Mood           nest.Key[moodVal]        `nest:"mood"`
+	Count          nest.Key[countVal]       `nest:"count"`
+	Text           nest.Key[textVal]        `nest:"text"`
+	Bin            nest.Key[binVal]         `nest:"bin"`
+	UUID           nest.Key[uuidVal]        `nest:"uuid"`
+	Complex        nest.Key[complexVal]     `nest:"complex"`
+	ComplexMP      nest.Key[complexVal]     `nest:"complex_mp" codec:"msgpack"`
+	ComplexB64     nest.Key[complexVal]     `nest:"complex_b64" codec:"b64json"`
 	StrJSON        nest.Key[string]         `nest:"str_json" codec:"json"`
 	StrB64         nest.Key[string]         `nest:"str_b64" codec:"b64json"`
 	IntMP          nest.Key[int]            `nest:"int_mp" codec:"msgpack"`
 	Map            nest.Key[map[string]int] `nest:"map"`
 	Slice          nest.Key[[]string]       `nest:"slice"`
-	Ptr            nest.Key[*scInner]       `nest:"ptr"`
-	Point          nest.Key[scPoint]        `nest:"point"`
-	Celsius        nest.Key[scCelsius]      `nest:"celsius"`
-	Ratio          nest.Key[scRatio]        `nest:"ratio"`
-	Flag           nest.Key[scFlag]         `nest:"flag"`
-	Port           nest.Key[scPort]         `nest:"port"`
-	Level          nest.Key[scLevel]        `nest:"level"`
-}
-
-func scNewCodecRoot(t *testing.T) (*scCodecRoot, redis.UniversalClient) {
-	t.Helper()
-	rdb := testRedis(t)
-	r, err := nest.New[scCodecRoot](rdb, &nest.Options{Codecs: map[string]nest.Codec{"b64json": scB64Codec{}}})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return r, rdb
-}
-
-// scRoundTrip sets v, checks the stored bytes (unless stored is nil) and
-// reads the value back with Get, Lookup, GetSet and GetDel.
-func scRoundTrip[T any](t *testing.T, rdb redis.UniversalClient, k nest.Key[T], v T, stored []byte, eq func(a, b T) bool) {
-	t.Helper()
-	ctx := context.Background()
-	if err := k.Set(ctx, v); err != nil {
-		t.Fatalf("Set(%v): %v", v, err)
-	}
-	raw, err := rdb.Get(ctx, k.Name()).Bytes()
-	if err != nil {
-		t.Fatalf("raw GET %s: %v", k.Name(), err)
-	}
-	if stored != nil && !bytes.Equal(raw, stored) {
-		t.Errorf("stored form of %v = %q, want %q", v, raw, stored)
-	}
-	if r, err := k.Raw(ctx); err != nil || !bytes.Equal(r, raw) {
-		t.Errorf("Raw = %q, %v; want %q", r, err, raw)
-	}
-	got, err := k.Get(ctx)
-	if err != nil {
-		t.Fatalf("Get: %v (stored %q)", err, raw)
-	}
-	if !eq(got, v) {
-		t.Errorf("Get = %#v, want %#v (stored %q)", got, v, raw)
-	}
-	got, ok, err := k.Lookup(ctx)
-	if err != nil || !ok || !eq(got, v) {
-		t.Errorf("Lookup = %#v, %v, %v; want %#v", got, ok, err, v)
-	}
-	old, existed, err := k.GetSet(ctx, v)
-	if err != nil || !existed || !eq(old, v) {
-		t.Errorf("GetSet = %#v, %v, %v; want %#v", old, existed, err, v)
-	}
-	old, existed, err = k.GetDel(ctx)
-	if err != nil || !existed || !eq(old, v) {
-		t.Errorf("GetDel = %#v, %v, %v; want %#v", old, existed, err, v)
-	}
-	if n := rdb.Exists(ctx, k.Name()).Val(); n != 0 {
-		t.Errorf("key still exists after GetDel")
-	}
-}
-
-func scEq[T comparable](a, b T) bool { return a == b }
-
-func scFloatEq[T ~float32 | ~float64](a, b T) bool {
-	if a != a { // NaN
-		return b != b
-	}
-	return a == b && math.Signbit(float64(a)) == math.Signbit(float64(b))
+	Ptr            nest.Key[*innerVal]      `nest:"ptr"`
+	Point          nest.Key[pointVal]       `nest:"point"`
+	Celsius        nest.Key[celsiusVal]     `nest:"celsius"`
+	Ratio          nest.Key[ratioVal]       `nest:"ratio"`
+	Flag           nest.Key[flagVal]        `nest:"flag"`
+	Port           nest.Key[portVal]        `nest:"port"`
+	Level          nest.Key[levelVal]       `nest:"level"`
 }
 
 func TestCodecNativeRoundTrips(t *testing.T) {
 	t.Parallel()
-	r, rdb := scNewCodecRoot(t)
+	r, rdb := newCodecRoot(t)
 	s := func(x string) []byte { return []byte(x) }
 
 	t.Run("string", func(t *testing.T) {
 		for _, v := range []string{"", "hello", "with space and\nnewline", "日本語", `{"not":"json"}`, "\x00\xff binary-ish", strings.Repeat("x", 100_000)} {
-			scRoundTrip(t, rdb, r.Str, v, s(v), scEq)
+			assertRoundTrip(t, rdb, r.Str, v, s(v), equal)
 		}
 	})
 	t.Run("[]byte", func(t *testing.T) {
@@ -250,67 +168,67 @@ func TestCodecNativeRoundTrips(t *testing.T) {
 			all[i] = byte(i)
 		}
 		for _, v := range [][]byte{{}, []byte("abc"), {0xff, 0xfe, 0x00, 0x80}, all} {
-			scRoundTrip(t, rdb, r.Bytes, v, v, bytes.Equal)
-			scRoundTrip(t, rdb, r.Blob, scBlob(v), v, func(a, b scBlob) bool { return bytes.Equal(a, b) })
+			assertRoundTrip(t, rdb, r.Bytes, v, v, bytes.Equal)
+			assertRoundTrip(t, rdb, r.Blob, blobVal(v), v, func(a, b blobVal) bool { return bytes.Equal(a, b) })
 		}
 	})
 	t.Run("signed integers", func(t *testing.T) {
 		for _, v := range []int{0, 1, -1, 30, math.MinInt, math.MaxInt} {
-			scRoundTrip(t, rdb, r.Int, v, s(fmt.Sprint(v)), scEq)
+			assertRoundTrip(t, rdb, r.Int, v, s(fmt.Sprint(v)), equal)
 		}
 		for _, v := range []int8{0, -1, math.MinInt8, math.MaxInt8} {
-			scRoundTrip(t, rdb, r.Int8, v, s(fmt.Sprint(v)), scEq)
+			assertRoundTrip(t, rdb, r.Int8, v, s(fmt.Sprint(v)), equal)
 		}
 		for _, v := range []int16{math.MinInt16, math.MaxInt16} {
-			scRoundTrip(t, rdb, r.Int16, v, s(fmt.Sprint(v)), scEq)
+			assertRoundTrip(t, rdb, r.Int16, v, s(fmt.Sprint(v)), equal)
 		}
 		for _, v := range []int32{math.MinInt32, math.MaxInt32} {
-			scRoundTrip(t, rdb, r.Int32, v, s(fmt.Sprint(v)), scEq)
+			assertRoundTrip(t, rdb, r.Int32, v, s(fmt.Sprint(v)), equal)
 		}
 		for _, v := range []int64{math.MinInt64, math.MaxInt64, -42} {
-			scRoundTrip(t, rdb, r.Int64, v, s(fmt.Sprint(v)), scEq)
+			assertRoundTrip(t, rdb, r.Int64, v, s(fmt.Sprint(v)), equal)
 		}
-		scRoundTrip(t, rdb, r.Count, scCount(-7), s("-7"), scEq)
-		scRoundTrip(t, rdb, r.Dur, 90*time.Second, s("90000000000"), scEq)
+		assertRoundTrip(t, rdb, r.Count, countVal(-7), s("-7"), equal)
+		assertRoundTrip(t, rdb, r.Dur, 90*time.Second, s("90000000000"), equal)
 	})
 	t.Run("unsigned integers", func(t *testing.T) {
 		for _, v := range []uint{0, 1, math.MaxUint} {
-			scRoundTrip(t, rdb, r.Uint, v, s(fmt.Sprint(v)), scEq)
+			assertRoundTrip(t, rdb, r.Uint, v, s(fmt.Sprint(v)), equal)
 		}
 		for _, v := range []uint8{0, math.MaxUint8} {
-			scRoundTrip(t, rdb, r.Uint8, v, s(fmt.Sprint(v)), scEq)
+			assertRoundTrip(t, rdb, r.Uint8, v, s(fmt.Sprint(v)), equal)
 		}
 		for _, v := range []uint16{0, math.MaxUint16} {
-			scRoundTrip(t, rdb, r.Uint16, v, s(fmt.Sprint(v)), scEq)
+			assertRoundTrip(t, rdb, r.Uint16, v, s(fmt.Sprint(v)), equal)
 		}
 		for _, v := range []uint32{0, math.MaxUint32} {
-			scRoundTrip(t, rdb, r.Uint32, v, s(fmt.Sprint(v)), scEq)
+			assertRoundTrip(t, rdb, r.Uint32, v, s(fmt.Sprint(v)), equal)
 		}
 		for _, v := range []uint64{0, math.MaxUint64} {
-			scRoundTrip(t, rdb, r.Uint64, v, s(fmt.Sprint(v)), scEq)
+			assertRoundTrip(t, rdb, r.Uint64, v, s(fmt.Sprint(v)), equal)
 		}
-		scRoundTrip(t, rdb, r.Uintptr, uintptr(12345), s("12345"), scEq)
+		assertRoundTrip(t, rdb, r.Uintptr, uintptr(12345), s("12345"), equal)
 	})
 	t.Run("floats", func(t *testing.T) {
 		for _, v := range []float64{0, 1.5, -2.25, 0.1, 1e300, -1e-300, math.MaxFloat64, math.SmallestNonzeroFloat64, math.Pi} {
-			scRoundTrip(t, rdb, r.Float64, v, nil, scFloatEq[float64])
+			assertRoundTrip(t, rdb, r.Float64, v, nil, floatEqual[float64])
 		}
-		scRoundTrip(t, rdb, r.Float64, 1.5, s("1.5"), scFloatEq[float64])
-		scRoundTrip(t, rdb, r.Float64, 1e21, s("1e+21"), scFloatEq[float64])
-		scRoundTrip(t, rdb, r.Float64, math.Copysign(0, -1), s("-0"), scFloatEq[float64])
+		assertRoundTrip(t, rdb, r.Float64, 1.5, s("1.5"), floatEqual[float64])
+		assertRoundTrip(t, rdb, r.Float64, 1e21, s("1e+21"), floatEqual[float64])
+		assertRoundTrip(t, rdb, r.Float64, math.Copysign(0, -1), s("-0"), floatEqual[float64])
 		for _, v := range []float32{0, 1.5, -0.1, 3.4e38, math.MaxFloat32, math.SmallestNonzeroFloat32, 16777217} {
-			scRoundTrip(t, rdb, r.Float32, v, nil, scFloatEq[float32])
+			assertRoundTrip(t, rdb, r.Float32, v, nil, floatEqual[float32])
 		}
 		// float32 is stored in its shortest float32 form, not float64's.
-		scRoundTrip(t, rdb, r.Float32, float32(0.1), s("0.1"), scFloatEq[float32])
+		assertRoundTrip(t, rdb, r.Float32, float32(0.1), s("0.1"), floatEqual[float32])
 		// Non-finite values round-trip as Go spells them.
 		for _, v := range []float64{math.Inf(1), math.Inf(-1), math.NaN()} {
-			scRoundTrip(t, rdb, r.Float64, v, nil, scFloatEq[float64])
+			assertRoundTrip(t, rdb, r.Float64, v, nil, floatEqual[float64])
 		}
 	})
 	t.Run("bool", func(t *testing.T) {
-		scRoundTrip(t, rdb, r.Bool, true, s("1"), scEq)
-		scRoundTrip(t, rdb, r.Bool, false, s("0"), scEq)
+		assertRoundTrip(t, rdb, r.Bool, true, s("1"), equal)
+		assertRoundTrip(t, rdb, r.Bool, false, s("0"), equal)
 	})
 	t.Run("time", func(t *testing.T) {
 		zone := time.FixedZone("IST", 5*3600+1800)
@@ -322,7 +240,7 @@ func TestCodecNativeRoundTrips(t *testing.T) {
 			time.Now(), // with a monotonic reading
 		}
 		for _, v := range times {
-			scRoundTrip(t, rdb, r.Time, v, s(v.Format(time.RFC3339Nano)), time.Time.Equal)
+			assertRoundTrip(t, rdb, r.Time, v, s(v.Format(time.RFC3339Nano)), time.Time.Equal)
 		}
 		// The offset survives, not only the instant.
 		v := times[0]
@@ -341,27 +259,27 @@ func TestCodecNativeRoundTrips(t *testing.T) {
 		}
 	})
 	t.Run("named string", func(t *testing.T) {
-		scRoundTrip(t, rdb, r.Mood, scMood("happy"), s("happy"), scEq)
+		assertRoundTrip(t, rdb, r.Mood, moodVal("happy"), s("happy"), equal)
 	})
 	t.Run("named scalars", func(t *testing.T) {
-		scRoundTrip(t, rdb, r.Celsius, scCelsius(-21.5), s("-21.5"), scFloatEq[scCelsius])
-		scRoundTrip(t, rdb, r.Celsius, scCelsius(math.Inf(1)), s("+Inf"), scFloatEq[scCelsius])
-		scRoundTrip(t, rdb, r.Ratio, scRatio(0.1), s("0.1"), scFloatEq[scRatio])
-		scRoundTrip(t, rdb, r.Ratio, scRatio(math.MaxFloat32), nil, scFloatEq[scRatio])
-		scRoundTrip(t, rdb, r.Flag, scFlag(true), s("1"), scEq)
-		scRoundTrip(t, rdb, r.Flag, scFlag(false), s("0"), scEq)
-		scRoundTrip(t, rdb, r.Port, scPort(math.MaxUint16), s("65535"), scEq)
-		scRoundTrip(t, rdb, r.Level, scLevel(math.MinInt8), s("-128"), scEq)
-		scRoundTrip(t, rdb, r.Count, scCount(math.MaxInt64), s("9223372036854775807"), scEq)
-		scRoundTrip(t, rdb, r.Blob, scBlob(nil), s(""), func(a, b scBlob) bool { return bytes.Equal(a, b) })
+		assertRoundTrip(t, rdb, r.Celsius, celsiusVal(-21.5), s("-21.5"), floatEqual[celsiusVal])
+		assertRoundTrip(t, rdb, r.Celsius, celsiusVal(math.Inf(1)), s("+Inf"), floatEqual[celsiusVal])
+		assertRoundTrip(t, rdb, r.Ratio, ratioVal(0.1), s("0.1"), floatEqual[ratioVal])
+		assertRoundTrip(t, rdb, r.Ratio, ratioVal(math.MaxFloat32), nil, floatEqual[ratioVal])
+		assertRoundTrip(t, rdb, r.Flag, flagVal(true), s("1"), equal)
+		assertRoundTrip(t, rdb, r.Flag, flagVal(false), s("0"), equal)
+		assertRoundTrip(t, rdb, r.Port, portVal(math.MaxUint16), s("65535"), equal)
+		assertRoundTrip(t, rdb, r.Level, levelVal(math.MinInt8), s("-128"), equal)
+		assertRoundTrip(t, rdb, r.Count, countVal(math.MaxInt64), s("9223372036854775807"), equal)
+		assertRoundTrip(t, rdb, r.Blob, blobVal(nil), s(""), func(a, b blobVal) bool { return bytes.Equal(a, b) })
 	})
 	t.Run("TextMarshaler", func(t *testing.T) {
-		scRoundTrip(t, rdb, r.Text, scTextVal{"lvl", 3}, s("lvl|3"), scEq)
-		u := scUUID{0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
-		scRoundTrip(t, rdb, r.UUID, u, s("deadbeef0102030405060708090a0b0c"), scEq)
+		assertRoundTrip(t, rdb, r.Text, textVal{"lvl", 3}, s("lvl|3"), equal)
+		u := uuidVal{0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+		assertRoundTrip(t, rdb, r.UUID, u, s("deadbeef0102030405060708090a0b0c"), equal)
 	})
 	t.Run("BinaryMarshaler", func(t *testing.T) {
-		scRoundTrip(t, rdb, r.Bin, scBinVal{N: 258, S: "bin"}, append([]byte{0, 0, 1, 2}, "bin"...), scEq)
+		assertRoundTrip(t, rdb, r.Bin, binVal{N: 258, S: "bin"}, append([]byte{0, 0, 1, 2}, "bin"...), equal)
 	})
 }
 
@@ -427,7 +345,7 @@ func TestCodecStoredFormIsInteroperable(t *testing.T) {
 	if raw := rdb.Get(ctx, "root:app:tokens").Val(); raw != `["a","b"]` {
 		t.Errorf("stored []string = %q", raw)
 	}
-	if v, err := root.App.PendingUsers.Get(ctx); !scIsNotFound(err) || v != nil {
+	if v, err := root.App.PendingUsers.Get(ctx); !isNotFound(err) || v != nil {
 		t.Errorf("missing key without default = %v, %v; want ErrNotFound", v, err)
 	}
 	if v, err := root.User.At(9).Name.Get(ctx); err != nil || v != "Unknown" {
@@ -435,9 +353,9 @@ func TestCodecStoredFormIsInteroperable(t *testing.T) {
 	}
 }
 
-// scComplexEq compares two scComplex values, times by instant.
-func scComplexEq(a, b scComplex) bool {
-	norm := func(c scComplex) scComplex {
+// complexEq compares two complexVal values, times by instant.
+func complexEq(a, b complexVal) bool {
+	norm := func(c complexVal) complexVal {
 		c.When = c.When.UTC()
 		c.Inner.At = c.Inner.At.UTC()
 		if c.Ptr != nil {
@@ -445,9 +363,9 @@ func scComplexEq(a, b scComplex) bool {
 			p.At = p.At.UTC()
 			c.Ptr = &p
 		}
-		g := map[string][]scInner{}
+		g := map[string][]innerVal{}
 		for k, v := range c.Groups {
-			out := make([]scInner, len(v))
+			out := make([]innerVal, len(v))
 			for i, in := range v {
 				in.At = in.At.UTC()
 				out[i] = in
@@ -460,21 +378,21 @@ func scComplexEq(a, b scComplex) bool {
 	return reflect.DeepEqual(norm(a), norm(b))
 }
 
-func scComplexValue() scComplex {
+func complexValue() complexVal {
 	zone := time.FixedZone("", -3*3600-1800)
-	return scComplex{
-		ID:     scUUID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+	return complexVal{
+		ID:     uuidVal{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
 		RawID:  [16]byte{0xff, 0, 0x80, 1},
 		Name:   "complex ✓",
 		Tags:   []string{"a", "b", ""},
 		Scores: map[string]float64{"x": 1.5, "y": -2e-10, "z": 1e100},
-		Groups: map[string][]scInner{
+		Groups: map[string][]innerVal{
 			"g1": {{Label: "one", At: time.Date(2020, 1, 2, 3, 4, 5, 6, time.UTC), Vals: []int{1, 2}}},
 			"g2": {},
 		},
 		When:    time.Date(2023, 6, 7, 8, 9, 10, 987654321, zone),
-		Inner:   scInner{Label: "inner", At: time.Date(2001, 1, 1, 0, 0, 0, 0, zone), Vals: []int{-1}},
-		Ptr:     &scInner{Label: "ptr", Vals: []int{}},
+		Inner:   innerVal{Label: "inner", At: time.Date(2001, 1, 1, 0, 0, 0, 0, zone), Vals: []int{-1}},
+		Ptr:     &innerVal{Label: "ptr", Vals: []int{}},
 		Bytes:   []byte{0, 1, 2, 0xff},
 		Big:     math.MaxUint64,
 		Neg:     math.MinInt64,
@@ -486,11 +404,11 @@ func scComplexValue() scComplex {
 func TestCodecComplexData(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	r, rdb := scNewCodecRoot(t)
-	v := scComplexValue()
+	r, rdb := newCodecRoot(t)
+	v := complexValue()
 
 	t.Run("json", func(t *testing.T) {
-		scRoundTrip(t, rdb, r.Complex, v, nil, scComplexEq)
+		assertRoundTrip(t, rdb, r.Complex, v, nil, complexEq)
 		if err := r.Complex.Set(ctx, v); err != nil {
 			t.Fatal(err)
 		}
@@ -504,7 +422,7 @@ func TestCodecComplexData(t *testing.T) {
 		}
 	})
 	t.Run("msgpack", func(t *testing.T) {
-		scRoundTrip(t, rdb, r.ComplexMP, v, nil, scComplexEq)
+		assertRoundTrip(t, rdb, r.ComplexMP, v, nil, complexEq)
 		if err := r.ComplexMP.Set(ctx, v); err != nil {
 			t.Fatal(err)
 		}
@@ -527,18 +445,18 @@ func TestCodecComplexData(t *testing.T) {
 		}
 	})
 	t.Run("custom codec", func(t *testing.T) {
-		scRoundTrip(t, rdb, r.ComplexB64, v, nil, scComplexEq)
+		assertRoundTrip(t, rdb, r.ComplexB64, v, nil, complexEq)
 		// An explicit codec applies to native types too.
 		want := base64.StdEncoding.EncodeToString([]byte(`"hi there"`))
-		scRoundTrip(t, rdb, r.StrB64, "hi there", []byte(want), scEq)
-		scRoundTrip(t, rdb, r.StrJSON, `quote " and \`, []byte(`"quote \" and \\"`), scEq)
+		assertRoundTrip(t, rdb, r.StrB64, "hi there", []byte(want), equal)
+		assertRoundTrip(t, rdb, r.StrJSON, `quote " and \`, []byte(`"quote \" and \\"`), equal)
 	})
 	t.Run("other JSON values", func(t *testing.T) {
-		scRoundTrip(t, rdb, r.Map, map[string]int{"a": 1, "b": -2}, []byte(`{"a":1,"b":-2}`), func(a, b map[string]int) bool { return reflect.DeepEqual(a, b) })
-		scRoundTrip(t, rdb, r.Slice, []string{"x", "y"}, []byte(`["x","y"]`), func(a, b []string) bool { return reflect.DeepEqual(a, b) })
-		scRoundTrip(t, rdb, r.Point, scPoint{1, -2}, []byte(`{"x":1,"y":-2}`), scEq)
-		in := &scInner{Label: "p", Vals: []int{1}}
-		scRoundTrip(t, rdb, r.Ptr, in, nil, func(a, b *scInner) bool {
+		assertRoundTrip(t, rdb, r.Map, map[string]int{"a": 1, "b": -2}, []byte(`{"a":1,"b":-2}`), func(a, b map[string]int) bool { return reflect.DeepEqual(a, b) })
+		assertRoundTrip(t, rdb, r.Slice, []string{"x", "y"}, []byte(`["x","y"]`), func(a, b []string) bool { return reflect.DeepEqual(a, b) })
+		assertRoundTrip(t, rdb, r.Point, pointVal{1, -2}, []byte(`{"x":1,"y":-2}`), equal)
+		in := &innerVal{Label: "p", Vals: []int{1}}
+		assertRoundTrip(t, rdb, r.Ptr, in, nil, func(a, b *innerVal) bool {
 			return a != nil && b != nil && a.Label == b.Label && reflect.DeepEqual(a.Vals, b.Vals)
 		})
 	})
@@ -557,38 +475,38 @@ func TestCodecComplexData(t *testing.T) {
 	})
 }
 
-// scMPDefault uses msgpack as its schema codec.
-type scMPDefault struct {
+// mpDefault uses msgpack as its schema codec.
+type mpDefault struct {
 	nest.Namespace `nest:"mp"`
-	Point          nest.Key[scPoint] `nest:"point" default:"{\"x\":5}"`
-	Name           nest.Key[string]  `nest:"name"`
-	JSONPoint      nest.Key[scPoint] `nest:"json_point" codec:"json"`
+	Point          nest.Key[pointVal] `nest:"point" default:"{\"x\":5}"`
+	Name           nest.Key[string]   `nest:"name"`
+	JSONPoint      nest.Key[pointVal] `nest:"json_point" codec:"json"`
 }
 
 func TestCodecSchemaDefaultCodec(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	rdb := testRedis(t)
-	r, err := nest.New[scMPDefault](rdb, &nest.Options{Codec: nest.MsgPack})
+	rdb := newRedis(t)
+	r, err := nest.New[mpDefault](rdb, &nest.Options{Codec: nest.MsgPack})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A missing key reads its default, which tags always write as JSON.
-	if v, err := r.Point.Get(ctx); err != nil || v != (scPoint{X: 5}) {
+	if v, err := r.Point.Get(ctx); err != nil || v != (pointVal{X: 5}) {
 		t.Errorf("default = %+v, %v", v, err)
 	}
-	scRoundTrip(t, rdb, r.Point, scPoint{1, 2}, []byte{0x82, 0xa1, 'x', 0x01, 0xa1, 'y', 0x02}, scEq)
+	assertRoundTrip(t, rdb, r.Point, pointVal{1, 2}, []byte{0x82, 0xa1, 'x', 0x01, 0xa1, 'y', 0x02}, equal)
 	// Native types stay native; a per-key codec still wins.
-	scRoundTrip(t, rdb, r.Name, "plain", []byte("plain"), scEq)
-	scRoundTrip(t, rdb, r.JSONPoint, scPoint{1, 2}, []byte(`{"x":1,"y":2}`), scEq)
+	assertRoundTrip(t, rdb, r.Name, "plain", []byte("plain"), equal)
+	assertRoundTrip(t, rdb, r.JSONPoint, pointVal{1, 2}, []byte(`{"x":1,"y":2}`), equal)
 	if c := r.Point.Describe().Codec; c != "msgpack" {
 		t.Errorf("Describe().Codec = %q, want msgpack", c)
 	}
 }
 
-// scDecodeCase stores raw bytes under a key and expects every read to fail
+// decodeCase stores raw bytes under a key and expects every read to fail
 // with a *DecodeError.
-type scDecodeCase struct {
+type decodeCase struct {
 	name  string
 	raw   string
 	key   string // full key name
@@ -601,8 +519,8 @@ type scDecodeCase struct {
 	rawFn func(ctx context.Context) ([]byte, error)
 }
 
-func scDecodeCaseFor[T any](name string, k nest.Key[T], raw, codec, typ string) scDecodeCase {
-	return scDecodeCase{
+func decodeCaseFor[T any](name string, k nest.Key[T], raw, codec, typ string) decodeCase {
+	return decodeCase{
 		name: name, raw: raw, key: k.Name(), codec: codec, typ: typ,
 		read: func(ctx context.Context) (any, error) { return k.Get(ctx) },
 		more: func(ctx context.Context) error {
@@ -629,43 +547,43 @@ func scDecodeCaseFor[T any](name string, k nest.Key[T], raw, codec, typ string) 
 func TestCodecUndecodableValues(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	r, rdb := scNewCodecRoot(t)
-	cases := []scDecodeCase{
-		scDecodeCaseFor("abc as int", r.Int, "abc", "int", "int"),
-		scDecodeCaseFor("empty as int", r.Int, "", "int", "int"),
-		scDecodeCaseFor("float text as int", r.Int, "1.5", "int", "int"),
-		scDecodeCaseFor("space-padded int", r.Int, " 30", "int", "int"),
-		scDecodeCaseFor("int overflow", r.Int, "9223372036854775808", "int", "int"),
-		scDecodeCaseFor("300 as int8", r.Int8, "300", "int", "int8"),
-		scDecodeCaseFor("-129 as int8", r.Int8, "-129", "int", "int8"),
-		scDecodeCaseFor("70000 as uint16", r.Uint16, "70000", "uint", "uint16"),
-		scDecodeCaseFor("-1 as uint", r.Uint, "-1", "uint", "uint"),
-		scDecodeCaseFor("named int overflow", r.Count, "99999999999999999999", "int", "nest_test.scCount"),
-		scDecodeCaseFor("x as float", r.Float64, "x", "float", "float64"),
-		scDecodeCaseFor("float32 overflow", r.Float32, "1e39", "float", "float32"),
-		scDecodeCaseFor("maybe as bool", r.Bool, "maybe", "bool", "bool"),
-		scDecodeCaseFor("named float", r.Celsius, "warm", "float", "nest_test.scCelsius"),
-		scDecodeCaseFor("named float32 overflow", r.Ratio, "1e39", "float", "nest_test.scRatio"),
-		scDecodeCaseFor("named bool", r.Flag, "yes", "bool", "nest_test.scFlag"),
-		scDecodeCaseFor("named uint16 overflow", r.Port, "65536", "uint", "nest_test.scPort"),
-		scDecodeCaseFor("named int8 overflow", r.Level, "-129", "int", "nest_test.scLevel"),
-		scDecodeCaseFor("bad time", r.Time, "yesterday", "time", "time.Time"),
-		scDecodeCaseFor("time without zone", r.Time, "2024-01-01T00:00:00", "time", "time.Time"),
-		scDecodeCaseFor("bad text", r.Text, "no separator", "text", "nest_test.scTextVal"),
-		scDecodeCaseFor("bad uuid", r.UUID, "xyz", "text", "nest_test.scUUID"),
-		scDecodeCaseFor("short binary", r.Bin, "\x01", "binary", "nest_test.scBinVal"),
-		scDecodeCaseFor("invalid JSON", r.Complex, "{", "json", "nest_test.scComplex"),
-		scDecodeCaseFor("JSON of the wrong shape", r.Point, "[1,2]", "json", "nest_test.scPoint"),
-		scDecodeCaseFor("JSON with trailing garbage", r.Point, `{"x":1} x`, "json", "nest_test.scPoint"),
-		scDecodeCaseFor("JSON field of the wrong type", r.Point, `{"x":"one"}`, "json", "nest_test.scPoint"),
-		scDecodeCaseFor("JSON into a slice", r.Slice, `{"a":1}`, "json", "[]string"),
-		scDecodeCaseFor("msgpack reserved byte", r.ComplexMP, "\xc1", "msgpack", "nest_test.scComplex"),
-		scDecodeCaseFor("msgpack truncated", r.ComplexMP, "\x82\xa1x", "msgpack", "nest_test.scComplex"),
-		scDecodeCaseFor("msgpack string into struct", r.ComplexMP, "\xa3abc", "msgpack", "nest_test.scComplex"),
-		scDecodeCaseFor("JSON into a msgpack key", r.ComplexMP, `{"name":"x"}`, "msgpack", "nest_test.scComplex"),
-		scDecodeCaseFor("msgpack string into int", r.IntMP, "\xa3abc", "msgpack", "int"),
-		scDecodeCaseFor("custom codec bad base64", r.ComplexB64, "!!!", "b64json", "nest_test.scComplex"),
-		scDecodeCaseFor("custom codec bad JSON inside", r.StrB64, base64.StdEncoding.EncodeToString([]byte("{")), "b64json", "string"),
+	r, rdb := newCodecRoot(t)
+	cases := []decodeCase{
+		decodeCaseFor("abc as int", r.Int, "abc", "int", "int"),
+		decodeCaseFor("empty as int", r.Int, "", "int", "int"),
+		decodeCaseFor("float text as int", r.Int, "1.5", "int", "int"),
+		decodeCaseFor("space-padded int", r.Int, " 30", "int", "int"),
+		decodeCaseFor("int overflow", r.Int, "9223372036854775808", "int", "int"),
+		decodeCaseFor("300 as int8", r.Int8, "300", "int", "int8"),
+		decodeCaseFor("-129 as int8", r.Int8, "-129", "int", "int8"),
+		decodeCaseFor("70000 as uint16", r.Uint16, "70000", "uint", "uint16"),
+		decodeCaseFor("-1 as uint", r.Uint, "-1", "uint", "uint"),
+		decodeCaseFor("named int overflow", r.Count, "99999999999999999999", "int", "nest_test.countVal"),
+		decodeCaseFor("x as float", r.Float64, "x", "float", "float64"),
+		decodeCaseFor("float32 overflow", r.Float32, "1e39", "float", "float32"),
+		decodeCaseFor("maybe as bool", r.Bool, "maybe", "bool", "bool"),
+		decodeCaseFor("named float", r.Celsius, "warm", "float", "nest_test.celsiusVal"),
+		decodeCaseFor("named float32 overflow", r.Ratio, "1e39", "float", "nest_test.ratioVal"),
+		decodeCaseFor("named bool", r.Flag, "yes", "bool", "nest_test.flagVal"),
+		decodeCaseFor("named uint16 overflow", r.Port, "65536", "uint", "nest_test.portVal"),
+		decodeCaseFor("named int8 overflow", r.Level, "-129", "int", "nest_test.levelVal"),
+		decodeCaseFor("bad time", r.Time, "yesterday", "time", "time.Time"),
+		decodeCaseFor("time without zone", r.Time, "2024-01-01T00:00:00", "time", "time.Time"),
+		decodeCaseFor("bad text", r.Text, "no separator", "text", "nest_test.textVal"),
+		decodeCaseFor("bad uuid", r.UUID, "xyz", "text", "nest_test.uuidVal"),
+		decodeCaseFor("short binary", r.Bin, "\x01", "binary", "nest_test.binVal"),
+		decodeCaseFor("invalid JSON", r.Complex, "{", "json", "nest_test.complexVal"),
+		decodeCaseFor("JSON of the wrong shape", r.Point, "[1,2]", "json", "nest_test.pointVal"),
+		decodeCaseFor("JSON with trailing garbage", r.Point, `{"x":1} x`, "json", "nest_test.pointVal"),
+		decodeCaseFor("JSON field of the wrong type", r.Point, `{"x":"one"}`, "json", "nest_test.pointVal"),
+		decodeCaseFor("JSON into a slice", r.Slice, `{"a":1}`, "json", "[]string"),
+		decodeCaseFor("msgpack reserved byte", r.ComplexMP, "\xc1", "msgpack", "nest_test.complexVal"),
+		decodeCaseFor("msgpack truncated", r.ComplexMP, "\x82\xa1x", "msgpack", "nest_test.complexVal"),
+		decodeCaseFor("msgpack string into struct", r.ComplexMP, "\xa3abc", "msgpack", "nest_test.complexVal"),
+		decodeCaseFor("JSON into a msgpack key", r.ComplexMP, `{"name":"x"}`, "msgpack", "nest_test.complexVal"),
+		decodeCaseFor("msgpack string into int", r.IntMP, "\xa3abc", "msgpack", "int"),
+		decodeCaseFor("custom codec bad base64", r.ComplexB64, "!!!", "b64json", "nest_test.complexVal"),
+		decodeCaseFor("custom codec bad JSON inside", r.StrB64, base64.StdEncoding.EncodeToString([]byte("{")), "b64json", "string"),
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -716,7 +634,7 @@ func TestCodecUndecodableValues(t *testing.T) {
 	}
 }
 
-type scEncodeRoot struct {
+type encodeRoot struct {
 	nest.Namespace `nest:"enc"`
 	Any            nest.Key[map[string]any] `nest:"any"`
 	Floats         nest.Key[[]float64]      `nest:"floats"`
@@ -727,8 +645,8 @@ type scEncodeRoot struct {
 func TestCodecEncodeErrors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	rdb := testRedis(t)
-	r := nest.MustNew[scEncodeRoot](rdb, nil)
+	rdb := newRedis(t)
+	r := nest.MustNew[encodeRoot](rdb, nil)
 	check := func(what string, err error, name string) {
 		t.Helper()
 		if !errors.Is(err, nest.ErrEncode) {
@@ -762,8 +680,8 @@ func TestCodecEncodeErrors(t *testing.T) {
 func TestCodecTimeOutsideRFC3339(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	rdb := testRedis(t)
-	r := nest.MustNew[scEncodeRoot](rdb, nil)
+	rdb := newRedis(t)
+	r := nest.MustNew[encodeRoot](rdb, nil)
 	for _, v := range []time.Time{
 		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
 		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -784,7 +702,7 @@ func TestCodecTimeOutsideRFC3339(t *testing.T) {
 	}
 }
 
-type scBigRoot struct {
+type bigRoot struct {
 	nest.Namespace `nest:"big"`
 	Value          nest.Key[big.Int]  `nest:"value"`
 	Ptr            nest.Key[*big.Int] `nest:"ptr"`
@@ -796,8 +714,8 @@ type scBigRoot struct {
 func TestCodecPointerReceiverTextMarshaler(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	rdb := testRedis(t)
-	r := nest.MustNew[scBigRoot](rdb, nil)
+	rdb := newRedis(t)
+	r := nest.MustNew[bigRoot](rdb, nil)
 	n, _ := new(big.Int).SetString("-123456789012345678901234567890", 10)
 
 	// Through a pointer it already works, as a JSON number.

@@ -70,14 +70,14 @@ func TestConcurrencyUsers(t *testing.T) {
 
 	// The raw keys, read back through the client.
 	for id := 1; id <= users; id++ {
-		if got := ktRaw(t, rdb, fmt.Sprintf("root:user:%d:age", id)); got != strconv.Itoa(id) {
+		if got := rawGet(t, rdb, fmt.Sprintf("root:user:%d:age", id)); got != strconv.Itoa(id) {
 			t.Errorf("root:user:%d:age = %q", id, got)
 		}
-		if got := ktRaw(t, rdb, fmt.Sprintf("root:user:%d:name", id)); got != "user-"+strconv.Itoa(id) {
+		if got := rawGet(t, rdb, fmt.Sprintf("root:user:%d:name", id)); got != "user-"+strconv.Itoa(id) {
 			t.Errorf("root:user:%d:name = %q", id, got)
 		}
 		for m := range messages {
-			if got := ktRaw(t, rdb, fmt.Sprintf("root:user:%d:message:%d:text", id, m)); got != fmt.Sprintf("msg %d of %d", m, id) {
+			if got := rawGet(t, rdb, fmt.Sprintf("root:user:%d:message:%d:text", id, m)); got != fmt.Sprintf("msg %d of %d", m, id) {
 				t.Errorf("root:user:%d:message:%d:text = %q", id, m, got)
 			}
 		}
@@ -85,7 +85,7 @@ func TestConcurrencyUsers(t *testing.T) {
 			t.Errorf("user %d Count = %d, %v; want %d", id, n, err, 2+messages)
 		}
 	}
-	if size := ktDBSize(t, rdb); size != users*(2+messages) {
+	if size := dbSize(t, rdb); size != users*(2+messages) {
 		t.Fatalf("DBSIZE = %d, want %d", size, users*(2+messages))
 	}
 }
@@ -138,21 +138,21 @@ func TestConcurrencySharedHandle(t *testing.T) {
 		t.Error(err)
 	}
 
-	if got := ktRaw(t, rdb, "root:user:7:name"); !slices.Contains(names, got) {
+	if got := rawGet(t, rdb, "root:user:7:name"); !slices.Contains(names, got) {
 		t.Errorf("root:user:7:name = %q, not one of the written values", got)
 	}
-	if got := ktRaw(t, rdb, "root:user:7:age"); got != strconv.Itoa(workers) {
+	if got := rawGet(t, rdb, "root:user:7:age"); got != strconv.Itoa(workers) {
 		t.Errorf("root:user:7:age = %q, want %d", got, workers)
 	}
 	for w := range workers {
-		if got := ktRaw(t, rdb, fmt.Sprintf("root:user:7:message:%d:text", w)); got != names[w] {
+		if got := rawGet(t, rdb, fmt.Sprintf("root:user:7:message:%d:text", w)); got != names[w] {
 			t.Errorf("message %d = %q, want %q", w, got, names[w])
 		}
 	}
 	if n, err := u.Count(ctx); err != nil || n != workers+2 {
 		t.Errorf("Count = %d, %v; want %d", n, err, workers+2)
 	}
-	if size := ktDBSize(t, rdb); size != workers+2 {
+	if size := dbSize(t, rdb); size != workers+2 {
 		t.Errorf("DBSIZE = %d, want %d", size, workers+2)
 	}
 }
@@ -161,7 +161,7 @@ func TestConcurrencySharedHandle(t *testing.T) {
 // next to writers of a user that is not cleared.
 func TestConcurrencyParallelClear(t *testing.T) {
 	t.Parallel()
-	root, rdb := ktRootWith(t, &nest.Options{ScanCount: 20, DeleteChunkSize: 5})
+	root, rdb := newRootWith(t, &nest.Options{ScanCount: 20, DeleteChunkSize: 5})
 	ctx := t.Context()
 	const users, per = 8, 100
 	for id := 1; id <= users; id++ {
@@ -204,7 +204,7 @@ func TestConcurrencyParallelClear(t *testing.T) {
 	if n, err := root.User.At(100).Count(ctx); err != nil || n != per {
 		t.Errorf("user 100 Count = %d, %v; want %d", n, err, per)
 	}
-	if size := ktDBSize(t, rdb); size != per {
+	if size := dbSize(t, rdb); size != per {
 		t.Errorf("DBSIZE = %d, want %d", size, per)
 	}
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/redisimnest/nest"
 )
 
-// scChild returns the child description whose Field is field.
-func scChild(t *testing.T, d nest.Description, field string) nest.Description {
+// childDesc returns the child description whose Field is field.
+func childDesc(t *testing.T, d nest.Description, field string) nest.Description {
 	t.Helper()
 	for _, c := range d.Children {
 		if c.Field == field {
@@ -24,8 +24,8 @@ func scChild(t *testing.T, d nest.Description, field string) nest.Description {
 	return nest.Description{}
 }
 
-// scKeyDesc returns the key description whose Field is field.
-func scKeyDesc(t *testing.T, d nest.Description, field string) nest.KeyDescription {
+// keyDesc returns the key description whose Field is field.
+func keyDesc(t *testing.T, d nest.Description, field string) nest.KeyDescription {
 	t.Helper()
 	for _, k := range d.Keys {
 		if k.Field == field {
@@ -36,28 +36,11 @@ func scKeyDesc(t *testing.T, d nest.Description, field string) nest.KeyDescripti
 	return nest.KeyDescription{}
 }
 
-func scTTLIs(t *testing.T, what string, got *nest.TTLInfo, want time.Duration, from string) {
-	t.Helper()
-	if want == 0 {
-		if got != nil {
-			t.Errorf("%s: TTL = %+v, want nil", what, *got)
-		}
-		return
-	}
-	if got == nil {
-		t.Errorf("%s: TTL = nil, want %v from %s", what, want, from)
-		return
-	}
-	if got.TTL != want || got.Seconds != want.Seconds() || got.From != from || got.None {
-		t.Errorf("%s: TTL = %+v, want %v from %s", what, *got, want, from)
-	}
-}
-
-func scStrPtr(s string) *string { return &s }
+func strPtr(s string) *string { return &s }
 
 func TestDescribeRoot(t *testing.T) {
 	t.Parallel()
-	root := nest.MustNew[Root](scOfflineClient(t), nil)
+	root := nest.MustNew[Root](offlineClient(t), nil)
 	d := root.Describe()
 
 	if d.Field != "Root" || d.Type != "nest_test.Root" || d.Template != "root" || d.Prefix != "root" ||
@@ -67,82 +50,82 @@ func TestDescribeRoot(t *testing.T) {
 	if got := len(d.Children); got != 3 {
 		t.Errorf("root has %d children, want 3 (App, User, Admin)", got)
 	}
-	pn := scKeyDesc(t, d, "Root.ProjectName")
+	pn := keyDesc(t, d, "Root.ProjectName")
 	want := nest.KeyDescription{Field: "Root.ProjectName", Template: "project_name", Name: "root:project_name",
 		Pattern: "root:project_name", Type: "string", Codec: "string"}
 	if !reflect.DeepEqual(pn, want) {
 		t.Errorf("ProjectName = %+v, want %+v", pn, want)
 	}
 
-	app := scChild(t, d, "Root.App")
+	app := childDesc(t, d, "Root.App")
 	if app.Type != "nest_test.App" || app.Template != "app" || app.Prefix != "root:app" || app.Pattern != "root:app" || app.Missing != nil {
 		t.Errorf("App = %+v", app)
 	}
-	scTTLIs(t, "App", app.TTL, 80*time.Second, "Root.App")
-	tokens := scKeyDesc(t, app, "Root.App.Tokens")
+	assertTTLInfo(t, "App", app.TTL, 80*time.Second, "Root.App")
+	tokens := keyDesc(t, app, "Root.App.Tokens")
 	if tokens.Name != "root:app:tokens" || tokens.Type != "[]string" || tokens.Codec != "json" ||
 		tokens.Default == nil || *tokens.Default != "[]" {
 		t.Errorf("Tokens = %+v", tokens)
 	}
-	scTTLIs(t, "Tokens", tokens.TTL, 80*time.Second, "Root.App")
-	if pu := scKeyDesc(t, app, "Root.App.PendingUsers"); pu.Default != nil {
+	assertTTLInfo(t, "Tokens", tokens.TTL, 80*time.Second, "Root.App")
+	if pu := keyDesc(t, app, "Root.App.PendingUsers"); pu.Default != nil {
 		t.Errorf("PendingUsers.Default = %q, want nil", *pu.Default)
 	}
 
-	user := scChild(t, d, "Root.User")
+	user := childDesc(t, d, "Root.User")
 	if user.Template != "user:{user_id}" || user.Prefix != "" || user.Pattern != "root:user:*" ||
 		!slices.Equal(user.Missing, []string{"user_id"}) ||
 		!reflect.DeepEqual(user.Params, []nest.Param{{Name: "user_id"}}) {
 		t.Errorf("User = %+v", user)
 	}
-	scTTLIs(t, "User", user.TTL, 120*time.Second, "Root.User")
-	age := scKeyDesc(t, user, "Root.User.Age")
+	assertTTLInfo(t, "User", user.TTL, 120*time.Second, "Root.User")
+	age := keyDesc(t, user, "Root.User.Age")
 	if age.Name != "" || age.Pattern != "root:user:*:age" || age.Type != "int" || age.Codec != "int" ||
 		age.Default == nil || *age.Default != "0" {
 		t.Errorf("Age = %+v", age)
 	}
-	if name := scKeyDesc(t, user, "Root.User.Name"); name.Default == nil || *name.Default != "Unknown" {
+	if name := keyDesc(t, user, "Root.User.Name"); name.Default == nil || *name.Default != "Unknown" {
 		t.Errorf("Name = %+v", name)
 	}
-	msgs := scChild(t, user, "Root.User.Messages")
+	msgs := childDesc(t, user, "Root.User.Messages")
 	if msgs.Type != "nest_test.Message" || msgs.Template != "message:{message_id}" ||
 		msgs.Pattern != "root:user:*:message:*" || !slices.Equal(msgs.Missing, []string{"message_id"}) {
 		t.Errorf("User.Messages = %+v", msgs)
 	}
-	scTTLIs(t, "User.Messages", msgs.TTL, 120*time.Second, "Root.User")
-	seen := scKeyDesc(t, msgs, "Root.User.Messages.Seen")
-	scTTLIs(t, "User.Messages.Seen", seen.TTL, 30*time.Second, "Root.User.Messages.Seen")
+	assertTTLInfo(t, "User.Messages", msgs.TTL, 120*time.Second, "Root.User")
+	seen := keyDesc(t, msgs, "Root.User.Messages.Seen")
+	assertTTLInfo(t, "User.Messages.Seen", seen.TTL, 30*time.Second, "Root.User.Messages.Seen")
 	if seen.Type != "bool" || seen.Codec != "bool" || *seen.Default != "false" || seen.Pattern != "root:user:*:message:*:seen" {
 		t.Errorf("Seen = %+v", seen)
 	}
-	text := scKeyDesc(t, msgs, "Root.User.Messages.Text")
-	scTTLIs(t, "User.Messages.Text", text.TTL, 120*time.Second, "Root.User")
+	text := keyDesc(t, msgs, "Root.User.Messages.Text")
+	assertTTLInfo(t, "User.Messages.Text", text.TTL, 120*time.Second, "Root.User")
 
-	admin := scChild(t, d, "Root.Admin")
+	admin := childDesc(t, d, "Root.Admin")
 	if admin.Pattern != "root:admin:*:*" || !slices.Equal(admin.Missing, []string{"admin_id", "region"}) {
 		t.Errorf("Admin = %+v", admin)
 	}
-	scTTLIs(t, "Admin", admin.TTL, 0, "")
-	am := scChild(t, admin, "Root.Admin.Messages")
-	scTTLIs(t, "Admin.Messages", am.TTL, 0, "")
-	scTTLIs(t, "Admin.Messages.Text", scKeyDesc(t, am, "Root.Admin.Messages.Text").TTL, 0, "")
-	scTTLIs(t, "Admin.Messages.Seen", scKeyDesc(t, am, "Root.Admin.Messages.Seen").TTL, 30*time.Second, "Root.Admin.Messages.Seen")
+	assertTTLInfo(t, "Admin", admin.TTL, 0, "")
+	am := childDesc(t, admin, "Root.Admin.Messages")
+	assertTTLInfo(t, "Admin.Messages", am.TTL, 0, "")
+	assertTTLInfo(t, "Admin.Messages.Text", keyDesc(t, am, "Root.Admin.Messages.Text").TTL, 0, "")
+	assertTTLInfo(t, "Admin.Messages.Seen", keyDesc(t, am, "Root.Admin.Messages.Seen").TTL, 30*time.Second, "Root.Admin.Messages.Seen")
 }
 
 func TestDescribeBoundInstances(t *testing.T) {
 	t.Parallel()
-	root := nest.MustNew[Root](scOfflineClient(t), nil)
+	root := nest.MustNew[Root](offlineClient(t), nil)
 
 	u := root.User.At(42).Describe()
 	if u.Prefix != "root:user:42" || u.Missing != nil ||
 		!reflect.DeepEqual(u.Params, []nest.Param{{Name: "user_id", Value: "42", Bound: true}}) || u.Error != "" {
 		t.Errorf("User.At(42) = %+v", u)
 	}
-	if age := scKeyDesc(t, u, "Root.User.Age"); age.Name != "root:user:42:age" || age.Pattern != "root:user:*:age" {
+	if age := keyDesc(t, u, "Root.User.Age"); age.Name != "root:user:42:age" || age.Pattern != "root:user:*:age" {
 		t.Errorf("Age in bound User = %+v", age)
 	}
 	// The Sub under a bound instance is still unbound.
-	m := scChild(t, u, "Root.User.Messages")
+	m := childDesc(t, u, "Root.User.Messages")
 	if m.Prefix != "" || !slices.Equal(m.Missing, []string{"message_id"}) {
 		t.Errorf("Messages under bound User = %+v", m)
 	}
@@ -152,7 +135,7 @@ func TestDescribeBoundInstances(t *testing.T) {
 		!reflect.DeepEqual(mm.Params, []nest.Param{{Name: "message_id", Value: "7", Bound: true}}) {
 		t.Errorf("Messages.At(7) = %+v", mm)
 	}
-	if text := scKeyDesc(t, mm, "Root.User.Messages.Text"); text.Name != "root:user:42:message:7:text" {
+	if text := keyDesc(t, mm, "Root.User.Messages.Text"); text.Name != "root:user:42:message:7:text" {
 		t.Errorf("Text = %+v", text)
 	}
 
@@ -167,7 +150,7 @@ func TestDescribeBoundInstances(t *testing.T) {
 	if s.Prefix != "" || s.Template != "user:{user_id}" || !slices.Equal(s.Missing, []string{"user_id"}) || s.Error != "" {
 		t.Errorf("root.User.Describe() = %+v", s)
 	}
-	if age := scKeyDesc(t, s, "Root.User.Age"); age.Name != "" {
+	if age := keyDesc(t, s, "Root.User.Age"); age.Name != "" {
 		t.Errorf("Age of unbound Sub has name %q", age.Name)
 	}
 	if ms := root.User.At(1).Messages.Describe(); ms.Prefix != "" || ms.Field != "Root.User.Messages" ||
@@ -183,7 +166,7 @@ func TestDescribeBoundInstances(t *testing.T) {
 
 	// An unusable instance says why and resolves no names.
 	bad := root.User.At("a:b").Describe()
-	if bad.Error == "" || bad.Prefix != "" || scKeyDesc(t, bad, "Root.User.Age").Name != "" {
+	if bad.Error == "" || bad.Prefix != "" || keyDesc(t, bad, "Root.User.Age").Name != "" {
 		t.Errorf("User.At(a:b) = %+v", bad)
 	}
 	bm := root.User.At("a:b").Messages.Describe()
@@ -200,14 +183,14 @@ func TestDescribeBoundInstances(t *testing.T) {
 
 func TestDescribeKeys(t *testing.T) {
 	t.Parallel()
-	rdb := scOfflineClient(t)
+	rdb := offlineClient(t)
 	root := nest.MustNew[Root](rdb, nil)
-	p := nest.MustNew[scPRoot](rdb, nil)
+	p := nest.MustNew[paramsRoot](rdb, nil)
 
 	age := root.User.At(1).Age.Describe()
 	want := nest.KeyDescription{
 		Field: "Root.User.Age", Template: "age", Name: "root:user:1:age", Pattern: "root:user:*:age",
-		Type: "int", Codec: "int", Default: scStrPtr("0"),
+		Type: "int", Codec: "int", Default: strPtr("0"),
 		TTL: &nest.TTLInfo{TTL: 120 * time.Second, Seconds: 120, From: "Root.User"},
 	}
 	if !reflect.DeepEqual(age, want) {
@@ -217,7 +200,7 @@ func TestDescribeKeys(t *testing.T) {
 	if seen.Name != "root:admin:1:x:message:2:seen" || seen.Pattern != "root:admin:*:*:message:*:seen" {
 		t.Errorf("Seen.Describe() = %+v", seen)
 	}
-	scTTLIs(t, "Seen", seen.TTL, 30*time.Second, "Root.Admin.Messages.Seen")
+	assertTTLInfo(t, "Seen", seen.TTL, 30*time.Second, "Root.Admin.Messages.Seen")
 
 	// A ParamKey unbound and bound.
 	item := p.Item.Describe()
@@ -248,40 +231,40 @@ func TestDescribeKeys(t *testing.T) {
 
 func TestDescribeTTLForms(t *testing.T) {
 	t.Parallel()
-	r := nest.MustNew[scTTLRoot](scOfflineClient(t), nil)
+	r := nest.MustNew[ttlRoot](offlineClient(t), nil)
 	d := r.Describe()
-	scTTLIs(t, "t", d.TTL, 100*time.Second, "scTTLRoot")
-	frozen := scChild(t, d, "scTTLRoot.Frozen")
-	if frozen.TTL == nil || !frozen.TTL.None || frozen.TTL.From != "scTTLRoot.Frozen" || frozen.TTL.Seconds != 0 {
-		t.Errorf("Frozen TTL = %+v, want none from scTTLRoot.Frozen", frozen.TTL)
+	assertTTLInfo(t, "t", d.TTL, 100*time.Second, "ttlRoot")
+	frozen := childDesc(t, d, "ttlRoot.Frozen")
+	if frozen.TTL == nil || !frozen.TTL.None || frozen.TTL.From != "ttlRoot.Frozen" || frozen.TTL.Seconds != 0 {
+		t.Errorf("Frozen TTL = %+v, want none from ttlRoot.Frozen", frozen.TTL)
 	}
-	inner := scKeyDesc(t, scChild(t, frozen, "scTTLRoot.Frozen.Inner"), "scTTLRoot.Frozen.Inner.K")
-	if inner.TTL == nil || !inner.TTL.None || inner.TTL.From != "scTTLRoot.Frozen" {
-		t.Errorf("Frozen.Inner.K TTL = %+v, want none drilled from scTTLRoot.Frozen", inner.TTL)
+	inner := keyDesc(t, childDesc(t, frozen, "ttlRoot.Frozen.Inner"), "ttlRoot.Frozen.Inner.K")
+	if inner.TTL == nil || !inner.TTL.None || inner.TTL.From != "ttlRoot.Frozen" {
+		t.Errorf("Frozen.Inner.K TTL = %+v, want none drilled from ttlRoot.Frozen", inner.TTL)
 	}
-	never := scKeyDesc(t, d, "scTTLRoot.Never")
-	if never.TTL == nil || !never.TTL.None || never.TTL.From != "scTTLRoot.Never" {
+	never := keyDesc(t, d, "ttlRoot.Never")
+	if never.TTL == nil || !never.TTL.None || never.TTL.From != "ttlRoot.Never" {
 		t.Errorf("Never TTL = %+v", never.TTL)
 	}
-	slide := scChild(t, d, "scTTLRoot.Slide")
+	slide := childDesc(t, d, "ttlRoot.Slide")
 	if slide.TTL == nil || !slide.TTL.Sliding || slide.TTL.TTL != 1500*time.Millisecond || slide.TTL.Seconds != 1.5 {
 		t.Errorf("Slide TTL = %+v", slide.TTL)
 	}
-	if k := scKeyDesc(t, slide, "scTTLRoot.Slide.K"); k.TTL == nil || !k.TTL.Sliding || k.TTL.From != "scTTLRoot.Slide" {
+	if k := keyDesc(t, slide, "ttlRoot.Slide.K"); k.TTL == nil || !k.TTL.Sliding || k.TTL.From != "ttlRoot.Slide" {
 		t.Errorf("Slide.K TTL = %+v", k.TTL)
 	}
-	if k := scKeyDesc(t, slide, "scTTLRoot.Slide.Fixed"); k.TTL == nil || k.TTL.Sliding {
+	if k := keyDesc(t, slide, "ttlRoot.Slide.Fixed"); k.TTL == nil || k.TTL.Sliding {
 		t.Errorf("Slide.Fixed TTL = %+v, want not sliding", k.TTL)
 	}
-	forms := scChild(t, d, "scTTLRoot.Forms")
+	forms := childDesc(t, d, "ttlRoot.Forms")
 	for field, want := range map[string]time.Duration{"Secs": 80 * time.Second, "Dur": 80 * time.Second, "HM": 90 * time.Minute, "MS": 2500 * time.Millisecond} {
-		scTTLIs(t, field, scKeyDesc(t, forms, "scTTLRoot.Forms."+field).TTL, want, "scTTLRoot.Forms."+field)
+		assertTTLInfo(t, field, keyDesc(t, forms, "ttlRoot.Forms."+field).TTL, want, "ttlRoot.Forms."+field)
 	}
 }
 
-// scJSONPath walks m by keys and, for arrays, by the element whose "field"
+// jsonPath walks m by keys and, for arrays, by the element whose "field"
 // equals the step.
-func scJSONPath(t *testing.T, v any, path ...string) any {
+func jsonPath(t *testing.T, v any, path ...string) any {
 	t.Helper()
 	for _, step := range path {
 		switch x := v.(type) {
@@ -310,7 +293,7 @@ func scJSONPath(t *testing.T, v any, path ...string) any {
 
 func TestDescribeJSONExport(t *testing.T) {
 	t.Parallel()
-	root := nest.MustNew[Root](scOfflineClient(t), nil)
+	root := nest.MustNew[Root](offlineClient(t), nil)
 	b, err := json.Marshal(root.Describe())
 	if err != nil {
 		t.Fatal(err)
@@ -345,7 +328,7 @@ func TestDescribeJSONExport(t *testing.T) {
 		{[]string{"children", "Root.Admin", "children", "Root.Admin.Messages", "pattern"}, "root:admin:*:*:message:*"},
 	}
 	for _, c := range checks {
-		if got := scJSONPath(t, m, c.path...); !reflect.DeepEqual(got, c.want) {
+		if got := jsonPath(t, m, c.path...); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%v = %#v, want %#v", c.path, got, c.want)
 		}
 	}
@@ -354,7 +337,7 @@ func TestDescribeJSONExport(t *testing.T) {
 		{"children", "Root.User"},
 		{"children", "Root.Admin", "children", "Root.Admin.Messages", "keys", "Root.Admin.Messages.Text"},
 	} {
-		obj := scJSONPath(t, m, path...).(map[string]any)
+		obj := jsonPath(t, m, path...).(map[string]any)
 		for _, k := range []string{"prefix", "ttl", "error", "name", "default"} {
 			if k == "ttl" && path[len(path)-1] == "Root.User" {
 				continue

@@ -29,18 +29,6 @@ var envVars = []string{
 	"REDIS_DELETE_CHUNK_SIZE", "SHOW_METHOD_DISPATCH_LOGS", "NEST_SECRET_KEYS", "NEST_SECRET_KEYS_FILE",
 }
 
-// clearEnv empties every variable the ...FromEnv functions read, for the
-// rest of the test, then sets the pairs given.
-func clearEnv(t *testing.T, kv ...string) {
-	t.Helper()
-	for _, v := range envVars {
-		t.Setenv(v, "")
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		t.Setenv(kv[i], kv[i+1])
-	}
-}
-
 func TestRedisOptionsFromEnv(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -221,21 +209,21 @@ func TestClientFromEnv(t *testing.T) {
 		if who, err := rdb.Do(ctx, "ACL", "WHOAMI").Text(); err != nil || who != "app" {
 			t.Fatalf("ACL WHOAMI = %q, %v", who, err)
 		}
-		checkDB(t, rdb, 5)
+		assertDB(t, rdb, 5)
 	})
 	t.Run("REDIS_URL with an encoded password", func(t *testing.T) {
 		rdb, err := ping(t, "REDIS_URL", "redis://:"+urlEscape(pw)+"@"+srv.Addr()+"/4")
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkDB(t, rdb, 4)
+		assertDB(t, rdb, 4)
 	})
 	t.Run("unix socket", func(t *testing.T) {
 		rdb, err := ping(t, "REDIS_URL", "unix://app:"+aclPw+"@"+sock+"?db=6&dial_timeout=2s")
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkDB(t, rdb, 6)
+		assertDB(t, rdb, 6)
 		if id, err := rdb.Do(ctx, "CLIENT", "INFO").Text(); err != nil || !strings.Contains(id, sock) {
 			t.Fatalf("CLIENT INFO = %q, %v; want a connection on %s", id, err, sock)
 		}
@@ -254,26 +242,6 @@ func urlEscape(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// checkDB writes a key through rdb and checks that it landed in database
-// db.
-func checkDB(t *testing.T, rdb redis.UniversalClient, db int) {
-	t.Helper()
-	ctx := context.Background()
-	key := "env-test-db"
-	if err := rdb.Set(ctx, key, "x", 0).Err(); err != nil {
-		t.Fatal(err)
-	}
-	defer rdb.Del(ctx, key)
-	c := rdb.(*redis.Client)
-	if got := c.Options().DB; got != db {
-		t.Fatalf("client DB = %d, want %d", got, db)
-	}
-	n, err := c.Do(ctx, "CLIENT", "INFO").Text()
-	if err != nil || !strings.Contains(n, " db="+strconv.Itoa(db)+" ") {
-		t.Fatalf("CLIENT INFO = %q, %v; want db=%d", n, err, db)
-	}
 }
 
 // ClientFromEnv builds a Redis Cluster client, which reaches every master
@@ -398,7 +366,7 @@ func TestOptionsFromEnv(t *testing.T) {
 // well-formed ones change nothing.
 func TestNewIgnoresEnvironment(t *testing.T) {
 	clearEnv(t, "REDIS_DELETE_CHUNK_SIZE", "abc")
-	if _, err := nest.New[Root](testRedis(t), nil); err != nil {
+	if _, err := nest.New[Root](newRedis(t), nil); err != nil {
 		t.Fatalf("New with REDIS_DELETE_CHUNK_SIZE=abc in the environment: %v", err)
 	}
 	if _, err := nest.OptionsFromEnv(); !errors.Is(err, nest.ErrConfig) || !strings.Contains(err.Error(), "REDIS_DELETE_CHUNK_SIZE") {
@@ -412,8 +380,8 @@ func TestNewIgnoresEnvironment(t *testing.T) {
 	t.Cleanup(func() { slog.SetDefault(prev) })
 	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	ctx := context.Background()
-	rdb := testRedis(t)
-	rec := recordCommands(rdb)
+	rdb := newRedis(t)
+	rec := newRecorder(rdb)
 	root, err := nest.New[Root](rdb, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -443,8 +411,8 @@ func TestDeleteChunkSizeFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rdb := testRedis(t)
-	rec := recordCommands(rdb)
+	rdb := newRedis(t)
+	rec := newRecorder(rdb)
 	root, err := nest.New[Root](rdb, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -462,15 +430,6 @@ func TestDeleteChunkSizeFromEnv(t *testing.T) {
 	}
 }
 
-// maxChunk returns the number of keys of the largest UNLINK recorded.
-func maxChunk(rec *cmdRecorder) int {
-	n := 0
-	for _, c := range rec.named("unlink") {
-		n = max(n, len(c)-1)
-	}
-	return n
-}
-
 // The whole environment path in a process of its own, as an application
 // uses it: ClientFromEnv and OptionsFromEnv, with SHOW_METHOD_DISPATCH_LOGS
 // writing the dispatch records to standard error — and never a value, a
@@ -478,7 +437,7 @@ func maxChunk(rec *cmdRecorder) int {
 func TestEnvEndToEnd(t *testing.T) {
 	rdb := redistest.Shared(t)
 	keyFile := filepath.Join(t.TempDir(), "keys")
-	k := newKey(t, "envk")
+	k := newSecretKey(t, "envk")
 	if err := os.WriteFile(keyFile, []byte("envk:"+base64.StdEncoding.EncodeToString(k.Key)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -550,7 +509,7 @@ func TestEnvChild(t *testing.T) {
 	if got, err := v.Account.At(1).Token.Get(ctx); err != nil || got != childSecret {
 		t.Fatalf("Get = %q, %v", got, err)
 	}
-	p, err := nest.New[pwRoot](rdb, opts)
+	p, err := nest.New[passwordRoot](rdb, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

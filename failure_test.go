@@ -9,70 +9,28 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/redisimnest/nest"
-	"github.com/redisimnest/nest/internal/redistest"
 )
-
-// ktNoPanic runs f and turns a panic into a test failure.
-func ktNoPanic(t *testing.T, what string, f func() error) (err error) {
-	t.Helper()
-	defer func() {
-		if r := recover(); r != nil {
-			t.Errorf("%s panicked: %v", what, r)
-			err = fmt.Errorf("panic: %v", r)
-		}
-	}()
-	return f()
-}
-
-// ktNamespaceOps lists the subtree operations of a namespace.
-func ktNamespaceOps(ns nest.Namespace) []struct {
-	name string
-	run  func(ctx context.Context) error
-} {
-	return []struct {
-		name string
-		run  func(ctx context.Context) error
-	}{
-		{"Clear", func(ctx context.Context) error { _, err := ns.Clear(ctx); return err }},
-		{"Count", func(ctx context.Context) error { _, err := ns.Count(ctx); return err }},
-		{"Keys", func(ctx context.Context) error {
-			var errs []error
-			for k, err := range ns.Keys(ctx) {
-				if err == nil {
-					return fmt.Errorf("Keys yielded %q without error", k)
-				}
-				errs = append(errs, err)
-			}
-			if len(errs) != 1 {
-				return fmt.Errorf("Keys yielded %d errors, want 1", len(errs))
-			}
-			return errs[0]
-		}},
-	}
-}
 
 func TestFailureServerGone(t *testing.T) {
 	t.Parallel()
-	srv, rdb := fragileServer(t)
+	srv, rdb := newFragileServer(t)
 	root, err := nest.New[Root](rdb, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
 	age := root.User.At(1).Age
-	ktMust(t, age.Set(ctx, 30))
+	must(t, age.Set(ctx, 30))
 	if v, err := age.Get(ctx); err != nil || v != 30 {
 		t.Fatalf("Get before Stop = %d, %v", v, err)
 	}
 
 	srv.Stop()
 
-	for _, op := range ktKeyOps(root.User.At(2).Age) {
+	for _, op := range keyOps(root.User.At(2).Age) {
 		t.Run(op.name, func(t *testing.T) {
-			err := ktNoPanic(t, op.name, func() error { return op.run(ctx, age) })
+			err := assertNoPanic(t, op.name, func() error { return op.run(ctx, age) })
 			switch {
 			case err == nil:
 				t.Fatalf("%s succeeded against a stopped server", op.name)
@@ -92,9 +50,9 @@ func TestFailureServerGone(t *testing.T) {
 			t.Fatalf("Lookup = %v, %v", ok, err)
 		}
 	})
-	for _, op := range ktNamespaceOps(root.User.At(1).Namespace) {
+	for _, op := range namespaceOps(root.User.At(1).Namespace) {
 		t.Run(op.name, func(t *testing.T) {
-			err := ktNoPanic(t, op.name, func() error { return op.run(ctx) })
+			err := assertNoPanic(t, op.name, func() error { return op.run(ctx) })
 			switch {
 			case err == nil:
 				t.Fatalf("%s succeeded against a stopped server", op.name)
@@ -126,11 +84,11 @@ func TestFailureContext(t *testing.T) {
 			t.Parallel()
 			root, rdb := newRoot(t)
 			age := root.User.At(1).Age
-			ktMust(t, age.Set(t.Context(), 30, nest.WithTTL(50*time.Second)))
-			ktMust(t, root.User.At(1).Messages.At(1).Text.Set(t.Context(), "hi"))
+			must(t, age.Set(t.Context(), 30, nest.WithTTL(50*time.Second)))
+			must(t, root.User.At(1).Messages.At(1).Text.Set(t.Context(), "hi"))
 
-			for _, op := range ktKeyOps(root.User.At(2).Age) {
-				err := ktNoPanic(t, op.name, func() error { return op.run(tc.ctx, age) })
+			for _, op := range keyOps(root.User.At(2).Age) {
+				err := assertNoPanic(t, op.name, func() error { return op.run(tc.ctx, age) })
 				if !errors.Is(err, tc.want) {
 					t.Errorf("%s = %v, want %v", op.name, err, tc.want)
 				}
@@ -142,22 +100,22 @@ func TestFailureContext(t *testing.T) {
 			if _, err := root.User.At(1).Name.Get(tc.ctx); !errors.Is(err, tc.want) {
 				t.Errorf("Name.Get = %v, want %v (not the default)", err, tc.want)
 			}
-			for _, op := range ktNamespaceOps(root.User.At(1).Namespace) {
-				err := ktNoPanic(t, op.name, func() error { return op.run(tc.ctx) })
+			for _, op := range namespaceOps(root.User.At(1).Namespace) {
+				err := assertNoPanic(t, op.name, func() error { return op.run(tc.ctx) })
 				if !errors.Is(err, tc.want) {
 					t.Errorf("%s = %v, want %v", op.name, err, tc.want)
 				}
 			}
 
 			// Nothing was changed.
-			if got := ktRaw(t, rdb, "root:user:1:age"); got != "30" {
+			if got := rawGet(t, rdb, "root:user:1:age"); got != "30" {
 				t.Fatalf("age = %q, want 30", got)
 			}
-			ktPTTLIn(t, age, 40*time.Second, 50*time.Second)
-			if size := ktDBSize(t, rdb); size != 2 {
+			assertPTTLIn(t, age, 40*time.Second, 50*time.Second)
+			if size := dbSize(t, rdb); size != 2 {
 				t.Fatalf("DBSIZE = %d, want 2", size)
 			}
-			ktAbsent(t, rdb, "root:user:2:age")
+			assertAbsent(t, rdb, "root:user:2:age")
 		})
 	}
 }
@@ -168,8 +126,8 @@ func TestFailureWrongType(t *testing.T) {
 	ctx := t.Context()
 	age := root.User.At(1).Age
 	list := []string{"a", "b", "c"}
-	ktMust(t, rdb.RPush(ctx, age.Name(), "a", "b", "c").Err())
-	ktMust(t, rdb.HSet(ctx, "root:app:tokens", "f", "v").Err())
+	must(t, rdb.RPush(ctx, age.Name(), "a", "b", "c").Err())
+	must(t, rdb.HSet(ctx, "root:app:tokens", "f", "v").Err())
 
 	checkWrongType := func(t *testing.T, what, key string, err error) {
 		t.Helper()
@@ -209,7 +167,7 @@ func TestFailureWrongType(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := ktNoPanic(t, tc.name, tc.run)
+			err := assertNoPanic(t, tc.name, tc.run)
 			checkWrongType(t, tc.name, age.Name(), err)
 			got, lerr := rdb.LRange(ctx, age.Name(), 0, -1).Result()
 			if lerr != nil || !slices.Equal(got, list) {
@@ -223,19 +181,9 @@ func TestFailureWrongType(t *testing.T) {
 		}
 	})
 	t.Run("slice key over a hash", func(t *testing.T) {
-		_, err := ktNoPanic2(ctx, root.App.Tokens.Get)
+		_, err := recoverGet(ctx, root.App.Tokens.Get)
 		checkWrongType(t, "Tokens.Get", "root:app:tokens", err)
 	})
-}
-
-// ktNoPanic2 calls get, turning a panic into an error.
-func ktNoPanic2[T any](ctx context.Context, get func(context.Context) (T, error)) (v T, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v", r)
-		}
-	}()
-	return get(ctx)
 }
 
 // TestFailureServerGoneMidClear stops the server from Clear's progress
@@ -243,12 +191,12 @@ func ktNoPanic2[T any](ctx context.Context, get func(context.Context) (T, error)
 // reports the deletions made before the server went away.
 func TestFailureServerGoneMidClear(t *testing.T) {
 	t.Parallel()
-	srv, rdb := fragileServer(t)
+	srv, rdb := newFragileServer(t)
 	root, err := nest.New[Root](rdb, &nest.Options{ScanCount: 10, DeleteChunkSize: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ktFillUser(t, rdb, 300)
+	fillUser(t, rdb, 300)
 
 	var reported []int64
 	n, err := root.User.At(1).Clear(t.Context(), nest.WithProgress(func(d int64) {
@@ -266,23 +214,4 @@ func TestFailureServerGoneMidClear(t *testing.T) {
 	if len(reported) == 0 || n != reported[len(reported)-1] || n < 50 || n >= 301 {
 		t.Fatalf("Clear returned %d; progress reported %v", n, reported)
 	}
-}
-
-// fragileServer starts a server of the test's own, which it may stop, and
-// a client that fails fast once it is gone: short timeouts, no retries,
-// and one dial attempt instead of retrying for half a second.
-func fragileServer(t *testing.T) (*redistest.Server, *redis.Client) {
-	t.Helper()
-	srv := redistest.Start(t)
-	rdb := redis.NewClient(&redis.Options{
-		Addr:               srv.Addr(),
-		DialTimeout:        300 * time.Millisecond,
-		ReadTimeout:        300 * time.Millisecond,
-		WriteTimeout:       300 * time.Millisecond,
-		MaxRetries:         -1,
-		DialerRetries:      1,
-		DialerRetryTimeout: time.Millisecond,
-	})
-	t.Cleanup(func() { _ = rdb.Close() })
-	return srv, rdb
 }

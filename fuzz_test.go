@@ -16,12 +16,12 @@ import (
 	"github.com/redisimnest/nest/internal/redistest"
 )
 
-// scSafeParam is the documented rule for parameter values: non-empty, at
+// safeParam is the documented rule for parameter values: non-empty, at
 // most 256 bytes (the default Options.MaxParamLen), valid UTF-8, no
 // separator, glob character, brace or look-alike of one, no whitespace,
 // control or format character, no invisible, replacement, private-use or
 // noncharacter code point.
-func scSafeParam(s string) bool {
+func safeParam(s string) bool {
 	if s == "" || len(s) > nest.DefaultMaxParamLen || !utf8.ValidString(s) {
 		return false
 	}
@@ -54,10 +54,10 @@ func FuzzParamValue(f *testing.F) {
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	f.Cleanup(func() { _ = rdb.Close() })
 	root := nest.MustNew[Root](rdb, nil)
-	p := nest.MustNew[scPRoot](rdb, nil)
+	p := nest.MustNew[paramsRoot](rdb, nil)
 
 	f.Fuzz(func(t *testing.T, s string) {
-		safe := scSafeParam(s)
+		safe := safeParam(s)
 
 		u := root.User.At(s)
 		err := u.Err()
@@ -104,7 +104,7 @@ func FuzzParamValue(f *testing.F) {
 	})
 }
 
-type scFuzzCodec struct {
+type fuzzCodec struct {
 	nest.Namespace `nest:"fz"`
 	Str            nest.Key[string]   `nest:"s"`
 	Bytes          nest.Key[[]byte]   `nest:"b"`
@@ -124,7 +124,7 @@ func FuzzCodecRoundTrip(f *testing.F) {
 	f.Add("\xff\x00\n", int64(9223372036854775807), uint64(18446744073709551615), -2.5e-300)
 	f.Add("日本\u200b", int64(-9223372036854775808), uint64(42), 1e300)
 	rdb := redistest.Shared(f)
-	r := nest.MustNew[scFuzzCodec](rdb, nil)
+	r := nest.MustNew[fuzzCodec](rdb, nil)
 	ctx := context.Background()
 
 	f.Fuzz(func(t *testing.T, s string, i int64, u uint64, fl float64) {
@@ -161,7 +161,7 @@ func FuzzCodecRoundTrip(f *testing.F) {
 		if err := r.Float.Set(ctx, fl); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := r.Float.Get(ctx); err != nil || !scFloatEq(got, fl) {
+		if got, err := r.Float.Get(ctx); err != nil || !floatEqual(got, fl) {
 			t.Fatalf("float64: Get = %v, %v; want %v", got, err, fl)
 		}
 		// Any stored string read as an int is a number or an ErrDecode.

@@ -15,142 +15,21 @@ import (
 	"github.com/redisimnest/nest"
 )
 
-// ktRoot is a small schema of parameterised keys, next to the example
+// keyRoot is a small schema of parameterised keys, next to the example
 // schema Root of main_test.go.
-type ktRoot struct {
+type keyRoot struct {
 	nest.Namespace `nest:"kt"`
 	Session        nest.ParamKey[string] `nest:"session:{sid}" ttl:"45s"`
 	Pair           nest.ParamKey[int]    `nest:"pair:{a}:{b}"`
 	Counter        nest.Key[int]         `nest:"counter"`
 	Tags           nest.Key[[]string]    `nest:"tags" default:"[\"a\",\"b\"]"`
-	User           nest.Sub[ktUser]
+	User           nest.Sub[keyUser]
 }
 
-// ktUser holds a parameterised key inside a parameterised namespace.
-type ktUser struct {
+// keyUser holds a parameterised key inside a parameterised namespace.
+type keyUser struct {
 	nest.Namespace `nest:"u:{uid}" ttl:"60s"`
 	Item           nest.ParamKey[string] `nest:"item:{item_id}"`
-}
-
-// ktRootWith binds the example schema with opts to a fresh database.
-func ktRootWith(t testing.TB, opts *nest.Options) (*Root, redis.UniversalClient) {
-	t.Helper()
-	rdb := testRedis(t)
-	root, err := nest.New[Root](rdb, opts)
-	if err != nil {
-		t.Fatalf("nest.New: %v", err)
-	}
-	return root, rdb
-}
-
-// ktPTTLIn fails unless the key's PTTL is in (lo, hi].
-func ktPTTLIn[T any](t *testing.T, k nest.Key[T], lo, hi time.Duration) {
-	t.Helper()
-	d, err := k.TTL(t.Context())
-	if err != nil {
-		t.Fatalf("PTTL %s: %v", k, err)
-	}
-	if d <= lo || d > hi {
-		t.Fatalf("PTTL %s = %v, want in (%v, %v]", k, d, lo, hi)
-	}
-}
-
-// ktNoExpiry fails unless the key exists without a TTL.
-func ktNoExpiry[T any](t *testing.T, k nest.Key[T]) {
-	t.Helper()
-	d, err := k.TTL(t.Context())
-	if err != nil {
-		t.Fatalf("PTTL %s: %v", k, err)
-	}
-	if d != nest.NoExpiry {
-		t.Fatalf("PTTL %s = %v, want NoExpiry", k, d)
-	}
-}
-
-// ktRaw returns the stored string at name, failing on any error.
-func ktRaw(t *testing.T, rdb redis.UniversalClient, name string) string {
-	t.Helper()
-	s, err := rdb.Get(t.Context(), name).Result()
-	if err != nil {
-		t.Fatalf("raw GET %s: %v", name, err)
-	}
-	return s
-}
-
-// ktAbsent fails if any of the names exists.
-func ktAbsent(t *testing.T, rdb redis.UniversalClient, names ...string) {
-	t.Helper()
-	for _, name := range names {
-		n, err := rdb.Exists(t.Context(), name).Result()
-		if err != nil {
-			t.Fatalf("EXISTS %s: %v", name, err)
-		}
-		if n != 0 {
-			t.Fatalf("%s exists, want it absent", name)
-		}
-	}
-}
-
-func ktMust(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// ktKeyOp is one operation of Key[int], for tables that run every
-// operation against a handle or a server in some state.
-type ktKeyOp struct {
-	name string
-	run  func(ctx context.Context, k nest.Key[int]) error
-}
-
-// ktKeyOps lists every operation of Key[int]; Rename and RenameNX move the
-// key to dst.
-func ktKeyOps(dst nest.Key[int]) []ktKeyOp {
-	return []ktKeyOp{
-		{"Get", func(ctx context.Context, k nest.Key[int]) error { _, err := k.Get(ctx); return err }},
-		{"Lookup", func(ctx context.Context, k nest.Key[int]) error { _, _, err := k.Lookup(ctx); return err }},
-		{"Raw", func(ctx context.Context, k nest.Key[int]) error { _, err := k.Raw(ctx); return err }},
-		{"Set", func(ctx context.Context, k nest.Key[int]) error { return k.Set(ctx, 1) }},
-		{"SetNX", func(ctx context.Context, k nest.Key[int]) error { _, err := k.SetNX(ctx, 1); return err }},
-		{"GetSet", func(ctx context.Context, k nest.Key[int]) error { _, _, err := k.GetSet(ctx, 1); return err }},
-		{"GetDel", func(ctx context.Context, k nest.Key[int]) error { _, _, err := k.GetDel(ctx); return err }},
-		{"Delete", func(ctx context.Context, k nest.Key[int]) error { _, err := k.Delete(ctx); return err }},
-		{"Unlink", func(ctx context.Context, k nest.Key[int]) error { _, err := k.Unlink(ctx); return err }},
-		{"Exists", func(ctx context.Context, k nest.Key[int]) error { _, err := k.Exists(ctx); return err }},
-		{"Expire", func(ctx context.Context, k nest.Key[int]) error { _, err := k.Expire(ctx, time.Minute); return err }},
-		{"Expire (PEXPIRE)", func(ctx context.Context, k nest.Key[int]) error {
-			_, err := k.Expire(ctx, 1500*time.Millisecond)
-			return err
-		}},
-		{"ExpireAt", func(ctx context.Context, k nest.Key[int]) error {
-			_, err := k.ExpireAt(ctx, time.Now().Add(time.Hour).Truncate(time.Second))
-			return err
-		}},
-		{"ExpireAt (PEXPIREAT)", func(ctx context.Context, k nest.Key[int]) error {
-			_, err := k.ExpireAt(ctx, time.Now().Add(time.Hour).Truncate(time.Second).Add(time.Millisecond))
-			return err
-		}},
-		{"Persist", func(ctx context.Context, k nest.Key[int]) error { _, err := k.Persist(ctx); return err }},
-		{"TTL", func(ctx context.Context, k nest.Key[int]) error { _, err := k.TTL(ctx); return err }},
-		{"ExpireTime", func(ctx context.Context, k nest.Key[int]) error { _, err := k.ExpireTime(ctx); return err }},
-		{"Touch", func(ctx context.Context, k nest.Key[int]) error { _, err := k.Touch(ctx); return err }},
-		{"Type", func(ctx context.Context, k nest.Key[int]) error { _, err := k.Type(ctx); return err }},
-		{"MemoryUsage", func(ctx context.Context, k nest.Key[int]) error { _, err := k.MemoryUsage(ctx); return err }},
-		{"ObjectEncoding", func(ctx context.Context, k nest.Key[int]) error { _, err := k.ObjectEncoding(ctx); return err }},
-		{"Rename", func(ctx context.Context, k nest.Key[int]) error { return k.Rename(ctx, dst) }},
-		{"RenameNX", func(ctx context.Context, k nest.Key[int]) error { _, err := k.RenameNX(ctx, dst); return err }},
-		{"Dump", func(ctx context.Context, k nest.Key[int]) error { _, err := k.Dump(ctx); return err }},
-		{"Restore", func(ctx context.Context, k nest.Key[int]) error { return k.Restore(ctx, []byte("not a dump")) }},
-		{"RestoreReplace", func(ctx context.Context, k nest.Key[int]) error {
-			return k.RestoreReplace(ctx, []byte("not a dump"))
-		}},
-		{"Update", func(ctx context.Context, k nest.Key[int]) error {
-			_, err := k.Update(ctx, func(cur int, _ bool) (int, error) { return cur + 1, nil })
-			return err
-		}},
-	}
 }
 
 // TestKeyOriginalExample ports the key part of the original's example.
@@ -159,33 +38,33 @@ func TestKeyOriginalExample(t *testing.T) {
 	root, rdb := newRoot(t)
 	ctx := t.Context()
 
-	ktMust(t, root.ProjectName.Set(ctx, "RedisimNest"))
+	must(t, root.ProjectName.Set(ctx, "RedisimNest"))
 	name, err := root.ProjectName.Get(ctx)
 	if err != nil || name != "RedisimNest" {
 		t.Fatalf("ProjectName.Get = %q, %v; want RedisimNest", name, err)
 	}
-	if got := ktRaw(t, rdb, "root:project_name"); got != "RedisimNest" {
+	if got := rawGet(t, rdb, "root:project_name"); got != "RedisimNest" {
 		t.Fatalf("raw root:project_name = %q", got)
 	}
-	ktNoExpiry(t, root.ProjectName)
+	assertNoExpiry(t, root.ProjectName)
 
 	age := root.User.At(1).Age
-	ktMust(t, age.Set(ctx, 30))
+	must(t, age.Set(ctx, 30))
 	if got, err := root.User.At(1).Age.Get(ctx); err != nil || got != 30 {
 		t.Fatalf("User.At(1).Age.Get = %d, %v; want 30", got, err)
 	}
-	if got := ktRaw(t, rdb, "root:user:1:age"); got != "30" {
+	if got := rawGet(t, rdb, "root:user:1:age"); got != "30" {
 		t.Fatalf("raw root:user:1:age = %q, want 30", got)
 	}
-	ktPTTLIn(t, age, 110*time.Second, 120*time.Second)
+	assertPTTLIn(t, age, 110*time.Second, 120*time.Second)
 
 	tokens := root.App.Tokens
-	ktMust(t, tokens.Set(ctx, []string{"token1", "token2"}))
+	must(t, tokens.Set(ctx, []string{"token1", "token2"}))
 	got, err := tokens.Get(ctx)
 	if err != nil || !reflect.DeepEqual(got, []string{"token1", "token2"}) {
 		t.Fatalf("Tokens.Get = %q, %v", got, err)
 	}
-	ktPTTLIn(t, tokens, 70*time.Second, 80*time.Second) // the app namespace's 80s
+	assertPTTLIn(t, tokens, 70*time.Second, 80*time.Second) // the app namespace's 80s
 	ok, err := tokens.Expire(ctx, 60*time.Second)
 	if err != nil || !ok {
 		t.Fatalf("Tokens.Expire = %v, %v; want true", ok, err)
@@ -265,12 +144,12 @@ func TestKeyLookupAndRaw(t *testing.T) {
 		t.Fatalf("Raw missing = %v, want ErrNotFound", err)
 	}
 
-	ktMust(t, age.Set(ctx, 0)) // the zero value stored is not "missing"
+	must(t, age.Set(ctx, 0)) // the zero value stored is not "missing"
 	v, ok, err = age.Lookup(ctx)
 	if err != nil || !ok || v != 0 {
 		t.Fatalf("Lookup stored 0 = %d, %v, %v; want 0, true, nil", v, ok, err)
 	}
-	ktMust(t, age.Set(ctx, 41))
+	must(t, age.Set(ctx, 41))
 	v, ok, err = age.Lookup(ctx)
 	if err != nil || !ok || v != 41 {
 		t.Fatalf("Lookup = %d, %v, %v; want 41, true, nil", v, ok, err)
@@ -280,12 +159,12 @@ func TestKeyLookupAndRaw(t *testing.T) {
 		t.Fatalf("Raw = %q, %v; want 41", raw, err)
 	}
 
-	ktMust(t, root.App.Tokens.Set(ctx, []string{"a", "b"}))
+	must(t, root.App.Tokens.Set(ctx, []string{"a", "b"}))
 	raw, err = root.App.Tokens.Raw(ctx)
 	if err != nil || string(raw) != `["a","b"]` {
 		t.Fatalf("Tokens.Raw = %q, %v", raw, err)
 	}
-	if got := ktRaw(t, rdb, "root:app:tokens"); got != `["a","b"]` {
+	if got := rawGet(t, rdb, "root:app:tokens"); got != `["a","b"]` {
 		t.Fatalf("raw root:app:tokens = %q", got)
 	}
 }
@@ -297,41 +176,41 @@ func TestKeySet(t *testing.T) {
 	u := root.User.At(5)
 
 	t.Run("declared TTL", func(t *testing.T) {
-		ktMust(t, u.Age.Set(ctx, 7))
-		ktPTTLIn(t, u.Age, 110*time.Second, 120*time.Second)
+		must(t, u.Age.Set(ctx, 7))
+		assertPTTLIn(t, u.Age, 110*time.Second, 120*time.Second)
 	})
 	t.Run("overwrite renews TTL", func(t *testing.T) {
-		ktMust(t, u.Age.Set(ctx, 1, nest.WithTTL(3*time.Second)))
-		ktPTTLIn(t, u.Age, 0, 3*time.Second)
-		ktMust(t, u.Age.Set(ctx, 8))
-		ktPTTLIn(t, u.Age, 110*time.Second, 120*time.Second)
-		if got := ktRaw(t, rdb, "root:user:5:age"); got != "8" {
+		must(t, u.Age.Set(ctx, 1, nest.WithTTL(3*time.Second)))
+		assertPTTLIn(t, u.Age, 0, 3*time.Second)
+		must(t, u.Age.Set(ctx, 8))
+		assertPTTLIn(t, u.Age, 110*time.Second, 120*time.Second)
+		if got := rawGet(t, rdb, "root:user:5:age"); got != "8" {
 			t.Fatalf("raw = %q, want 8", got)
 		}
 	})
 	t.Run("KeepTTL", func(t *testing.T) {
 		_, err := u.Age.Expire(ctx, 9*time.Second)
-		ktMust(t, err)
-		ktMust(t, u.Age.Set(ctx, 9, nest.KeepTTL()))
-		ktPTTLIn(t, u.Age, 0, 9*time.Second)
+		must(t, err)
+		must(t, u.Age.Set(ctx, 9, nest.KeepTTL()))
+		assertPTTLIn(t, u.Age, 0, 9*time.Second)
 	})
 	t.Run("WithTTL zero is no expiry", func(t *testing.T) {
-		ktMust(t, u.Age.Set(ctx, 10, nest.WithTTL(0)))
-		ktNoExpiry(t, u.Age)
+		must(t, u.Age.Set(ctx, 10, nest.WithTTL(0)))
+		assertNoExpiry(t, u.Age)
 	})
 	t.Run("no TTL declared", func(t *testing.T) {
 		lvl := root.Admin.At(1, "eu").Level
-		ktMust(t, lvl.Set(ctx, 3))
-		ktNoExpiry(t, lvl)
-		if got := ktRaw(t, rdb, "root:admin:1:eu:level"); got != "3" {
+		must(t, lvl.Set(ctx, 3))
+		assertNoExpiry(t, lvl)
+		if got := rawGet(t, rdb, "root:admin:1:eu:level"); got != "3" {
 			t.Fatalf("raw = %q", got)
 		}
 	})
 	t.Run("own TTL beats namespace TTL", func(t *testing.T) {
 		seen := u.Messages.At(1).Seen
-		ktMust(t, seen.Set(ctx, true))
-		ktPTTLIn(t, seen, 20*time.Second, 30*time.Second)
-		if got := ktRaw(t, rdb, "root:user:5:message:1:seen"); got != "1" {
+		must(t, seen.Set(ctx, true))
+		assertPTTLIn(t, seen, 20*time.Second, 30*time.Second)
+		if got := rawGet(t, rdb, "root:user:5:message:1:seen"); got != "1" {
 			t.Fatalf("raw seen = %q, want 1", got)
 		}
 	})
@@ -347,7 +226,7 @@ func TestKeySetNX(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("first SetNX = %v, %v; want true", ok, err)
 	}
-	ktPTTLIn(t, age, 110*time.Second, 120*time.Second)
+	assertPTTLIn(t, age, 110*time.Second, 120*time.Second)
 	ok, err = age.SetNX(ctx, 31)
 	if err != nil || ok {
 		t.Fatalf("second SetNX = %v, %v; want false", ok, err)
@@ -361,14 +240,14 @@ func TestKeySetNX(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("SetNX on TTL-less key = %v, %v", ok, err)
 	}
-	ktNoExpiry(t, lvl)
+	assertNoExpiry(t, lvl)
 
 	txt := root.User.At(1).Messages.At(1).Text
 	ok, err = txt.SetNX(ctx, "hi", nest.WithTTL(5*time.Second))
 	if err != nil || !ok {
 		t.Fatalf("SetNX WithTTL = %v, %v", ok, err)
 	}
-	ktPTTLIn(t, txt, 0, 5*time.Second)
+	assertPTTLIn(t, txt, 0, 5*time.Second)
 }
 
 func TestKeyGetSet(t *testing.T) {
@@ -381,23 +260,23 @@ func TestKeyGetSet(t *testing.T) {
 	if err != nil || existed || old != "Unknown" {
 		t.Fatalf("GetSet on missing = %q, %v, %v; want default, false", old, existed, err)
 	}
-	ktPTTLIn(t, name, 110*time.Second, 120*time.Second)
+	assertPTTLIn(t, name, 110*time.Second, 120*time.Second)
 
 	_, err = name.Expire(ctx, 4*time.Second)
-	ktMust(t, err)
+	must(t, err)
 	old, existed, err = name.GetSet(ctx, "bob")
 	if err != nil || !existed || old != "alice" {
 		t.Fatalf("GetSet = %q, %v, %v; want alice, true", old, existed, err)
 	}
-	ktPTTLIn(t, name, 110*time.Second, 120*time.Second) // declared TTL re-applied
+	assertPTTLIn(t, name, 110*time.Second, 120*time.Second) // declared TTL re-applied
 
 	_, err = name.Expire(ctx, 4*time.Second)
-	ktMust(t, err)
+	must(t, err)
 	old, existed, err = name.GetSet(ctx, "carol", nest.KeepTTL())
 	if err != nil || !existed || old != "bob" {
 		t.Fatalf("GetSet KeepTTL = %q, %v, %v", old, existed, err)
 	}
-	ktPTTLIn(t, name, 0, 4*time.Second)
+	assertPTTLIn(t, name, 0, 4*time.Second)
 	if v, err := name.Get(ctx); err != nil || v != "carol" {
 		t.Fatalf("Get = %q, %v; want carol", v, err)
 	}
@@ -407,7 +286,7 @@ func TestKeyGetSet(t *testing.T) {
 	if err != nil || existed || old != "" {
 		t.Fatalf("GetSet missing key without default = %q, %v, %v", old, existed, err)
 	}
-	ktNoExpiry(t, pn)
+	assertNoExpiry(t, pn)
 }
 
 func TestKeyGetDel(t *testing.T) {
@@ -420,12 +299,12 @@ func TestKeyGetDel(t *testing.T) {
 	if err != nil || existed || v != 0 {
 		t.Fatalf("GetDel missing = %d, %v, %v; want 0, false, nil", v, existed, err)
 	}
-	ktMust(t, age.Set(ctx, 12))
+	must(t, age.Set(ctx, 12))
 	v, existed, err = age.GetDel(ctx)
 	if err != nil || !existed || v != 12 {
 		t.Fatalf("GetDel = %d, %v, %v; want 12, true", v, existed, err)
 	}
-	ktAbsent(t, rdb, "root:user:1:age")
+	assertAbsent(t, rdb, "root:user:1:age")
 }
 
 func TestKeyDeleteUnlinkExists(t *testing.T) {
@@ -434,7 +313,7 @@ func TestKeyDeleteUnlinkExists(t *testing.T) {
 	ctx := t.Context()
 	age := root.User.At(1).Age
 	other := root.User.At(2).Age
-	ktMust(t, other.Set(ctx, 2))
+	must(t, other.Set(ctx, 2))
 
 	for _, tc := range []struct {
 		name string
@@ -450,14 +329,14 @@ func TestKeyDeleteUnlinkExists(t *testing.T) {
 			if ok, err := tc.del(ctx); err != nil || ok {
 				t.Fatalf("%s missing = %v, %v; want false", tc.name, ok, err)
 			}
-			ktMust(t, age.Set(ctx, 1))
+			must(t, age.Set(ctx, 1))
 			if ok, err := age.Exists(ctx); err != nil || !ok {
 				t.Fatalf("Exists after Set = %v, %v", ok, err)
 			}
 			if ok, err := tc.del(ctx); err != nil || !ok {
 				t.Fatalf("%s = %v, %v; want true", tc.name, ok, err)
 			}
-			ktAbsent(t, rdb, "root:user:1:age")
+			assertAbsent(t, rdb, "root:user:1:age")
 			if ok, err := age.Exists(ctx); err != nil || ok {
 				t.Fatalf("Exists after %s = %v, %v", tc.name, ok, err)
 			}
@@ -505,7 +384,7 @@ func TestKeyExpiry(t *testing.T) {
 		}
 	})
 
-	ktMust(t, k.Set(ctx, 1))
+	must(t, k.Set(ctx, 1))
 	t.Run("persistent", func(t *testing.T) {
 		for name, f := range map[string]func(context.Context) (time.Duration, error){"TTL": k.TTL} {
 			if d, err := f(ctx); err != nil || d != nest.NoExpiry {
@@ -526,13 +405,13 @@ func TestKeyExpiry(t *testing.T) {
 		if d, err := k.TTL(ctx); err != nil || d < 20*time.Second || d > 30*time.Second || d%time.Millisecond != 0 {
 			t.Fatalf("TTL = %v, %v; want ~30s in milliseconds", d, err)
 		}
-		ktPTTLIn(t, k, 20*time.Second, 30*time.Second)
+		assertPTTLIn(t, k, 20*time.Second, 30*time.Second)
 	})
 	t.Run("Expire sub-second (PEXPIRE)", func(t *testing.T) {
 		if ok, err := k.Expire(ctx, 4500*time.Millisecond); err != nil || !ok {
 			t.Fatalf("Expire(4.5s) = %v, %v", ok, err)
 		}
-		ktPTTLIn(t, k, 0, 4500*time.Millisecond)
+		assertPTTLIn(t, k, 0, 4500*time.Millisecond)
 	})
 	t.Run("ExpireAt", func(t *testing.T) {
 		at := time.Now().Add(time.Hour).Truncate(time.Second)
@@ -543,7 +422,7 @@ func TestKeyExpiry(t *testing.T) {
 		if err != nil || !got.Equal(at) {
 			t.Fatalf("ExpireTime = %v, %v; want %v", got, err, at)
 		}
-		ktPTTLIn(t, k, 59*time.Minute, time.Hour)
+		assertPTTLIn(t, k, 59*time.Minute, time.Hour)
 	})
 	t.Run("ExpireAt sub-second (PEXPIREAT)", func(t *testing.T) {
 		at := time.Now().Add(90 * time.Second).Truncate(time.Second).Add(-250 * time.Millisecond)
@@ -554,11 +433,11 @@ func TestKeyExpiry(t *testing.T) {
 		if err != nil || !got.Equal(at) {
 			t.Fatalf("ExpireTime = %v, %v; want %v", got, err, at)
 		}
-		ktPTTLIn(t, k, 60*time.Second, 90*time.Second)
+		assertPTTLIn(t, k, 60*time.Second, 90*time.Second)
 	})
 	t.Run("ExpireAt in the past deletes", func(t *testing.T) {
 		gone := root.Admin.At(3, "eu").Level
-		ktMust(t, gone.Set(ctx, 1))
+		must(t, gone.Set(ctx, 1))
 		if ok, err := gone.ExpireAt(ctx, time.Now().Add(-time.Hour)); err != nil || !ok {
 			t.Fatalf("ExpireAt past = %v, %v", ok, err)
 		}
@@ -570,21 +449,21 @@ func TestKeyExpiry(t *testing.T) {
 		if ok, err := k.Persist(ctx); err != nil || !ok {
 			t.Fatalf("Persist = %v, %v; want true", ok, err)
 		}
-		ktNoExpiry(t, k)
+		assertNoExpiry(t, k)
 		if v, err := k.Get(ctx); err != nil || v != 1 {
 			t.Fatalf("value after expiry changes = %d, %v", v, err)
 		}
 	})
 	t.Run("expires", func(t *testing.T) {
 		short := root.User.At(9).Age
-		ktMust(t, short.Set(ctx, 5))
+		must(t, short.Set(ctx, 5))
 		if ok, err := short.Expire(ctx, 20*time.Millisecond); err != nil || !ok {
 			t.Fatalf("PExpire = %v, %v", ok, err)
 		}
 		deadline := time.Now().Add(2 * time.Second)
 		for {
 			ok, err := short.Exists(ctx)
-			ktMust(t, err)
+			must(t, err)
 			if !ok {
 				break
 			}
@@ -619,9 +498,9 @@ func TestKeyIntrospection(t *testing.T) {
 		t.Fatalf("ObjectEncoding missing = %v, want ErrNotFound", err)
 	}
 
-	ktMust(t, age.Set(ctx, 30))
-	ktMust(t, name.Set(ctx, "alice"))
-	ktMust(t, root.App.Tokens.Set(ctx, []string{strings.Repeat("x", 100)}))
+	must(t, age.Set(ctx, 30))
+	must(t, name.Set(ctx, "alice"))
+	must(t, root.App.Tokens.Set(ctx, []string{strings.Repeat("x", 100)}))
 	if ok, err := age.Touch(ctx); err != nil || !ok {
 		t.Fatalf("Touch = %v, %v; want true", ok, err)
 	}
@@ -667,48 +546,48 @@ func TestKeyRename(t *testing.T) {
 	age2 := root.User.At(2).Age            // TTL 120s
 	reset := func(t *testing.T) {
 		t.Helper()
-		ktMust(t, rdb.FlushDB(ctx).Err())
+		must(t, rdb.FlushDB(ctx).Err())
 	}
 
 	t.Run("to TTL-less key", func(t *testing.T) {
 		reset(t)
-		ktMust(t, age.Set(ctx, 30))
-		ktMust(t, age.Rename(ctx, level))
-		ktAbsent(t, rdb, "root:user:1:age")
+		must(t, age.Set(ctx, 30))
+		must(t, age.Rename(ctx, level))
+		assertAbsent(t, rdb, "root:user:1:age")
 		if v, err := level.Get(ctx); err != nil || v != 30 {
 			t.Fatalf("dst = %d, %v; want 30", v, err)
 		}
-		ktNoExpiry(t, level)
+		assertNoExpiry(t, level)
 	})
 	t.Run("to key with TTL", func(t *testing.T) {
 		reset(t)
-		ktMust(t, level.Set(ctx, 31))
-		ktMust(t, level.Rename(ctx, age))
-		ktAbsent(t, rdb, "root:admin:1:eu:level")
+		must(t, level.Set(ctx, 31))
+		must(t, level.Rename(ctx, age))
+		assertAbsent(t, rdb, "root:admin:1:eu:level")
 		if v, err := age.Get(ctx); err != nil || v != 31 {
 			t.Fatalf("dst = %d, %v; want 31", v, err)
 		}
-		ktPTTLIn(t, age, 110*time.Second, 120*time.Second)
+		assertPTTLIn(t, age, 110*time.Second, 120*time.Second)
 	})
 	t.Run("TTL reset to destination's", func(t *testing.T) {
 		reset(t)
-		ktMust(t, age.Set(ctx, 32, nest.WithTTL(2*time.Second)))
-		ktMust(t, age.Rename(ctx, age2))
-		ktPTTLIn(t, age2, 110*time.Second, 120*time.Second)
+		must(t, age.Set(ctx, 32, nest.WithTTL(2*time.Second)))
+		must(t, age.Rename(ctx, age2))
+		assertPTTLIn(t, age2, 110*time.Second, 120*time.Second)
 	})
 	t.Run("replaces destination", func(t *testing.T) {
 		reset(t)
-		ktMust(t, age.Set(ctx, 33))
-		ktMust(t, level.Set(ctx, 99))
-		ktMust(t, age.Rename(ctx, level))
+		must(t, age.Set(ctx, 33))
+		must(t, level.Set(ctx, 99))
+		must(t, age.Rename(ctx, level))
 		if v, err := level.Get(ctx); err != nil || v != 33 {
 			t.Fatalf("dst = %d, %v; want 33", v, err)
 		}
-		ktNoExpiry(t, level)
+		assertNoExpiry(t, level)
 	})
 	t.Run("missing source", func(t *testing.T) {
 		reset(t)
-		ktMust(t, level.Set(ctx, 7))
+		must(t, level.Set(ctx, 7))
 		err := age.Rename(ctx, level)
 		if !errors.Is(err, nest.ErrNotFound) || !strings.Contains(err.Error(), age.Name()) {
 			t.Fatalf("Rename missing = %v; want ErrNotFound naming %s", err, age)
@@ -720,25 +599,25 @@ func TestKeyRename(t *testing.T) {
 		if v, err := level.Get(ctx); err != nil || v != 7 {
 			t.Fatalf("dst touched: %d, %v", v, err)
 		}
-		ktAbsent(t, rdb, level2.Name())
+		assertAbsent(t, rdb, level2.Name())
 	})
 	t.Run("RenameNX to missing", func(t *testing.T) {
 		reset(t)
-		ktMust(t, level.Set(ctx, 34))
+		must(t, level.Set(ctx, 34))
 		ok, err := level.RenameNX(ctx, age)
 		if err != nil || !ok {
 			t.Fatalf("RenameNX = %v, %v; want true", ok, err)
 		}
-		ktAbsent(t, rdb, level.Name())
+		assertAbsent(t, rdb, level.Name())
 		if v, err := age.Get(ctx); err != nil || v != 34 {
 			t.Fatalf("dst = %d, %v", v, err)
 		}
-		ktPTTLIn(t, age, 110*time.Second, 120*time.Second)
+		assertPTTLIn(t, age, 110*time.Second, 120*time.Second)
 	})
 	t.Run("RenameNX to existing", func(t *testing.T) {
 		reset(t)
-		ktMust(t, level.Set(ctx, 35))
-		ktMust(t, age.Set(ctx, 36, nest.WithTTL(50*time.Second)))
+		must(t, level.Set(ctx, 35))
+		must(t, age.Set(ctx, 36, nest.WithTTL(50*time.Second)))
 		ok, err := level.RenameNX(ctx, age)
 		if err != nil || ok {
 			t.Fatalf("RenameNX onto existing = %v, %v; want false, nil", ok, err)
@@ -746,15 +625,15 @@ func TestKeyRename(t *testing.T) {
 		if v, err := level.Get(ctx); err != nil || v != 35 {
 			t.Fatalf("src = %d, %v; want 35 kept", v, err)
 		}
-		ktNoExpiry(t, level)
+		assertNoExpiry(t, level)
 		if v, err := age.Get(ctx); err != nil || v != 36 {
 			t.Fatalf("dst = %d, %v; want 36 untouched", v, err)
 		}
-		ktPTTLIn(t, age, 30*time.Second, 50*time.Second) // not reset to 120s
+		assertPTTLIn(t, age, 30*time.Second, 50*time.Second) // not reset to 120s
 	})
 	t.Run("invalid destination", func(t *testing.T) {
 		reset(t)
-		ktMust(t, age.Set(ctx, 37))
+		must(t, age.Set(ctx, 37))
 		if err := age.Rename(ctx, nest.Key[int]{}); !errors.Is(err, nest.ErrNotBound) {
 			t.Fatalf("Rename to zero key = %v, want ErrNotBound", err)
 		}
@@ -784,7 +663,7 @@ func TestKeyDumpRestore(t *testing.T) {
 	if _, err := age.Dump(ctx); !errors.Is(err, nest.ErrNotFound) {
 		t.Fatalf("Dump missing = %v, want ErrNotFound", err)
 	}
-	ktMust(t, age.Set(ctx, 42, nest.WithTTL(3*time.Second)))
+	must(t, age.Set(ctx, 42, nest.WithTTL(3*time.Second)))
 	dump, err := age.Dump(ctx)
 	if err != nil || len(dump) == 0 {
 		t.Fatalf("Dump = %q, %v", dump, err)
@@ -792,16 +671,16 @@ func TestKeyDumpRestore(t *testing.T) {
 
 	t.Run("restore re-applies the drilled TTL", func(t *testing.T) {
 		_, err := age.Delete(ctx)
-		ktMust(t, err)
-		ktMust(t, age.Restore(ctx, dump))
+		must(t, err)
+		must(t, age.Restore(ctx, dump))
 		if v, err := age.Get(ctx); err != nil || v != 42 {
 			t.Fatalf("Get after Restore = %d, %v; want 42", v, err)
 		}
-		ktPTTLIn(t, age, 0, 120*time.Second)
-		ktPTTLIn(t, age, 100*time.Second, 120*time.Second) // 120s, not the dumped key's 3s
+		assertPTTLIn(t, age, 0, 120*time.Second)
+		assertPTTLIn(t, age, 100*time.Second, 120*time.Second) // 120s, not the dumped key's 3s
 	})
 	t.Run("restore onto existing key fails", func(t *testing.T) {
-		ktMust(t, age.Set(ctx, 43))
+		must(t, age.Set(ctx, 43))
 		err := age.Restore(ctx, dump)
 		if err == nil || !strings.Contains(err.Error(), "BUSYKEY") || !strings.Contains(err.Error(), age.Name()) {
 			t.Fatalf("Restore onto existing = %v; want BUSYKEY naming the key", err)
@@ -812,26 +691,26 @@ func TestKeyDumpRestore(t *testing.T) {
 	})
 	t.Run("RestoreReplace", func(t *testing.T) {
 		_, err := age.Expire(ctx, 5*time.Second)
-		ktMust(t, err)
-		ktMust(t, age.RestoreReplace(ctx, dump))
+		must(t, err)
+		must(t, age.RestoreReplace(ctx, dump))
 		if v, err := age.Get(ctx); err != nil || v != 42 {
 			t.Fatalf("Get after RestoreReplace = %d, %v; want 42", v, err)
 		}
-		ktPTTLIn(t, age, 100*time.Second, 120*time.Second)
+		assertPTTLIn(t, age, 100*time.Second, 120*time.Second)
 	})
 	t.Run("restore into TTL-less key", func(t *testing.T) {
-		ktMust(t, level.Restore(ctx, dump))
+		must(t, level.Restore(ctx, dump))
 		if v, err := level.Get(ctx); err != nil || v != 42 {
 			t.Fatalf("Get = %d, %v", v, err)
 		}
-		ktNoExpiry(t, level)
+		assertNoExpiry(t, level)
 	})
 	t.Run("bad payload", func(t *testing.T) {
 		err := root.Admin.At(9, "eu").Level.Restore(ctx, []byte("garbage"))
 		if err == nil {
 			t.Fatal("Restore of garbage succeeded")
 		}
-		ktAbsent(t, rdb, "root:admin:9:eu:level")
+		assertAbsent(t, rdb, "root:admin:9:eu:level")
 	})
 }
 
@@ -857,10 +736,10 @@ func TestKeyUpdate(t *testing.T) {
 		if !reflect.DeepEqual(seen, []bool{false, true, true}) {
 			t.Fatalf("exists flags = %v, want [false true true]", seen)
 		}
-		if got := ktRaw(t, rdb, "root:user:1:age"); got != "3" {
+		if got := rawGet(t, rdb, "root:user:1:age"); got != "3" {
 			t.Fatalf("raw = %q, want 3", got)
 		}
-		ktPTTLIn(t, age, 110*time.Second, 120*time.Second)
+		assertPTTLIn(t, age, 110*time.Second, 120*time.Second)
 	})
 
 	t.Run("default is the start value", func(t *testing.T) {
@@ -889,17 +768,17 @@ func TestKeyUpdate(t *testing.T) {
 		if _, err := age.Update(ctx, fail); err != boom {
 			t.Fatalf("Update on missing = %v, want the fn's error unchanged", err)
 		}
-		ktAbsent(t, rdb, "root:user:1:age")
+		assertAbsent(t, rdb, "root:user:1:age")
 
-		ktMust(t, age.Set(ctx, 5, nest.WithTTL(30*time.Second)))
+		must(t, age.Set(ctx, 5, nest.WithTTL(30*time.Second)))
 		v, err := age.Update(ctx, fail)
 		if err != boom || v != 0 {
 			t.Fatalf("Update = %d, %v; want 0 and the fn's error unchanged", v, err)
 		}
-		if got := ktRaw(t, rdb, "root:user:1:age"); got != "5" {
+		if got := rawGet(t, rdb, "root:user:1:age"); got != "5" {
 			t.Fatalf("raw = %q, want 5 (nothing written)", got)
 		}
-		ktPTTLIn(t, age, 20*time.Second, 30*time.Second)
+		assertPTTLIn(t, age, 20*time.Second, 30*time.Second)
 
 		wrapped := fmt.Errorf("wrapped: %w", boom)
 		if _, err := age.Update(ctx, func(int, bool) (int, error) { return 0, wrapped }); err != wrapped {
@@ -909,7 +788,7 @@ func TestKeyUpdate(t *testing.T) {
 
 	t.Run("conflict after retries", func(t *testing.T) {
 		t.Parallel()
-		root, rdb := ktRootWith(t, &nest.Options{UpdateRetries: 2})
+		root, rdb := newRootWith(t, &nest.Options{UpdateRetries: 2})
 		ctx := t.Context()
 		age := root.User.At(1).Age
 		other := rdb // another connection of the pool, not the watching one
@@ -932,7 +811,7 @@ func TestKeyUpdate(t *testing.T) {
 		if calls != 2 {
 			t.Fatalf("fn ran %d times, want 2 (UpdateRetries)", calls)
 		}
-		if got := ktRaw(t, rdb, "root:user:1:age"); got != "1002" {
+		if got := rawGet(t, rdb, "root:user:1:age"); got != "1002" {
 			t.Fatalf("raw = %q, want the other client's 1002", got)
 		}
 		// The other client stops interfering: the next Update succeeds.
@@ -977,7 +856,7 @@ func TestKeyUpdate(t *testing.T) {
 		for err := range errs {
 			t.Fatal(err)
 		}
-		if got := ktRaw(t, rdb, "root:user:1:age"); got != fmt.Sprint(workers*per) {
+		if got := rawGet(t, rdb, "root:user:1:age"); got != fmt.Sprint(workers*per) {
 			t.Fatalf("after %d×%d increments value = %s", workers, per, got)
 		}
 		t.Logf("%d ErrConflict results retried", conflicts)
@@ -986,8 +865,8 @@ func TestKeyUpdate(t *testing.T) {
 
 func TestKeyParamKey(t *testing.T) {
 	t.Parallel()
-	rdb := testRedis(t)
-	kr, err := nest.New[ktRoot](rdb, nil)
+	rdb := newRedis(t)
+	kr, err := nest.New[keyRoot](rdb, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1013,14 +892,14 @@ func TestKeyParamKey(t *testing.T) {
 	}
 
 	s := kr.Session.At("abc")
-	ktMust(t, s.Set(ctx, "token"))
-	if got := ktRaw(t, rdb, "kt:session:abc"); got != "token" {
+	must(t, s.Set(ctx, "token"))
+	if got := rawGet(t, rdb, "kt:session:abc"); got != "token" {
 		t.Fatalf("raw = %q", got)
 	}
 	if v, err := kr.Session.With(nest.Params{"sid": "abc"}).Get(ctx); err != nil || v != "token" {
 		t.Fatalf("Get through With = %q, %v", v, err)
 	}
-	ktPTTLIn(t, s, 35*time.Second, 45*time.Second)
+	assertPTTLIn(t, s, 35*time.Second, 45*time.Second)
 	if _, err := kr.Session.At("other").Get(ctx); !errors.Is(err, nest.ErrNotFound) {
 		t.Fatalf("Get other session = %v, want ErrNotFound", err)
 	}
@@ -1029,11 +908,11 @@ func TestKeyParamKey(t *testing.T) {
 	if p.Name() != "kt:pair:1:x" {
 		t.Fatalf("Pair name = %q", p.Name())
 	}
-	ktMust(t, p.Set(ctx, 9))
+	must(t, p.Set(ctx, 9))
 	if v, err := kr.Pair.With(nest.Params{"b": "x", "a": 1}).Get(ctx); err != nil || v != 9 {
 		t.Fatalf("Pair.With Get = %d, %v", v, err)
 	}
-	ktNoExpiry(t, p)
+	assertNoExpiry(t, p)
 
 	for _, tc := range []struct {
 		name string
@@ -1056,7 +935,7 @@ func TestKeyParamKey(t *testing.T) {
 			if tc.key.Name() != "" || tc.key.String() != "" {
 				t.Fatalf("Name = %q, want empty", tc.key.Name())
 			}
-			for _, op := range ktKeyOps(kr.Counter) {
+			for _, op := range keyOps(kr.Counter) {
 				if err := op.run(ctx, tc.key); !errors.Is(err, tc.want) {
 					t.Errorf("%s = %v, want %v", op.name, err, tc.want)
 				}
@@ -1075,9 +954,9 @@ func TestKeyParamKey(t *testing.T) {
 		if d, ok := item.EffectiveTTL(); !ok || d != 60*time.Second {
 			t.Fatalf("EffectiveTTL = %v, %v; want the namespace's 60s", d, ok)
 		}
-		ktMust(t, item.Set(ctx, "v"))
-		ktPTTLIn(t, item, 50*time.Second, 60*time.Second)
-		if got := ktRaw(t, rdb, "kt:u:5:item:x"); got != "v" {
+		must(t, item.Set(ctx, "v"))
+		assertPTTLIn(t, item, 50*time.Second, 60*time.Second)
+		if got := rawGet(t, rdb, "kt:u:5:item:x"); got != "v" {
 			t.Fatalf("raw = %q", got)
 		}
 		if v, err := kr.User.With(nest.Params{"uid": 5}).Item.With(nest.Params{"item_id": "x"}).Get(ctx); err != nil || v != "v" {
@@ -1155,7 +1034,7 @@ func TestKeyNameStringErr(t *testing.T) {
 		if !errors.Is(k.Err(), nest.ErrInvalidParam) || k.Name() != "" || k.String() != "" {
 			t.Fatalf("Err = %v, Name = %q", k.Err(), k.Name())
 		}
-		for _, op := range ktKeyOps(root.User.At(2).Age) {
+		for _, op := range keyOps(root.User.At(2).Age) {
 			if err := op.run(ctx, k); !errors.Is(err, nest.ErrInvalidParam) {
 				t.Errorf("%s = %v, want ErrInvalidParam", op.name, err)
 			}
@@ -1173,7 +1052,7 @@ func TestKeyNameStringErr(t *testing.T) {
 		if d, ok := k.EffectiveTTL(); ok || d != 0 {
 			t.Fatalf("EffectiveTTL = %v, %v", d, ok)
 		}
-		for _, op := range ktKeyOps(root.User.At(2).Age) {
+		for _, op := range keyOps(root.User.At(2).Age) {
 			t.Run(op.name, func(t *testing.T) {
 				defer func() {
 					if r := recover(); r != nil {
@@ -1186,7 +1065,7 @@ func TestKeyNameStringErr(t *testing.T) {
 			})
 		}
 		// Rename onto a zero key from a bound one.
-		ktMust(t, root.User.At(2).Age.Set(ctx, 1))
+		must(t, root.User.At(2).Age.Set(ctx, 1))
 		if _, err := root.User.At(2).Age.RenameNX(ctx, k); !errors.Is(err, nest.ErrNotBound) {
 			t.Fatalf("RenameNX to zero key = %v", err)
 		}

@@ -61,7 +61,7 @@ func TestSchemaRefusesInterfaceValueTypes(t *testing.T) {
 		S              nest.Key[fmt.Stringer] `nest:"s"`
 		A              nest.Key[any]          `nest:"a"` // fine: JSON decodes into any
 	}
-	_, err := nest.New[bad](scOfflineClient(t), nil)
+	_, err := nest.New[bad](offlineClient(t), nil)
 	if !errors.Is(err, nest.ErrSchema) {
 		t.Fatalf("New = %v, want ErrSchema", err)
 	}
@@ -112,7 +112,7 @@ func TestParseSecretKeysRefusesDuplicateIDs(t *testing.T) {
 
 // A namespace prints its prefix, as a key prints its name.
 func TestNamespacePrints(t *testing.T) {
-	root := nest.MustNew[Root](scOfflineClient(t), nil)
+	root := nest.MustNew[Root](offlineClient(t), nil)
 	if got := fmt.Sprint(root.User.At(42)); got != "root:user:42" {
 		t.Fatalf("Sprint(namespace) = %q", got)
 	}

@@ -23,7 +23,7 @@ func TestDescribePinnedStaticChild(t *testing.T) {
 		nest.Namespace `nest:"shelf"`
 		Box            box
 	}
-	r, err := nest.New[shelf](scOfflineClient(t), nil)
+	r, err := nest.New[shelf](offlineClient(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestDescribeDoesNotShareState(t *testing.T) {
 		nest.Namespace `nest:"m"`
 		Msg            nest.ParamKey[string] `nest:"msg:{b}:{a}"`
 	}
-	r, err := nest.New[multi](scOfflineClient(t), nil)
+	r, err := nest.New[multi](offlineClient(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestDispatchLogs(t *testing.T) {
 	ctx := context.Background()
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	root, err := nest.New[Root](testRedis(t), &nest.Options{Logger: logger})
+	root, err := nest.New[Root](newRedis(t), &nest.Options{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,44 +6,32 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/redisimnest/nest"
 	"github.com/redisimnest/nest/internal/redistest"
 )
 
-// scCounted returns the example schema bound to a fresh DB whose client
-// counts the commands it sends.
-func scCounted(t *testing.T) (*Root, redis.UniversalClient, *cmdRecorder) {
-	t.Helper()
-	root, rdb := newRoot(t)
-	cc := recordCommands(rdb)
-	return root, rdb, cc
-}
-
 // Parameter types that format naturally.
 type (
-	scUserID    int
-	scSlug      string
-	scColor     int // a fmt.Stringer
-	scBoth      int // TextMarshaler and Stringer: the TextMarshaler wins
-	scUUIDParam [16]byte
-	scBadText   struct{} // its MarshalText fails
-	scColonStr  struct{} // a Stringer whose text holds the separator
+	userID     int
+	slug       string
+	colorParam int // a fmt.Stringer
+	bothParam  int // TextMarshaler and Stringer: the TextMarshaler wins
+	uuidParam  [16]byte
+	badText    struct{} // its MarshalText fails
+	colonStr   struct{} // a Stringer whose text holds the separator
 )
 
-func (c scColor) String() string { return [...]string{"red", "green", "blue"}[c] }
+func (c colorParam) String() string { return [...]string{"red", "green", "blue"}[c] }
 
-func (b scBoth) String() string                { return fmt.Sprintf("stringer-%d", int(b)) }
-func (b scBoth) MarshalText() ([]byte, error)  { return fmt.Appendf(nil, "text-%d", int(b)), nil }
-func (scBadText) MarshalText() ([]byte, error) { return nil, errors.New("no text today") }
-func (scColonStr) String() string              { return "a:b" }
-func (u scUUIDParam) MarshalText() ([]byte, error) {
+func (b bothParam) String() string               { return fmt.Sprintf("stringer-%d", int(b)) }
+func (b bothParam) MarshalText() ([]byte, error) { return fmt.Appendf(nil, "text-%d", int(b)), nil }
+func (badText) MarshalText() ([]byte, error)     { return nil, errors.New("no text today") }
+func (colonStr) String() string                  { return "a:b" }
+func (u uuidParam) MarshalText() ([]byte, error) {
 	var b [36]byte
 	hex.Encode(b[0:8], u[0:4])
 	b[8] = '-'
@@ -57,32 +45,9 @@ func (u scUUIDParam) MarshalText() ([]byte, error) {
 	return b[:], nil
 }
 
-// scTenant validates its own parameter: tenants are lowercase ASCII.
-type scTenant struct {
-	nest.Namespace `nest:"tenant:{tenant_id}"`
-	Plan           nest.Key[string] `nest:"plan"`
-}
-
-var scLowercase = regexp.MustCompile(`^[a-z]+$`)
-
-func (scTenant) ValidateParams(p map[string]string) error {
-	if !scLowercase.MatchString(p["tenant_id"]) {
-		return fmt.Errorf("tenant %q is not lowercase ASCII", p["tenant_id"])
-	}
-	return nil
-}
-
-// scPRoot holds a validated namespace and a parameterised key.
-type scPRoot struct {
-	nest.Namespace `nest:"proot"`
-	Tenant         nest.Sub[scTenant]
-	Item           nest.ParamKey[string] `nest:"item:{item_id}"`
-	Pair           nest.ParamKey[int]    `nest:"pair:{left}:{right}"`
-}
-
-// scHostile lists parameter values that must be refused with
+// hostileParams lists parameter values that must be refused with
 // ErrInvalidParam, and the text the error quotes for each.
-var scHostile = []struct {
+var hostileParams = []struct {
 	name  string
 	val   any
 	quote string // how the error message shows the value
@@ -113,139 +78,19 @@ var scHostile = []struct {
 	{"bool", true, `"true"`},
 	{"byte slice", []byte("abc"), `"[97 98 99]"`},
 	{"pointer to int", new(int), `"0x`},
-	{"failing TextMarshaler", scBadText{}, "no text today"},
-	{"Stringer with separator", scColonStr{}, `"a:b"`},
-	{"empty named string", scSlug(""), `""`},
-}
-
-// scAssertParamErr checks that err is the ErrInvalidParam (or kind) error
-// for the given template, field path and placeholder.
-func scAssertParamErr(t *testing.T, err, kind error, template, field, param string, contains ...string) {
-	t.Helper()
-	if !errors.Is(err, kind) {
-		t.Fatalf("err = %v, want %v", err, kind)
-	}
-	other := nest.ErrMissingParam
-	if kind == nest.ErrMissingParam {
-		other = nest.ErrInvalidParam
-	}
-	if errors.Is(err, other) {
-		t.Errorf("err %q matches both ErrInvalidParam and ErrMissingParam", err)
-	}
-	var pe *nest.ParamError
-	if !errors.As(err, &pe) {
-		t.Fatalf("err %q (%T) is not a *nest.ParamError", err, err)
-	}
-	if pe.Template != template || pe.Field != field || pe.Param != param {
-		t.Errorf("ParamError{Template: %q, Field: %q, Param: %q}, want {%q, %q, %q}",
-			pe.Template, pe.Field, pe.Param, template, field, param)
-	}
-	msg := err.Error()
-	want := append([]string{template, field}, contains...)
-	if param != "" {
-		want = append(want, "{"+param+"}")
-	}
-	for _, w := range want {
-		if !strings.Contains(msg, w) {
-			t.Errorf("error %q does not contain %q", msg, w)
-		}
-	}
-}
-
-// scEveryOp runs every operation of a Key handle and returns their errors.
-func scEveryKeyOp[T any](ctx context.Context, k nest.Key[T], v T) map[string]error {
-	errs := map[string]error{}
-	_, errs["Get"] = k.Get(ctx)
-	_, _, errs["Lookup"] = k.Lookup(ctx)
-	_, errs["Raw"] = k.Raw(ctx)
-	errs["Set"] = k.Set(ctx, v)
-	errs["Set KeepTTL"] = k.Set(ctx, v, nest.KeepTTL())
-	_, errs["SetNX"] = k.SetNX(ctx, v)
-	_, _, errs["GetSet"] = k.GetSet(ctx, v)
-	_, _, errs["GetDel"] = k.GetDel(ctx)
-	_, errs["Exists"] = k.Exists(ctx)
-	_, errs["Delete"] = k.Delete(ctx)
-	_, errs["Unlink"] = k.Unlink(ctx)
-	_, errs["Touch"] = k.Touch(ctx)
-	_, errs["TTL"] = k.TTL(ctx)
-	_, errs["ExpireTime"] = k.ExpireTime(ctx)
-	_, errs["Expire"] = k.Expire(ctx, time.Minute)
-	_, errs["Expire (PEXPIRE)"] = k.Expire(ctx, 1500*time.Millisecond)
-	_, errs["ExpireAt"] = k.ExpireAt(ctx, time.Now().Add(time.Hour).Truncate(time.Second))
-	_, errs["ExpireAt (PEXPIREAT)"] = k.ExpireAt(ctx, time.Now().Add(time.Hour).Add(time.Millisecond))
-	_, errs["Persist"] = k.Persist(ctx)
-	_, errs["Type"] = k.Type(ctx)
-	_, errs["MemoryUsage"] = k.MemoryUsage(ctx)
-	_, errs["ObjectEncoding"] = k.ObjectEncoding(ctx)
-	_, errs["Dump"] = k.Dump(ctx)
-	errs["Restore"] = k.Restore(ctx, []byte("x"))
-	errs["RestoreReplace"] = k.RestoreReplace(ctx, []byte("x"))
-	errs["Rename to self"] = k.Rename(ctx, k)
-	_, errs["RenameNX to self"] = k.RenameNX(ctx, k)
-	called := false
-	_, errs["Update"] = k.Update(ctx, func(cur T, _ bool) (T, error) {
-		called = true
-		return cur, nil
-	})
-	if called {
-		errs["Update callback"] = errors.New("Update called fn on an unusable handle")
-	}
-	return errs
-}
-
-// scEveryNSOp runs every operation of a namespace handle.
-func scEveryNSOp(ctx context.Context, ns nest.Namespace) map[string]error {
-	errs := map[string]error{}
-	_, errs["Clear"] = ns.Clear(ctx)
-	_, errs["Count"] = ns.Count(ctx)
-	n := 0
-	for k, err := range ns.Keys(ctx) {
-		n++
-		if err == nil {
-			errs["Keys"] = fmt.Errorf("Keys yielded %q without an error", k)
-			break
-		}
-		errs["Keys"] = err
-	}
-	if n != 1 {
-		errs["Keys count"] = fmt.Errorf("Keys yielded %d items, want exactly the error", n)
-	}
-	return errs
-}
-
-// scAllFail checks that every operation returned an error whose text is
-// exactly want's.
-func scAllFail(t *testing.T, what string, errs map[string]error, want error) {
-	t.Helper()
-	for op, err := range errs {
-		if err == nil || err.Error() != want.Error() {
-			t.Errorf("%s.%s: err = %v, want %v", what, op, err, want)
-		}
-	}
-}
-
-// scAssertSilent checks that the DB is empty and that the client sent no
-// command since mark (besides the DBSIZE this check sends).
-func scAssertSilent(t *testing.T, rdb redis.UniversalClient, cc *cmdRecorder, mark int) {
-	t.Helper()
-	if sent := cc.Since(mark); len(sent) != 0 {
-		t.Errorf("the client sent %d commands to Redis, want none: %v", len(sent), sent)
-	}
-	n, err := rdb.DBSize(context.Background()).Result()
-	if err != nil || n != 0 {
-		keys, _ := rdb.Keys(context.Background(), "*").Result()
-		t.Errorf("DBSIZE = %d (%v), want 0; keys %q", n, err, keys)
-	}
+	{"failing TextMarshaler", badText{}, "no text today"},
+	{"Stringer with separator", colonStr{}, `"a:b"`},
+	{"empty named string", slug(""), `""`},
 }
 
 func TestParamsHostileValuesAreRefusedEverywhere(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	for _, tc := range scHostile {
+	for _, tc := range hostileParams {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			root, rdb, cc := scCounted(t)
-			p, err := nest.New[scPRoot](rdb, nil)
+			root, rdb, cc := newCountedRoot(t)
+			p, err := nest.New[paramsRoot](rdb, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -254,7 +99,7 @@ func TestParamsHostileValuesAreRefusedEverywhere(t *testing.T) {
 			// A parameterised namespace.
 			u := root.User.At(tc.val)
 			uerr := u.Err()
-			scAssertParamErr(t, uerr, nest.ErrInvalidParam, "user:{user_id}", "Root.User", "user_id", tc.quote)
+			assertParamErr(t, uerr, nest.ErrInvalidParam, "user:{user_id}", "Root.User", "user_id", tc.quote)
 			if u.Prefix() != "" || u.Age.Name() != "" {
 				t.Errorf("unusable handle has Prefix %q, Age.Name %q; want empty", u.Prefix(), u.Age.Name())
 			}
@@ -263,51 +108,51 @@ func TestParamsHostileValuesAreRefusedEverywhere(t *testing.T) {
 					t.Errorf("key Err() = %v, want %v", k, uerr)
 				}
 			}
-			scAllFail(t, "User.Age", scEveryKeyOp(ctx, u.Age, 30), uerr)
-			scAllFail(t, "User.Name", scEveryKeyOp(ctx, u.Name, "x"), uerr)
-			scAllFail(t, "User", scEveryNSOp(ctx, u.Namespace), uerr)
+			assertAllFail(t, "User.Age", everyKeyOp(ctx, u.Age, 30), uerr)
+			assertAllFail(t, "User.Name", everyKeyOp(ctx, u.Name, "x"), uerr)
+			assertAllFail(t, "User", everyNSOp(ctx, u.Namespace), uerr)
 			// The error reaches the namespaces below, even with good values.
 			m := u.Messages.At(1)
-			scAllFail(t, "User.Messages", scEveryNSOp(ctx, m.Namespace), uerr)
-			scAllFail(t, "User.Messages.Text", scEveryKeyOp(ctx, m.Text, "x"), uerr)
-			scAllFail(t, "User.Messages.With", map[string]error{
+			assertAllFail(t, "User.Messages", everyNSOp(ctx, m.Namespace), uerr)
+			assertAllFail(t, "User.Messages.Text", everyKeyOp(ctx, m.Text, "x"), uerr)
+			assertAllFail(t, "User.Messages.With", map[string]error{
 				"Err": u.Messages.With(nest.Params{"message_id": 1}).Err(),
 			}, uerr)
 
 			// A parameter one level further down.
 			m2 := root.User.At(1).Messages.At(tc.val)
 			merr := m2.Err()
-			scAssertParamErr(t, merr, nest.ErrInvalidParam, "message:{message_id}", "Root.User.Messages", "message_id", tc.quote)
-			scAllFail(t, "Messages.Seen", scEveryKeyOp(ctx, m2.Seen, true), merr)
-			scAllFail(t, "Messages", scEveryNSOp(ctx, m2.Namespace), merr)
+			assertParamErr(t, merr, nest.ErrInvalidParam, "message:{message_id}", "Root.User.Messages", "message_id", tc.quote)
+			assertAllFail(t, "Messages.Seen", everyKeyOp(ctx, m2.Seen, true), merr)
+			assertAllFail(t, "Messages", everyNSOp(ctx, m2.Namespace), merr)
 
 			// The second parameter of a two-parameter namespace.
 			a := root.Admin.At(5, tc.val)
 			aerr := a.Err()
-			scAssertParamErr(t, aerr, nest.ErrInvalidParam, "admin:{admin_id}:{region}", "Root.Admin", "region", tc.quote)
-			scAllFail(t, "Admin.Level", scEveryKeyOp(ctx, a.Level, 1), aerr)
-			scAllFail(t, "Admin", scEveryNSOp(ctx, a.Namespace), aerr)
+			assertParamErr(t, aerr, nest.ErrInvalidParam, "admin:{admin_id}:{region}", "Root.Admin", "region", tc.quote)
+			assertAllFail(t, "Admin.Level", everyKeyOp(ctx, a.Level, 1), aerr)
+			assertAllFail(t, "Admin", everyNSOp(ctx, a.Namespace), aerr)
 
 			// A parameterised key, positional and named.
 			it := p.Item.At(tc.val)
 			ierr := it.Err()
-			scAssertParamErr(t, ierr, nest.ErrInvalidParam, "item:{item_id}", "scPRoot.Item", "item_id", tc.quote)
+			assertParamErr(t, ierr, nest.ErrInvalidParam, "item:{item_id}", "paramsRoot.Item", "item_id", tc.quote)
 			if it.Name() != "" {
 				t.Errorf("unusable key Name() = %q", it.Name())
 			}
-			scAllFail(t, "Item", scEveryKeyOp(ctx, it, "v"), ierr)
+			assertAllFail(t, "Item", everyKeyOp(ctx, it, "v"), ierr)
 			if err := p.Item.With(nest.Params{"item_id": tc.val}).Err(); err == nil || err.Error() != ierr.Error() {
 				t.Errorf("Item.With err = %v, want %v", err, ierr)
 			}
 			pr := p.Pair.At(1, tc.val)
-			scAssertParamErr(t, pr.Err(), nest.ErrInvalidParam, "pair:{left}:{right}", "scPRoot.Pair", "right", tc.quote)
-			scAllFail(t, "Pair", scEveryKeyOp(ctx, pr, 1), pr.Err())
+			assertParamErr(t, pr.Err(), nest.ErrInvalidParam, "pair:{left}:{right}", "paramsRoot.Pair", "right", tc.quote)
+			assertAllFail(t, "Pair", everyKeyOp(ctx, pr, 1), pr.Err())
 
 			// The named form of a Sub.
 			w := root.Admin.With(nest.Params{"admin_id": tc.val, "region": "eu"})
-			scAssertParamErr(t, w.Err(), nest.ErrInvalidParam, "admin:{admin_id}:{region}", "Root.Admin", "admin_id", tc.quote)
+			assertParamErr(t, w.Err(), nest.ErrInvalidParam, "admin:{admin_id}:{region}", "Root.Admin", "admin_id", tc.quote)
 
-			scAssertSilent(t, rdb, cc, mark)
+			assertSilent(t, rdb, cc, mark)
 		})
 	}
 }
@@ -326,11 +171,11 @@ func TestParamsHostileValuesSendNoCommand(t *testing.T) {
 	if err := rdb.ConfigResetStat(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range scHostile {
+	for _, tc := range hostileParams {
 		u := root.User.At(tc.val)
-		scEveryKeyOp(ctx, u.Age, 1)
-		scEveryNSOp(ctx, u.Namespace)
-		scEveryKeyOp(ctx, root.Admin.At(1, tc.val).Messages.At(2).Text, "x")
+		everyKeyOp(ctx, u.Age, 1)
+		everyNSOp(ctx, u.Namespace)
+		everyKeyOp(ctx, root.Admin.At(1, tc.val).Messages.At(2).Text, "x")
 	}
 	stats, err := rdb.Info(ctx, "commandstats").Result()
 	if err != nil {
@@ -351,8 +196,8 @@ func TestParamsHostileValuesSendNoCommand(t *testing.T) {
 func TestParamsArity(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	root, rdb, cc := scCounted(t)
-	p := nest.MustNew[scPRoot](rdb, nil)
+	root, rdb, cc := newCountedRoot(t)
+	p := nest.MustNew[paramsRoot](rdb, nil)
 	mark := cc.Len()
 
 	tests := []struct {
@@ -372,28 +217,28 @@ func TestParamsArity(t *testing.T) {
 		{"With nil map", root.Admin.With(nil).Err(), nest.ErrMissingParam, "admin:{admin_id}:{region}", "Root.Admin", "admin_id", []string{"was not given, nor was {region}"}},
 		{"With unknown", root.Admin.With(nest.Params{"admin_id": 1, "region": "eu", "zone": 3}).Err(), nest.ErrInvalidParam, "admin:{admin_id}:{region}", "Root.Admin", "", []string{`unknown parameter "zone"`, "the template names {admin_id}, {region}"}},
 		{"With misspelt", root.User.With(nest.Params{"userid": 1}).Err(), nest.ErrMissingParam, "user:{user_id}", "Root.User", "user_id", []string{`got the unknown parameter "userid" (did you mean "user_id"?)`}},
-		{"ParamKey no values", p.Item.At().Err(), nest.ErrMissingParam, "item:{item_id}", "scPRoot.Item", "", []string{"needs 1 value ({item_id}), got 0"}},
-		{"ParamKey too many", p.Item.At(1, 2).Err(), nest.ErrInvalidParam, "item:{item_id}", "scPRoot.Item", "", []string{"needs 1 value ({item_id}), got 2: 1 too many"}},
-		{"two-param ParamKey one value", p.Pair.At(1).Err(), nest.ErrMissingParam, "pair:{left}:{right}", "scPRoot.Pair", "", []string{"needs 2 values ({left}, {right}), got 1: {right} is missing"}},
-		{"ParamKey With missing", p.Pair.With(nest.Params{"left": 1}).Err(), nest.ErrMissingParam, "pair:{left}:{right}", "scPRoot.Pair", "right", []string{"was not given"}},
-		{"ParamKey With unknown", p.Item.With(nest.Params{"item_id": 1, "other": 2, "another": 3}).Err(), nest.ErrInvalidParam, "item:{item_id}", "scPRoot.Item", "", []string{`unknown parameters "another", "other": the template names {item_id}`}},
+		{"ParamKey no values", p.Item.At().Err(), nest.ErrMissingParam, "item:{item_id}", "paramsRoot.Item", "", []string{"needs 1 value ({item_id}), got 0"}},
+		{"ParamKey too many", p.Item.At(1, 2).Err(), nest.ErrInvalidParam, "item:{item_id}", "paramsRoot.Item", "", []string{"needs 1 value ({item_id}), got 2: 1 too many"}},
+		{"two-param ParamKey one value", p.Pair.At(1).Err(), nest.ErrMissingParam, "pair:{left}:{right}", "paramsRoot.Pair", "", []string{"needs 2 values ({left}, {right}), got 1: {right} is missing"}},
+		{"ParamKey With missing", p.Pair.With(nest.Params{"left": 1}).Err(), nest.ErrMissingParam, "pair:{left}:{right}", "paramsRoot.Pair", "right", []string{"was not given"}},
+		{"ParamKey With unknown", p.Item.With(nest.Params{"item_id": 1, "other": 2, "another": 3}).Err(), nest.ErrInvalidParam, "item:{item_id}", "paramsRoot.Item", "", []string{`unknown parameters "another", "other": the template names {item_id}`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			scAssertParamErr(t, tt.err, tt.kind, tt.template, tt.field, tt.param, tt.contains...)
+			assertParamErr(t, tt.err, tt.kind, tt.template, tt.field, tt.param, tt.contains...)
 		})
 	}
 
 	// Every operation returns the arity error too.
 	u := root.User.At()
-	scAllFail(t, "At()", scEveryKeyOp(ctx, u.Age, 1), u.Err())
-	scAllFail(t, "At()", scEveryNSOp(ctx, u.Namespace), u.Err())
+	assertAllFail(t, "At()", everyKeyOp(ctx, u.Age, 1), u.Err())
+	assertAllFail(t, "At()", everyNSOp(ctx, u.Namespace), u.Err())
 	a := root.Admin.With(nest.Params{"admin_id": 1, "region": "eu", "zone": 3})
-	scAllFail(t, "With(extra)", scEveryKeyOp(ctx, a.Level, 1), a.Err())
-	scAllFail(t, "With(extra)", scEveryNSOp(ctx, a.Namespace), a.Err())
+	assertAllFail(t, "With(extra)", everyKeyOp(ctx, a.Level, 1), a.Err())
+	assertAllFail(t, "With(extra)", everyNSOp(ctx, a.Namespace), a.Err())
 	k := p.Pair.With(nest.Params{"left": 1})
-	scAllFail(t, "Pair.With(missing)", scEveryKeyOp(ctx, k, 1), k.Err())
-	scAssertSilent(t, rdb, cc, mark)
+	assertAllFail(t, "Pair.With(missing)", everyKeyOp(ctx, k, 1), k.Err())
+	assertSilent(t, rdb, cc, mark)
 
 	// The correct arity works, positional and named, and names agree.
 	if got := root.Admin.With(nest.Params{"region": "eu", "admin_id": 1}).Level.Name(); got != "root:admin:1:eu:level" {
@@ -417,9 +262,9 @@ func TestParamsArity(t *testing.T) {
 // needs and what was probably meant, for Sub and ParamKey alike.
 func TestParamsArityAndNameMessages(t *testing.T) {
 	t.Parallel()
-	rdb := scOfflineClient(t)
+	rdb := offlineClient(t)
 	root := nest.MustNew[Root](rdb, nil)
-	p := nest.MustNew[scPRoot](rdb, nil)
+	p := nest.MustNew[paramsRoot](rdb, nil)
 	tests := []struct {
 		name  string
 		err   error
@@ -434,7 +279,7 @@ func TestParamsArityAndNameMessages(t *testing.T) {
 		{"At too many", root.User.At(1, 2, 3).Err(), nest.ErrInvalidParam, "",
 			`nest: invalid parameter for Root.User ("user:{user_id}"): the template needs 1 value ({user_id}), got 3: 2 too many`},
 		{"ParamKey At too few", p.Pair.At().Err(), nest.ErrMissingParam, "",
-			`nest: missing parameter for scPRoot.Pair ("pair:{left}:{right}"): the template needs 2 values ({left}, {right}), got 0: {left}, {right} are missing`},
+			`nest: missing parameter for paramsRoot.Pair ("pair:{left}:{right}"): the template needs 2 values ({left}, {right}), got 0: {left}, {right} are missing`},
 		{"With misspelt", root.User.With(nest.Params{"userid": 1}).Err(), nest.ErrMissingParam, "user_id",
 			`nest: missing parameter {user_id} of Root.User ("user:{user_id}"): was not given; got the unknown parameter "userid" (did you mean "user_id"?)`},
 		{"With other case", root.User.With(nest.Params{"userId": 1}).Err(), nest.ErrMissingParam, "user_id",
@@ -451,9 +296,9 @@ func TestParamsArityAndNameMessages(t *testing.T) {
 		{"nested Sub With misspelt", root.User.At(1).Messages.With(nest.Params{"messageid": 2}).Err(), nest.ErrMissingParam, "message_id",
 			`nest: missing parameter {message_id} of Root.User.Messages ("message:{message_id}"): was not given; got the unknown parameter "messageid" (did you mean "message_id"?)`},
 		{"ParamKey With misspelt", p.Pair.With(nest.Params{"left": 1, "rigth": 2}).Err(), nest.ErrMissingParam, "right",
-			`nest: missing parameter {right} of scPRoot.Pair ("pair:{left}:{right}"): was not given; got the unknown parameter "rigth" (did you mean "right"?)`},
+			`nest: missing parameter {right} of paramsRoot.Pair ("pair:{left}:{right}"): was not given; got the unknown parameter "rigth" (did you mean "right"?)`},
 		{"ParamKey With extras", p.Item.With(nest.Params{"item_id": 1, "b": 2, "a": 3}).Err(), nest.ErrInvalidParam, "",
-			`nest: invalid parameter for scPRoot.Item ("item:{item_id}"): unknown parameters "a", "b": the template names {item_id}`},
+			`nest: invalid parameter for paramsRoot.Item ("item:{item_id}"): unknown parameters "a", "b": the template names {item_id}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -478,7 +323,7 @@ func TestParamsAcceptedValuesFormatNaturally(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	root, rdb := newRoot(t)
-	uuid := scUUIDParam{0x12, 0x3e, 0x45, 0x67, 0xe8, 0x9b, 0x12, 0xd3, 0xa4, 0x56, 0x42, 0x66, 0x14, 0x17, 0x40, 0x00}
+	uuid := uuidParam{0x12, 0x3e, 0x45, 0x67, 0xe8, 0x9b, 0x12, 0xd3, 0xa4, 0x56, 0x42, 0x66, 0x14, 0x17, 0x40, 0x00}
 	tests := []struct {
 		name string
 		val  any
@@ -500,10 +345,10 @@ func TestParamsAcceptedValuesFormatNaturally(t *testing.T) {
 		{"string", "alice", "alice"},
 		{"unicode string", "José-日本", "José-日本"},
 		{"punctuation", "a.b-c_d@e+f=g/h", "a.b-c_d@e+f=g/h"},
-		{"named int", scUserID(17), "17"},
-		{"named string", scSlug("hello-world"), "hello-world"},
-		{"Stringer", scColor(2), "blue"},
-		{"TextMarshaler over Stringer", scBoth(3), "text-3"},
+		{"named int", userID(17), "17"},
+		{"named string", slug("hello-world"), "hello-world"},
+		{"Stringer", colorParam(2), "blue"},
+		{"TextMarshaler over Stringer", bothParam(3), "text-3"},
 		{"UUID TextMarshaler", uuid, "123e4567-e89b-12d3-a456-426614174000"},
 		{"time.Duration Stringer", 90 * time.Second, "1m30s"},
 	}
@@ -546,8 +391,8 @@ func TestParamsAcceptedValuesFormatNaturally(t *testing.T) {
 func TestParamsValidateParams(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	_, rdb, cc := scCounted(t)
-	p := nest.MustNew[scPRoot](rdb, nil)
+	_, rdb, cc := newCountedRoot(t)
+	p := nest.MustNew[paramsRoot](rdb, nil)
 
 	good := p.Tenant.At("acme")
 	if err := good.Err(); err != nil {
@@ -564,12 +409,12 @@ func TestParamsValidateParams(t *testing.T) {
 	}
 
 	mark := cc.Len()
-	for _, v := range []any{"Acme", "acme1", "ACME", scSlug("Mixed"), 42} {
+	for _, v := range []any{"Acme", "acme1", "ACME", slug("Mixed"), 42} {
 		bad := p.Tenant.At(v)
 		err := bad.Err()
-		scAssertParamErr(t, err, nest.ErrInvalidParam, "tenant:{tenant_id}", "scPRoot.Tenant", "", "ValidateParams", "not lowercase ASCII")
-		scAllFail(t, fmt.Sprint("Tenant ", v), scEveryKeyOp(ctx, bad.Plan, "x"), err)
-		scAllFail(t, fmt.Sprint("Tenant ", v), scEveryNSOp(ctx, bad.Namespace), err)
+		assertParamErr(t, err, nest.ErrInvalidParam, "tenant:{tenant_id}", "paramsRoot.Tenant", "", "ValidateParams", "not lowercase ASCII")
+		assertAllFail(t, fmt.Sprint("Tenant ", v), everyKeyOp(ctx, bad.Plan, "x"), err)
+		assertAllFail(t, fmt.Sprint("Tenant ", v), everyNSOp(ctx, bad.Namespace), err)
 		// Describe still shows the values that were rejected.
 		if d := bad.Describe(); len(d.Params) != 1 || !d.Params[0].Bound || d.Params[0].Value != fmt.Sprint(v) || len(d.Missing) != 0 || d.Error == "" {
 			t.Errorf("Describe of a rejected tenant %v: params %+v, missing %v, error %q", v, d.Params, d.Missing, d.Error)
@@ -582,7 +427,7 @@ func TestParamsValidateParams(t *testing.T) {
 	if err := p.Tenant.At("a:b").Err(); !errors.Is(err, nest.ErrInvalidParam) || !strings.Contains(err.Error(), "separator") {
 		t.Errorf("At(a:b).Err() = %v, want the separator rule", err)
 	}
-	scAssertSilent(t, rdb, cc, mark)
+	assertSilent(t, rdb, cc, mark)
 }
 
 func TestParamsHandlesAreIndependent(t *testing.T) {
@@ -619,25 +464,25 @@ func TestParamsHandlesAreIndependent(t *testing.T) {
 	}
 }
 
-// scPtrStringer has a pointer-receiver String method that reads its field.
-type scPtrStringer struct{ s string }
+// ptrStringer has a pointer-receiver String method that reads its field.
+type ptrStringer struct{ s string }
 
-func (p *scPtrStringer) String() string { return p.s }
+func (p *ptrStringer) String() string { return p.s }
 
 // A typed nil pointer (say an optional *uuid.UUID) must be refused like
 // nil, not dereferenced: At never panics.
 func TestParamsTypedNilPointerIsRefused(t *testing.T) {
 	t.Parallel()
-	root := nest.MustNew[Root](scOfflineClient(t), nil)
+	root := nest.MustNew[Root](offlineClient(t), nil)
 	tests := []struct {
 		name string
 		val  any
 	}{
 		{"nil *int", (*int)(nil)},
 		{"nil *string", (*string)(nil)},
-		{"nil pointer to value-receiver TextMarshaler", (*scUUIDParam)(nil)},
-		{"nil pointer to value-receiver Stringer", (*scColor)(nil)},
-		{"nil pointer-receiver Stringer", (*scPtrStringer)(nil)},
+		{"nil pointer to value-receiver TextMarshaler", (*uuidParam)(nil)},
+		{"nil pointer to value-receiver Stringer", (*colorParam)(nil)},
+		{"nil pointer-receiver Stringer", (*ptrStringer)(nil)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -657,12 +502,12 @@ func TestParamsTypedNilPointerIsRefused(t *testing.T) {
 		})
 	}
 	// A non-nil pointer formats through its methods.
-	u := scUUIDParam{1}
+	u := uuidParam{1}
 	if got := root.User.At(&u).Prefix(); got != "root:user:01000000-0000-0000-0000-000000000000" {
 		t.Errorf("At(&uuid).Prefix() = %q", got)
 	}
-	if got := root.User.At(&scPtrStringer{"bob"}).Prefix(); got != "root:user:bob" {
-		t.Errorf("At(&scPtrStringer).Prefix() = %q", got)
+	if got := root.User.At(&ptrStringer{"bob"}).Prefix(); got != "root:user:bob" {
+		t.Errorf("At(&ptrStringer).Prefix() = %q", got)
 	}
 }
 
@@ -671,7 +516,7 @@ func TestParamsTypedNilPointerIsRefused(t *testing.T) {
 // international text is not (issue 7, defect 6). New does no I/O here.
 func TestParamLookAlikesAndLength(t *testing.T) {
 	t.Parallel()
-	rdb := scOfflineClient(t)
+	rdb := offlineClient(t)
 	root := nest.MustNew[Root](rdb, nil)
 	for _, tc := range []struct {
 		name, value, reason string

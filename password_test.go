@@ -17,32 +17,6 @@ import (
 	"github.com/redisimnest/nest"
 )
 
-// fastPasswords keeps argon2id cheap in tests that are not about its cost.
-var fastPasswords = nest.PasswordParams{Memory: 64, Iterations: 1}
-
-type pwRoot struct {
-	nest.Namespace `nest:"site"`
-	User           nest.Sub[pwUser]
-}
-
-type pwUser struct {
-	nest.Namespace `nest:"user:{user_id}" ttl:"120s"`
-	Password       nest.Password `nest:"password"`
-	Recovery       nest.Password `nest:"recovery" ttl:"30s,sliding"`
-}
-
-func newPasswords(t testing.TB, rdb redis.UniversalClient, params nest.PasswordParams) (*pwRoot, redis.UniversalClient) {
-	t.Helper()
-	if rdb == nil {
-		rdb = testRedis(t)
-	}
-	r, err := nest.New[pwRoot](rdb, &nest.Options{Password: params})
-	if err != nil {
-		t.Fatalf("nest.New: %v", err)
-	}
-	return r, rdb
-}
-
 var phcRE = regexp.MustCompile(`^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]{22})\$([A-Za-z0-9+/]{43})$`)
 
 // phcParams returns "m=..,t=..,p=.." of a PHC string, failing the test if
@@ -237,7 +211,7 @@ func TestPasswordHostileInput(t *testing.T) {
 func TestPasswordNeverLeaks(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	check := func(t *testing.T, r *pwRoot) {
+	check := func(t *testing.T, r *passwordRoot) {
 		t.Helper()
 		ctx := context.Background()
 		const plain = "my-plaintext-password"
@@ -267,7 +241,7 @@ func TestPasswordNeverLeaks(t *testing.T) {
 	}
 	t.Run("Options.Logger", func(t *testing.T) {
 		logs.Reset()
-		r, err := nest.New[pwRoot](testRedis(t), &nest.Options{Logger: logger, Password: fastPasswords})
+		r, err := nest.New[passwordRoot](newRedis(t), &nest.Options{Logger: logger, Password: fastPasswords})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -358,7 +332,7 @@ func TestPasswordConcurrentVerify(t *testing.T) {
 }
 
 func TestPasswordSchemaErrors(t *testing.T) {
-	rdb := testRedis(t)
+	rdb := newRedis(t)
 	type withDefault struct {
 		nest.Namespace `nest:"x"`
 		P              nest.Password `nest:"p" default:"hunter2"`
@@ -384,12 +358,12 @@ func TestPasswordSchemaErrors(t *testing.T) {
 	if _, err := nest.New[withParam](rdb, nil); !errors.Is(err, nest.ErrSchema) || !strings.Contains(err.Error(), "password keys do not support") {
 		t.Errorf("parameterised password: %v", err)
 	}
-	_, err := nest.New[secretWithParam](rdb, &nest.Options{SecretKeys: []nest.SecretKey{newKey(t, "k")}})
+	_, err := nest.New[secretWithParam](rdb, &nest.Options{SecretKeys: []nest.SecretKey{newSecretKey(t, "k")}})
 	if !errors.Is(err, nest.ErrSchema) || !strings.Contains(err.Error(), "secret keys do not support") {
 		t.Errorf("parameterised secret: %v", err)
 	}
 	for _, p := range []nest.PasswordParams{{Memory: 4}, {Memory: 2 << 20}, {Iterations: 1000}, {Memory: 64, Parallelism: 9}} {
-		if _, err := nest.New[pwRoot](rdb, &nest.Options{Password: p}); !errors.Is(err, nest.ErrConfig) || errors.Is(err, nest.ErrSchema) {
+		if _, err := nest.New[passwordRoot](rdb, &nest.Options{Password: p}); !errors.Is(err, nest.ErrConfig) || errors.Is(err, nest.ErrSchema) {
 			t.Errorf("%+v: New = %v, want ErrConfig (not ErrSchema)", p, err)
 		}
 	}
@@ -406,7 +380,7 @@ func TestPasswordNoRehashPingPong(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := a.User.At(1).Password.Hash(ctx)
-	for _, r := range []*pwRoot{b, a, b} {
+	for _, r := range []*passwordRoot{b, a, b} {
 		if ok, err := r.User.At(1).Password.Verify(ctx, "pw"); !ok || err != nil {
 			t.Fatalf("Verify = %v, %v", ok, err)
 		}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,53 +19,25 @@ import (
 // A pinned schema for the transaction tests: a team's subtree shares one
 // Redis Cluster slot.
 type (
-	plMember struct {
+	memberNS struct {
 		nest.Namespace `nest:"member:{member_id}" ttl:"60s"`
 		Role           nest.Key[string] `nest:"role"`
 	}
 
-	plTeam struct {
+	teamNS struct {
 		nest.Namespace `nest:"team:{team_id}" slot:"pin"`
 		Score          nest.Key[int]    `nest:"score" default:"0"`
 		Name           nest.Key[string] `nest:"name"`
-		Members        nest.Sub[plMember]
+		Members        nest.Sub[memberNS]
 	}
 
-	plRoot struct {
+	teamRoot struct {
 		nest.Namespace `nest:"pl"`
-		Team           nest.Sub[plTeam]
+		Team           nest.Sub[teamNS]
 		Any            nest.Key[map[string]any] `nest:"any"`
 		Session        nest.Key[string]         `nest:"session" ttl:"30s,sliding"`
 	}
 )
-
-func newPlRoot(t testing.TB, rdb redis.UniversalClient) *plRoot {
-	t.Helper()
-	r, err := nest.New[plRoot](rdb, nil)
-	if err != nil {
-		t.Fatalf("nest.New: %v", err)
-	}
-	return r
-}
-
-func mustResult[T any](t *testing.T, f *nest.Future[T]) T {
-	t.Helper()
-	v, err := f.Result()
-	if err != nil {
-		t.Fatalf("Result: %v", err)
-	}
-	return v
-}
-
-// assertAbsent fails unless none of keys exists.
-func assertAbsent(t *testing.T, rdb redis.UniversalClient, keys ...string) {
-	t.Helper()
-	for _, k := range keys {
-		if n, err := rdb.Exists(context.Background(), k).Result(); err != nil || n != 0 {
-			t.Errorf("%s: exists=%d err=%v, want absent (nothing sent)", k, n, err)
-		}
-	}
-}
 
 func TestPipelineTypedResults(t *testing.T) {
 	root, rdb := newRoot(t)
@@ -171,9 +142,9 @@ func TestPipelineSetOptions(t *testing.T) {
 // A sliding TTL is renewed by the queued Get (GETEX), and every queued
 // command goes through the dispatch log.
 func TestPipelineSlidingAndLog(t *testing.T) {
-	rdb := testRedis(t)
+	rdb := newRedis(t)
 	var buf bytes.Buffer
-	pl, err := nest.New[plRoot](rdb, &nest.Options{Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	pl, err := nest.New[teamRoot](rdb, &nest.Options{Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +240,7 @@ func TestPipelineLifecycle(t *testing.T) {
 // queued before or after it is written.
 func TestPipelineQueueFailureSendsNothing(t *testing.T) {
 	root, rdb := newRoot(t)
-	pl := newPlRoot(t, rdb)
+	pl := newPipelineRoot(t, rdb)
 	ctx := context.Background()
 	u := root.User.At(1)
 	other, err := nest.New[Root](redistest.Shared(t), nil)
@@ -338,12 +309,12 @@ func TestPipelineCanceledContext(t *testing.T) {
 
 func TestTxPipeline(t *testing.T) {
 	_, rdb := newRoot(t)
-	pl := newPlRoot(t, rdb)
+	pl := newPipelineRoot(t, rdb)
 	ctx := context.Background()
 	team := pl.Team.At(7)
 	var rec *cmdRecorder
 	if !onCluster {
-		rec = recordCommands(rdb) // Redis Cluster node clients do not run hooks
+		rec = newRecorder(rdb) // Redis Cluster node clients do not run hooks
 	}
 
 	// A pinned subtree shares one slot: a transaction within it works on
@@ -417,7 +388,7 @@ func TestPipelineAcrossSlots(t *testing.T) {
 }
 
 func TestPipelineSecret(t *testing.T) {
-	v, rdb := newVault(t, nil, newKey(t, "k1"))
+	v, rdb := newVault(t, nil, newSecretKey(t, "k1"))
 	ctx := context.Background()
 	acct := v.Account.At(1)
 	p := v.Pipeline() // a transaction would cross slots on Redis Cluster
@@ -472,43 +443,6 @@ func TestPipelineSecret(t *testing.T) {
 	moved := v.Account.At(2).Token.In(p).Get(ctx)
 	if err := p.Exec(ctx); !errors.Is(err, nest.ErrDecrypt) || !errors.Is(moved.Err(), nest.ErrDecrypt) {
 		t.Errorf("copied ciphertext: %v, want ErrDecrypt", err)
-	}
-}
-
-// handshake reports whether cmd belongs to a new connection's setup.
-func handshake(cmd redis.Cmder) bool {
-	switch cmd.Name() {
-	case "hello", "client", "auth", "select":
-		return true
-	}
-	return false
-}
-
-// pipelineCounter counts the round trips a client makes for its user's
-// commands (not a new connection's handshake).
-type pipelineCounter struct{ calls, cmds atomic.Int64 }
-
-func (c *pipelineCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (c *pipelineCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if handshake(cmd) {
-			return next(ctx, cmd)
-		}
-		c.calls.Add(1)
-		c.cmds.Add(1)
-		return next(ctx, cmd)
-	}
-}
-
-func (c *pipelineCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if handshake(cmds[0]) {
-			return next(ctx, cmds)
-		}
-		c.calls.Add(1)
-		c.cmds.Add(int64(len(cmds)))
-		return next(ctx, cmds)
 	}
 }
 

@@ -125,15 +125,6 @@ func TestRingRename(t *testing.T) {
 	}
 }
 
-// newRing starts two servers and a Ring sharding over them.
-func newRing(t *testing.T) (*redis.Ring, *redistest.Server, *redistest.Server) {
-	t.Helper()
-	a, b := redistest.Start(t), redistest.Start(t)
-	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": a.Addr(), "b": b.Addr()}})
-	t.Cleanup(func() { _ = ring.Close() })
-	return ring, a, b
-}
-
 // go-redis's Ring skips the shards its heartbeat marked down. A subtree
 // operation must not then report a partial Count or a Clear that left the
 // down shard's keys behind: it fails naming the shard, and once the shard

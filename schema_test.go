@@ -13,338 +13,288 @@ import (
 	"github.com/redisimnest/nest/internal/redistest"
 )
 
-// scOfflineClient returns a go-redis client pointed at an address where no
-// server listens. New does no I/O, so schema checks need no server; any
-// command sent through this client would fail.
-func scOfflineClient(t testing.TB) *redis.Client {
-	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 50 * time.Millisecond})
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
 // Schema types with a mistake each. Every one must be refused by New.
 type (
-	scPoint struct {
-		X int `json:"x"`
-		Y int `json:"y"`
-	}
-
 	// Malformed key-name templates.
-	scTplOpen struct {
+	tplOpen struct {
 		nest.Namespace `nest:"root"`
 		Bad            nest.ParamKey[int] `nest:"user:{id"`
 	}
-	scTplClose struct {
+	tplClose struct {
 		nest.Namespace `nest:"root"`
 		Bad            nest.Key[int] `nest:"user:id}"`
 	}
-	scTplEmptyPlaceholder struct {
+	tplEmptyPlaceholder struct {
 		nest.Namespace `nest:"root"`
 		Bad            nest.ParamKey[int] `nest:"user:{}"`
 	}
-	scTplDupPlaceholder struct {
+	tplDupPlaceholder struct {
 		nest.Namespace `nest:"root"`
 		Bad            nest.ParamKey[int] `nest:"{a}:{a}"`
 	}
-	scTplTwoInSegment struct {
+	tplTwoInSegment struct {
 		nest.Namespace `nest:"root"`
 		Bad            nest.ParamKey[int] `nest:"{a}{b}"`
 	}
-	scTplEmptySegment struct {
+	tplEmptySegment struct {
 		nest.Namespace `nest:"root"`
 		Bad            nest.Key[int] `nest:"a::b"`
 	}
-	scTplTrailingColon struct {
+	tplTrailingColon struct {
 		nest.Namespace `nest:"root"`
 		Bad            nest.Key[int] `nest:"a:"`
 	}
-	scTplStar struct {
+	tplStar struct {
 		nest.Namespace `nest:"root"`
 		Bad            nest.Key[int] `nest:"a*b"`
 	}
-	scTplQuestion struct {
+	tplQuestion struct {
 		nest.Namespace `nest:"root"`
 		Bad            nest.Key[int] `nest:"a?b"`
 	}
-	scTplBracket struct {
+	tplBracket struct {
 		nest.Namespace `nest:"root"`
 		Bad            nest.Key[int] `nest:"a[b]"`
 	}
-	scTplBackslash struct {
+	tplBackslash struct {
 		nest.Namespace `nest:"root"`
 		Bad            nest.Key[int] `nest:"a\\b"`
 	}
-	scTplSpace struct {
+	tplSpace struct {
 		nest.Namespace `nest:"root"`
 		Bad            nest.Key[int] `nest:"a b"`
 	}
-	scTplBadName struct {
+	tplBadName struct {
 		nest.Namespace `nest:"root"`
 		Bad            nest.ParamKey[int] `nest:"user:{1id}"`
 	}
 
 	// Malformed namespace prefix templates, on the child type and on the
 	// field that holds it.
-	scBadPrefixNS struct {
+	badPrefixNS struct {
 		nest.Namespace `nest:"grp:{g"`
 		K              nest.Key[int] `nest:"k"`
 	}
-	scBadPrefixParent struct {
+	badPrefixParent struct {
 		nest.Namespace `nest:"root"`
-		Group          nest.Sub[scBadPrefixNS]
+		Group          nest.Sub[badPrefixNS]
 	}
-	scPlainNS struct {
+	plainNS struct {
 		nest.Namespace `nest:"plain"`
 		K              nest.Key[int] `nest:"k"`
 	}
-	scBadFieldPrefix struct {
+	badFieldPrefix struct {
 		nest.Namespace `nest:"root"`
-		Other          scPlainNS `nest:"a*"`
+		Other          plainNS `nest:"a*"`
 	}
-	scBadRootPrefix struct {
+	badRootPrefix struct {
 		nest.Namespace `nest:"ro{ot"`
 	}
-	scEmptyRootPrefix struct {
+	emptyRootPrefix struct {
 		nest.Namespace
 		K nest.Key[int] `nest:"k"`
 	}
 
 	// A placeholder name an ancestor already uses.
-	scAncChild struct {
+	ancChild struct {
 		nest.Namespace `nest:"child:{id}"`
 		K              nest.Key[int] `nest:"k"`
 	}
-	scAncParent struct {
+	ancParent struct {
 		nest.Namespace `nest:"parent:{id}"`
-		Child          nest.Sub[scAncChild]
+		Child          nest.Sub[ancChild]
 	}
-	scAncRoot struct {
+	ancRoot struct {
 		nest.Namespace `nest:"root"`
-		Parent         nest.Sub[scAncParent]
+		Parent         nest.Sub[ancParent]
 	}
-	scAncKeyParent struct {
+	ancKeyParent struct {
 		nest.Namespace `nest:"parent:{id}"`
 		Item           nest.ParamKey[int] `nest:"item:{id}"`
 	}
-	scAncKeyRoot struct {
+	ancKeyRoot struct {
 		nest.Namespace `nest:"root"`
-		Parent         nest.Sub[scAncKeyParent]
+		Parent         nest.Sub[ancKeyParent]
 	}
-	scAncPlainMid struct {
+	ancPlainMid struct {
 		nest.Namespace `nest:"mid"`
-		Child          nest.Sub[scAncChild]
+		Child          nest.Sub[ancChild]
 	}
-	scAncDeepParent struct {
+	ancDeepParent struct {
 		nest.Namespace `nest:"parent:{id}"`
-		Mid            scAncPlainMid
+		Mid            ancPlainMid
 	}
-	scAncDeepRoot struct {
+	ancDeepRoot struct {
 		nest.Namespace `nest:"root"`
-		Parent         nest.Sub[scAncDeepParent]
+		Parent         nest.Sub[ancDeepParent]
 	}
 
 	// Name collisions inside one namespace.
-	scDupKeys struct {
+	dupKeys struct {
 		nest.Namespace `nest:"root"`
 		First          nest.Key[int]    `nest:"x"`
 		Second         nest.Key[string] `nest:"x"`
 	}
-	scDupParamKeys struct {
+	dupParamKeys struct {
 		nest.Namespace `nest:"root"`
 		First          nest.ParamKey[int] `nest:"item:{a}"`
 		Second         nest.ParamKey[int] `nest:"item:{b}"`
 	}
-	scKeyVsChild struct {
+	keyVsChild struct {
 		nest.Namespace `nest:"root"`
 		App            App
 		AppKey         nest.Key[string] `nest:"app"`
 	}
-	scKeyVsSub struct {
+	keyVsSub struct {
 		nest.Namespace `nest:"root"`
 		User           nest.Sub[User]
 		UserKey        nest.ParamKey[string] `nest:"user:{uid}"`
 	}
-	scChildVsChild struct {
+	childVsChild struct {
 		nest.Namespace `nest:"root"`
 		App            App
-		Other          scPlainNS `nest:"app"`
+		Other          plainNS `nest:"app"`
 	}
 
 	// Sub and plain fields of the wrong kind.
-	scStaticNS struct {
+	staticNS struct {
 		nest.Namespace `nest:"static"`
 		K              nest.Key[int] `nest:"k"`
 	}
-	scSubOfStatic struct {
+	subOfStatic struct {
 		nest.Namespace `nest:"root"`
-		Static         nest.Sub[scStaticNS]
+		Static         nest.Sub[staticNS]
 	}
-	scPlainOfParam struct {
+	plainOfParam struct {
 		nest.Namespace `nest:"root"`
 		Users          User
 	}
-	scSubOverrideStatic struct {
+	subOverrideStatic struct {
 		nest.Namespace `nest:"root"`
 		Users          nest.Sub[User] `nest:"users"`
 	}
 
 	// ParamKey with a static name, Key with a parameterised one.
-	scParamKeyStatic struct {
+	paramKeyStatic struct {
 		nest.Namespace `nest:"root"`
 		Item           nest.ParamKey[int] `nest:"item"`
 	}
-	scKeyParam struct {
+	keyParam struct {
 		nest.Namespace `nest:"root"`
 		Item           nest.Key[int] `nest:"item:{id}"`
 	}
 
 	// Unparsable TTLs.
-	scTTLSoon struct {
+	ttlSoon struct {
 		nest.Namespace `nest:"root"`
 		K              nest.Key[int] `nest:"k" ttl:"soon"`
 	}
-	scTTLNegative struct {
+	ttlNegative struct {
 		nest.Namespace `nest:"root"`
 		K              nest.Key[int] `nest:"k" ttl:"-5s"`
 	}
-	scTTLZero struct {
+	ttlZero struct {
 		nest.Namespace `nest:"root"`
 		K              nest.Key[int] `nest:"k" ttl:"0"`
 	}
-	scTTLBadOption struct {
+	ttlBadOption struct {
 		nest.Namespace `nest:"root"`
 		K              nest.Key[int] `nest:"k" ttl:"5s,forever"`
 	}
-	scTTLNoneSliding struct {
+	ttlNoneSliding struct {
 		nest.Namespace `nest:"root"`
 		K              nest.Key[int] `nest:"k" ttl:"none,sliding"`
 	}
-	scTTLSubMillisecond struct {
+	ttlSubMillisecond struct {
 		nest.Namespace `nest:"root"`
 		K              nest.Key[int] `nest:"k" ttl:"1500us"`
 	}
-	scTTLBadNS struct {
+	ttlBadNS struct {
 		nest.Namespace `nest:"grp" ttl:"soon"`
 		K              nest.Key[int] `nest:"k"`
 	}
-	scTTLBadNSParent struct {
+	ttlBadNSParent struct {
 		nest.Namespace `nest:"root"`
-		Group          scTTLBadNS
+		Group          ttlBadNS
 	}
-	scTTLBadFieldTag struct {
+	ttlBadFieldTag struct {
 		nest.Namespace `nest:"root"`
-		Group          scPlainNS `ttl:"-5s"`
+		Group          plainNS `ttl:"-5s"`
 	}
-	scTTLBadRoot struct {
+	ttlBadRoot struct {
 		nest.Namespace `nest:"root" ttl:"soon"`
 	}
 
 	// Unparsable defaults.
-	scDefaultInt struct {
+	defaultInt struct {
 		nest.Namespace `nest:"root"`
 		Count          nest.Key[int] `nest:"count" default:"abc"`
 	}
-	scDefaultStruct struct {
+	defaultStruct struct {
 		nest.Namespace `nest:"root"`
-		Where          nest.Key[scPoint] `nest:"where" default:"{"`
+		Where          nest.Key[pointVal] `nest:"where" default:"{"`
 	}
-	scDefaultInt8 struct {
+	defaultInt8 struct {
 		nest.Namespace `nest:"root"`
 		Small          nest.Key[int8] `nest:"small" default:"300"`
 	}
-	scDefaultBool struct {
+	defaultBool struct {
 		nest.Namespace `nest:"root"`
 		Flag           nest.Key[bool] `nest:"flag" default:"maybe"`
 	}
-	scDefaultTime struct {
+	defaultTime struct {
 		nest.Namespace `nest:"root"`
 		At             nest.Key[time.Time] `nest:"at" default:"yesterday"`
 	}
 
 	// Field types a schema cannot hold.
-	scIntField struct {
+	intField struct {
 		nest.Namespace `nest:"root"`
 		Count          int
 	}
-	scPtrField struct {
+	ptrField struct {
 		nest.Namespace `nest:"root"`
 		App            *App
 	}
-	scMissingKeyTag struct {
+	missingKeyTag struct {
 		nest.Namespace `nest:"root"`
 		Age            nest.Key[int]
 	}
-	scEmptyKeyTag struct {
+	emptyKeyTag struct {
 		nest.Namespace `nest:"root"`
 		Age            nest.Key[int] `nest:""`
 	}
-	scNoNSChild struct {
+	noNSChild struct {
 		K nest.Key[int] `nest:"k"`
 	}
-	scNoNSPlain struct {
+	noNSPlain struct {
 		nest.Namespace `nest:"root"`
-		Child          scNoNSChild
+		Child          noNSChild
 	}
-	scNoNSSub struct {
+	noNSSub struct {
 		nest.Namespace `nest:"root"`
-		Child          nest.Sub[scNoNSChild]
+		Child          nest.Sub[noNSChild]
 	}
-	scNoNSRoot struct {
+	noNSRoot struct {
 		K nest.Key[int] `nest:"k"`
 	}
-	scParamRootBad struct {
+	paramRootBad struct {
 		nest.Namespace `nest:"root:{tenant}"`
 		K              nest.Key[int] `nest:"k"`
 	}
-	scUnknownCodec struct {
+	unknownCodec struct {
 		nest.Namespace `nest:"root"`
-		Data           nest.Key[scPoint] `nest:"data" codec:"yaml"`
+		Data           nest.Key[pointVal] `nest:"data" codec:"yaml"`
 	}
-	scEmbedded struct {
+	embeddedStruct struct {
 		nest.Namespace `nest:"root"`
-		scPoint
+		pointVal
 	}
 )
 
-// scSchemaErr checks that err is a schema error naming typ and field (field
-// "" means the type itself) and containing every want substring.
-func scSchemaErr(t *testing.T, err error, typ, field string, want ...string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("New returned no error, want a schema error for %s.%s", typ, field)
-	}
-	if !errors.Is(err, nest.ErrSchema) {
-		t.Fatalf("error %q does not match nest.ErrSchema", err)
-	}
-	var se *nest.SchemaError
-	if !errors.As(err, &se) {
-		t.Fatalf("error %q (%T) is not a *nest.SchemaError", err, err)
-	}
-	msg := err.Error()
-	if se.Type != "nest_test."+typ {
-		t.Errorf("SchemaError.Type = %q, want %q (error: %s)", se.Type, "nest_test."+typ, msg)
-	}
-	if se.Field != field {
-		t.Errorf("SchemaError.Field = %q, want %q (error: %s)", se.Field, field, msg)
-	}
-	name := typ
-	if field != "" {
-		name += "." + field
-	}
-	if !strings.Contains(msg, name) {
-		t.Errorf("error %q does not name %s", msg, name)
-	}
-	for _, w := range want {
-		if !strings.Contains(msg, w) {
-			t.Errorf("error %q does not contain %q", msg, w)
-		}
-	}
-}
-
 func TestSchemaNewRejects(t *testing.T) {
 	t.Parallel()
-	rdb := scOfflineClient(t)
+	rdb := offlineClient(t)
 	type tc struct {
 		name  string
 		newFn func() error
@@ -357,91 +307,78 @@ func TestSchemaNewRejects(t *testing.T) {
 	}
 	tests := []tc{
 		// templates
-		{"unbalanced open brace", newErr(scNew[scTplOpen]), "scTplOpen", "Bad", []string{"user:{id", "unbalanced '{'"}},
-		{"unbalanced close brace", newErr(scNew[scTplClose]), "scTplClose", "Bad", []string{"user:id}", "unbalanced '}'"}},
-		{"empty placeholder", newErr(scNew[scTplEmptyPlaceholder]), "scTplEmptyPlaceholder", "Bad", []string{"empty placeholder"}},
-		{"duplicate placeholder", newErr(scNew[scTplDupPlaceholder]), "scTplDupPlaceholder", "Bad", []string{"{a}", "twice"}},
-		{"two placeholders in one segment", newErr(scNew[scTplTwoInSegment]), "scTplTwoInSegment", "Bad", []string{"more than one placeholder"}},
-		{"empty segment", newErr(scNew[scTplEmptySegment]), "scTplEmptySegment", "Bad", []string{"a::b", "empty segment"}},
-		{"trailing separator", newErr(scNew[scTplTrailingColon]), "scTplTrailingColon", "Bad", []string{"empty segment"}},
-		{"glob star in literal", newErr(scNew[scTplStar]), "scTplStar", "Bad", []string{"a*b", "'*'"}},
-		{"glob question mark in literal", newErr(scNew[scTplQuestion]), "scTplQuestion", "Bad", []string{"'?'"}},
-		{"glob bracket in literal", newErr(scNew[scTplBracket]), "scTplBracket", "Bad", []string{"'['"}},
-		{"backslash in literal", newErr(scNew[scTplBackslash]), "scTplBackslash", "Bad", []string{`'\\'`}},
-		{"space in literal", newErr(scNew[scTplSpace]), "scTplSpace", "Bad", []string{"' '"}},
-		{"placeholder name not an identifier", newErr(scNew[scTplBadName]), "scTplBadName", "Bad", []string{"{1id}"}},
-		{"bad prefix on Sub child type", newErr(scNew[scBadPrefixParent]), "scBadPrefixParent", "Group", []string{"grp:{g", "unbalanced '{'"}},
-		{"bad prefix in field tag", newErr(scNew[scBadFieldPrefix]), "scBadFieldPrefix", "Other", []string{"a*"}},
-		{"bad root prefix", newErr(scNew[scBadRootPrefix]), "scBadRootPrefix", "", []string{"ro{ot"}},
-		{"missing root prefix", newErr(scNew[scEmptyRootPrefix]), "scEmptyRootPrefix", "", []string{"missing prefix"}},
+		{"unbalanced open brace", newErr(tryNew[tplOpen]), "tplOpen", "Bad", []string{"user:{id", "unbalanced '{'"}},
+		{"unbalanced close brace", newErr(tryNew[tplClose]), "tplClose", "Bad", []string{"user:id}", "unbalanced '}'"}},
+		{"empty placeholder", newErr(tryNew[tplEmptyPlaceholder]), "tplEmptyPlaceholder", "Bad", []string{"empty placeholder"}},
+		{"duplicate placeholder", newErr(tryNew[tplDupPlaceholder]), "tplDupPlaceholder", "Bad", []string{"{a}", "twice"}},
+		{"two placeholders in one segment", newErr(tryNew[tplTwoInSegment]), "tplTwoInSegment", "Bad", []string{"more than one placeholder"}},
+		{"empty segment", newErr(tryNew[tplEmptySegment]), "tplEmptySegment", "Bad", []string{"a::b", "empty segment"}},
+		{"trailing separator", newErr(tryNew[tplTrailingColon]), "tplTrailingColon", "Bad", []string{"empty segment"}},
+		{"glob star in literal", newErr(tryNew[tplStar]), "tplStar", "Bad", []string{"a*b", "'*'"}},
+		{"glob question mark in literal", newErr(tryNew[tplQuestion]), "tplQuestion", "Bad", []string{"'?'"}},
+		{"glob bracket in literal", newErr(tryNew[tplBracket]), "tplBracket", "Bad", []string{"'['"}},
+		{"backslash in literal", newErr(tryNew[tplBackslash]), "tplBackslash", "Bad", []string{`'\\'`}},
+		{"space in literal", newErr(tryNew[tplSpace]), "tplSpace", "Bad", []string{"' '"}},
+		{"placeholder name not an identifier", newErr(tryNew[tplBadName]), "tplBadName", "Bad", []string{"{1id}"}},
+		{"bad prefix on Sub child type", newErr(tryNew[badPrefixParent]), "badPrefixParent", "Group", []string{"grp:{g", "unbalanced '{'"}},
+		{"bad prefix in field tag", newErr(tryNew[badFieldPrefix]), "badFieldPrefix", "Other", []string{"a*"}},
+		{"bad root prefix", newErr(tryNew[badRootPrefix]), "badRootPrefix", "", []string{"ro{ot"}},
+		{"missing root prefix", newErr(tryNew[emptyRootPrefix]), "emptyRootPrefix", "", []string{"missing prefix"}},
 		// placeholders reused by an ancestor
-		{"placeholder reused by parent namespace", newErr(scNew[scAncRoot]), "scAncParent", "Child", []string{"{id}", "scAncRoot.Parent"}},
-		{"placeholder reused by a key", newErr(scNew[scAncKeyRoot]), "scAncKeyParent", "Item", []string{"{id}"}},
-		{"placeholder reused through a plain namespace", newErr(scNew[scAncDeepRoot]), "scAncPlainMid", "Child", []string{"{id}", "scAncDeepRoot.Parent"}},
+		{"placeholder reused by parent namespace", newErr(tryNew[ancRoot]), "ancParent", "Child", []string{"{id}", "ancRoot.Parent"}},
+		{"placeholder reused by a key", newErr(tryNew[ancKeyRoot]), "ancKeyParent", "Item", []string{"{id}"}},
+		{"placeholder reused through a plain namespace", newErr(tryNew[ancDeepRoot]), "ancPlainMid", "Child", []string{"{id}", "ancDeepRoot.Parent"}},
 		// collisions
-		{"duplicate key names", newErr(scNew[scDupKeys]), "scDupKeys", "Second", []string{`"x"`, "First"}},
-		{"duplicate param key shapes", newErr(scNew[scDupParamKeys]), "scDupParamKeys", "Second", []string{"item:{b}", "First"}},
-		{"key name equals child prefix", newErr(scNew[scKeyVsChild]), "scKeyVsChild", "AppKey", []string{`"app"`, "App"}},
-		{"param key shape equals Sub prefix", newErr(scNew[scKeyVsSub]), "scKeyVsSub", "UserKey", []string{"user:{uid}", "User"}},
-		{"two children with one prefix", newErr(scNew[scChildVsChild]), "scChildVsChild", "Other", []string{`"app"`, "App"}},
+		{"duplicate key names", newErr(tryNew[dupKeys]), "dupKeys", "Second", []string{`"x"`, "First"}},
+		{"duplicate param key shapes", newErr(tryNew[dupParamKeys]), "dupParamKeys", "Second", []string{"item:{b}", "First"}},
+		{"key name equals child prefix", newErr(tryNew[keyVsChild]), "keyVsChild", "AppKey", []string{`"app"`, "App"}},
+		{"param key shape equals Sub prefix", newErr(tryNew[keyVsSub]), "keyVsSub", "UserKey", []string{"user:{uid}", "User"}},
+		{"two children with one prefix", newErr(tryNew[childVsChild]), "childVsChild", "Other", []string{`"app"`, "App"}},
 		// wrong field kinds
-		{"Sub of a static namespace", newErr(scNew[scSubOfStatic]), "scSubOfStatic", "Static", []string{`"static"`, "nest.Sub"}},
-		{"Sub whose field tag makes it static", newErr(scNew[scSubOverrideStatic]), "scSubOverrideStatic", "Users", []string{`"users"`, "nest.Sub"}},
-		{"parameterised namespace as plain field", newErr(scNew[scPlainOfParam]), "scPlainOfParam", "Users", []string{"user:{user_id}", "nest.Sub[nest_test.User]"}},
-		{"ParamKey with static name", newErr(scNew[scParamKeyStatic]), "scParamKeyStatic", "Item", []string{`"item"`, "nest.Key"}},
-		{"Key with parameterised name", newErr(scNew[scKeyParam]), "scKeyParam", "Item", []string{"item:{id}", "nest.ParamKey"}},
+		{"Sub of a static namespace", newErr(tryNew[subOfStatic]), "subOfStatic", "Static", []string{`"static"`, "nest.Sub"}},
+		{"Sub whose field tag makes it static", newErr(tryNew[subOverrideStatic]), "subOverrideStatic", "Users", []string{`"users"`, "nest.Sub"}},
+		{"parameterised namespace as plain field", newErr(tryNew[plainOfParam]), "plainOfParam", "Users", []string{"user:{user_id}", "nest.Sub[nest_test.User]"}},
+		{"ParamKey with static name", newErr(tryNew[paramKeyStatic]), "paramKeyStatic", "Item", []string{`"item"`, "nest.Key"}},
+		{"Key with parameterised name", newErr(tryNew[keyParam]), "keyParam", "Item", []string{"item:{id}", "nest.ParamKey"}},
 		// TTLs
-		{"ttl soon", newErr(scNew[scTTLSoon]), "scTTLSoon", "K", []string{`"soon"`}},
-		{"ttl negative", newErr(scNew[scTTLNegative]), "scTTLNegative", "K", []string{`"-5s"`, "positive"}},
-		{"ttl zero", newErr(scNew[scTTLZero]), "scTTLZero", "K", []string{`"0"`, "positive"}},
-		{"ttl unknown option", newErr(scNew[scTTLBadOption]), "scTTLBadOption", "K", []string{"forever"}},
-		{"ttl none cannot slide", newErr(scNew[scTTLNoneSliding]), "scTTLNoneSliding", "K", []string{"none,sliding"}},
-		{"ttl below a millisecond", newErr(scNew[scTTLSubMillisecond]), "scTTLSubMillisecond", "K", []string{"1500us", "millisecond"}},
-		{"ttl soon on namespace", newErr(scNew[scTTLBadNSParent]), "scTTLBadNSParent", "Group", []string{`"soon"`}},
-		{"ttl negative in field tag", newErr(scNew[scTTLBadFieldTag]), "scTTLBadFieldTag", "Group", []string{`"-5s"`}},
-		{"ttl soon on root", newErr(scNew[scTTLBadRoot]), "scTTLBadRoot", "", []string{`"soon"`}},
+		{"ttl soon", newErr(tryNew[ttlSoon]), "ttlSoon", "K", []string{`"soon"`}},
+		{"ttl negative", newErr(tryNew[ttlNegative]), "ttlNegative", "K", []string{`"-5s"`, "positive"}},
+		{"ttl zero", newErr(tryNew[ttlZero]), "ttlZero", "K", []string{`"0"`, "positive"}},
+		{"ttl unknown option", newErr(tryNew[ttlBadOption]), "ttlBadOption", "K", []string{"forever"}},
+		{"ttl none cannot slide", newErr(tryNew[ttlNoneSliding]), "ttlNoneSliding", "K", []string{"none,sliding"}},
+		{"ttl below a millisecond", newErr(tryNew[ttlSubMillisecond]), "ttlSubMillisecond", "K", []string{"1500us", "millisecond"}},
+		{"ttl soon on namespace", newErr(tryNew[ttlBadNSParent]), "ttlBadNSParent", "Group", []string{`"soon"`}},
+		{"ttl negative in field tag", newErr(tryNew[ttlBadFieldTag]), "ttlBadFieldTag", "Group", []string{`"-5s"`}},
+		{"ttl soon on root", newErr(tryNew[ttlBadRoot]), "ttlBadRoot", "", []string{`"soon"`}},
 		// defaults
-		{"default abc on Key[int]", newErr(scNew[scDefaultInt]), "scDefaultInt", "Count", []string{`"abc"`, "int"}},
-		{"default { on struct key", newErr(scNew[scDefaultStruct]), "scDefaultStruct", "Where", []string{`"{"`, "scPoint"}},
-		{"default 300 on Key[int8]", newErr(scNew[scDefaultInt8]), "scDefaultInt8", "Small", []string{`"300"`, "int8"}},
-		{"default maybe on Key[bool]", newErr(scNew[scDefaultBool]), "scDefaultBool", "Flag", []string{`"maybe"`}},
-		{"default yesterday on Key[time.Time]", newErr(scNew[scDefaultTime]), "scDefaultTime", "At", []string{`"yesterday"`}},
+		{"default abc on Key[int]", newErr(tryNew[defaultInt]), "defaultInt", "Count", []string{`"abc"`, "int"}},
+		{"default { on struct key", newErr(tryNew[defaultStruct]), "defaultStruct", "Where", []string{`"{"`, "pointVal"}},
+		{"default 300 on Key[int8]", newErr(tryNew[defaultInt8]), "defaultInt8", "Small", []string{`"300"`, "int8"}},
+		{"default maybe on Key[bool]", newErr(tryNew[defaultBool]), "defaultBool", "Flag", []string{`"maybe"`}},
+		{"default yesterday on Key[time.Time]", newErr(tryNew[defaultTime]), "defaultTime", "At", []string{`"yesterday"`}},
 		// field types
-		{"int field", newErr(scNew[scIntField]), "scIntField", "Count", []string{"unsupported field type int"}},
-		{"pointer to namespace field", newErr(scNew[scPtrField]), "scPtrField", "App", []string{"*nest_test.App"}},
-		{"key without nest tag", newErr(scNew[scMissingKeyTag]), "scMissingKeyTag", "Age", []string{"missing key name"}},
-		{"key with empty nest tag", newErr(scNew[scEmptyKeyTag]), "scEmptyKeyTag", "Age", []string{"missing key name"}},
-		{"plain struct without nest.Namespace", newErr(scNew[scNoNSPlain]), "scNoNSPlain", "Child", []string{"scNoNSChild", "nest.Namespace"}},
-		{"Sub of struct without nest.Namespace", newErr(scNew[scNoNSSub]), "scNoNSSub", "Child", []string{"scNoNSChild", "nest.Namespace"}},
-		{"root without nest.Namespace", newErr(scNew[scNoNSRoot]), "scNoNSRoot", "", []string{"nest.Namespace"}},
-		{"root with parameters", newErr(scNew[scParamRootBad]), "scParamRootBad", "", []string{"root:{tenant}", "parameters"}},
-		{"unknown codec", newErr(scNew[scUnknownCodec]), "scUnknownCodec", "Data", []string{`"yaml"`}},
-		{"embedded non-namespace struct", newErr(scNew[scEmbedded]), "scEmbedded", "scPoint", []string{"embedded"}},
+		{"int field", newErr(tryNew[intField]), "intField", "Count", []string{"unsupported field type int"}},
+		{"pointer to namespace field", newErr(tryNew[ptrField]), "ptrField", "App", []string{"*nest_test.App"}},
+		{"key without nest tag", newErr(tryNew[missingKeyTag]), "missingKeyTag", "Age", []string{"missing key name"}},
+		{"key with empty nest tag", newErr(tryNew[emptyKeyTag]), "emptyKeyTag", "Age", []string{"missing key name"}},
+		{"plain struct without nest.Namespace", newErr(tryNew[noNSPlain]), "noNSPlain", "Child", []string{"noNSChild", "nest.Namespace"}},
+		{"Sub of struct without nest.Namespace", newErr(tryNew[noNSSub]), "noNSSub", "Child", []string{"noNSChild", "nest.Namespace"}},
+		{"root without nest.Namespace", newErr(tryNew[noNSRoot]), "noNSRoot", "", []string{"nest.Namespace"}},
+		{"root with parameters", newErr(tryNew[paramRootBad]), "paramRootBad", "", []string{"root:{tenant}", "parameters"}},
+		{"unknown codec", newErr(tryNew[unknownCodec]), "unknownCodec", "Data", []string{`"yaml"`}},
+		{"embedded non-namespace struct", newErr(tryNew[embeddedStruct]), "embeddedStruct", "pointVal", []string{"embedded"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			scSchemaErr(t, tt.newFn(), tt.typ, tt.field, tt.want...)
+			assertSchemaErr(t, tt.newFn(), tt.typ, tt.field, tt.want...)
 		})
 	}
 }
 
-// scNew is nest.New with its result dropped, so that table entries can
-// refer to one function per schema type.
-func scNew[R any](rdb redis.UniversalClient, opts *nest.Options) error {
-	r, err := nest.New[R](rdb, opts)
-	if err == nil && r == nil {
-		return errors.New("nest.New returned a nil root and no error")
-	}
-	if err != nil && r != nil {
-		return errors.New("nest.New returned a root together with an error")
-	}
-	return err
-}
-
 func TestSchemaNewRejectsNonStructAndNilClient(t *testing.T) {
 	t.Parallel()
-	rdb := scOfflineClient(t)
+	rdb := offlineClient(t)
 	if _, err := nest.New[int](rdb, nil); !errors.Is(err, nest.ErrSchema) || !strings.Contains(err.Error(), "int") {
 		t.Errorf("New[int]: err = %v, want ErrSchema naming int", err)
 	}
@@ -456,14 +393,14 @@ func TestSchemaNewRejectsNonStructAndNilClient(t *testing.T) {
 
 func TestSchemaMustNewPanicsWithTheSameError(t *testing.T) {
 	t.Parallel()
-	rdb := scOfflineClient(t)
-	_, want := nest.New[scDupKeys](rdb, nil)
+	rdb := offlineClient(t)
+	_, want := nest.New[dupKeys](rdb, nil)
 	if want == nil {
-		t.Fatal("New accepted scDupKeys")
+		t.Fatal("New accepted dupKeys")
 	}
 	got := func() (got any) {
 		defer func() { got = recover() }()
-		nest.MustNew[scDupKeys](rdb, nil)
+		nest.MustNew[dupKeys](rdb, nil)
 		return nil
 	}()
 	err, ok := got.(error)
@@ -481,13 +418,13 @@ func TestSchemaMustNewPanicsWithTheSameError(t *testing.T) {
 	}
 }
 
-type scSkipped struct {
+type skippedSchema struct {
 	nest.Namespace `nest:"skip"`
 	Kept           nest.Key[int]    `nest:"kept"`
 	Ignored        nest.Key[int]    `nest:"-"`
 	Notes          string           `nest:"-"`
 	Counter        int              `nest:"-"`
-	Helper         scNoNSChild      `nest:"-"`
+	Helper         noNSChild        `nest:"-"`
 	AlsoKept       nest.Key[string] `nest:"also"`
 }
 
@@ -495,7 +432,7 @@ func TestSchemaDashSkipsField(t *testing.T) {
 	t.Parallel()
 	rdb := redistest.Shared(t)
 	ctx := context.Background()
-	s, err := nest.New[scSkipped](rdb, nil)
+	s, err := nest.New[skippedSchema](rdb, nil)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -581,15 +518,15 @@ func TestSchemaReusedTypeUnderTwoParents(t *testing.T) {
 	}
 }
 
-// scOverride reuses App under a second name with its own TTL, and
-// scPlainNS with and without a TTL.
-type scOverride struct {
+// overrideSchema reuses App under a second name with its own TTL, and
+// plainNS with and without a TTL.
+type overrideSchema struct {
 	nest.Namespace `nest:"root"`
 	App            App
-	Archive        App       `nest:"archive" ttl:"10s"`
-	Forever        App       `nest:"forever" ttl:"none"`
-	Plain          scPlainNS `ttl:"1h"`
-	PlainAgain     scPlainNS `nest:"plain2"`
+	Archive        App     `nest:"archive" ttl:"10s"`
+	Forever        App     `nest:"forever" ttl:"none"`
+	Plain          plainNS `ttl:"1h"`
+	PlainAgain     plainNS `nest:"plain2"`
 	Users          nest.Sub[User]
 	Members        nest.Sub[User] `nest:"member:{member_id}" ttl:"30s"`
 }
@@ -598,7 +535,7 @@ func TestSchemaFieldTagOverridesChildPrefixAndTTL(t *testing.T) {
 	t.Parallel()
 	rdb := redistest.Shared(t)
 	ctx := context.Background()
-	r, err := nest.New[scOverride](rdb, nil)
+	r, err := nest.New[overrideSchema](rdb, nil)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -683,39 +620,39 @@ func TestSchemaFieldTagOverridesChildPrefixAndTTL(t *testing.T) {
 // root → org:{org_id} (Sub) → team (plain) → member:{member_id} (Sub) →
 // profile (plain) → docs:{doc_id} (Sub) → rev (plain) → key.
 type (
-	scDeepRev struct {
+	deepRev struct {
 		nest.Namespace `nest:"rev"`
 		Body           nest.Key[string] `nest:"body"`
 	}
-	scDeepDoc struct {
+	deepDoc struct {
 		nest.Namespace `nest:"docs:{doc_id}"`
 		Title          nest.Key[string] `nest:"title"`
-		Rev            scDeepRev
+		Rev            deepRev
 	}
-	scDeepProfile struct {
+	deepProfile struct {
 		nest.Namespace `nest:"profile" ttl:"45s"`
 		Bio            nest.Key[string]      `nest:"bio"`
 		Attr           nest.ParamKey[string] `nest:"attr:{attr}"`
-		Docs           nest.Sub[scDeepDoc]
+		Docs           nest.Sub[deepDoc]
 	}
-	scDeepMember struct {
+	deepMember struct {
 		nest.Namespace `nest:"member:{member_id}"`
-		Profile        scDeepProfile
+		Profile        deepProfile
 		Role           nest.Key[string] `nest:"role"`
 	}
-	scDeepTeam struct {
+	deepTeam struct {
 		nest.Namespace `nest:"team"`
-		Members        nest.Sub[scDeepMember]
+		Members        nest.Sub[deepMember]
 		Size           nest.Key[int] `nest:"size"`
 	}
-	scDeepOrg struct {
+	deepOrg struct {
 		nest.Namespace `nest:"org:{org_id}" ttl:"2h"`
-		Team           scDeepTeam
+		Team           deepTeam
 		Name           nest.Key[string] `nest:"name"`
 	}
-	scDeepRoot struct {
+	deepRoot struct {
 		nest.Namespace `nest:"root"`
-		Orgs           nest.Sub[scDeepOrg]
+		Orgs           nest.Sub[deepOrg]
 	}
 )
 
@@ -723,7 +660,7 @@ func TestSchemaDeepNesting(t *testing.T) {
 	t.Parallel()
 	rdb := redistest.Shared(t)
 	ctx := context.Background()
-	r, err := nest.New[scDeepRoot](rdb, nil)
+	r, err := nest.New[deepRoot](rdb, nil)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -811,17 +748,17 @@ func TestSchemaDeepNesting(t *testing.T) {
 // equals a child namespace's key, a static key inside a Sub's range, and a
 // static key that a ParamKey can render.
 type (
-	scOverlapChildKey struct {
+	overlapChildKey struct {
 		nest.Namespace `nest:"root"`
 		App            App
 		AppTokens      nest.Key[[]string] `nest:"app:tokens"`
 	}
-	scOverlapSubKey struct {
+	overlapSubKey struct {
 		nest.Namespace `nest:"root"`
 		User           nest.Sub[User]
 		Admin          nest.Key[string] `nest:"user:admin"`
 	}
-	scOverlapParamKey struct {
+	overlapParamKey struct {
 		nest.Namespace `nest:"root"`
 		Msg            nest.ParamKey[string] `nest:"msg:{id}"`
 		Latest         nest.Key[string]      `nest:"msg:latest"`
@@ -833,10 +770,10 @@ func TestSchemaRejectsOverlappingNames(t *testing.T) {
 	rdb := redistest.Shared(t)
 	ctx := context.Background()
 
-	// The harm, shown on a real server: with scOverlapChildKey,
+	// The harm, shown on a real server: with overlapChildKey,
 	// Root.AppTokens and Root.App.Tokens are one Redis key, so clearing
 	// Root.App deletes a key that Root declares.
-	if r, err := nest.New[scOverlapChildKey](rdb, nil); err == nil && r.AppTokens.Name() == r.App.Tokens.Name() {
+	if r, err := nest.New[overlapChildKey](rdb, nil); err == nil && r.AppTokens.Name() == r.App.Tokens.Name() {
 		if err := r.AppTokens.Set(ctx, []string{"root's"}); err != nil {
 			t.Fatal(err)
 		}
@@ -847,9 +784,9 @@ func TestSchemaRejectsOverlappingNames(t *testing.T) {
 			t.Logf("clearing Root.App deleted Root.AppTokens (%s)", r.AppTokens.Name())
 		}
 	}
-	// With scOverlapSubKey, user input "admin" makes User.At("admin")
+	// With overlapSubKey, user input "admin" makes User.At("admin")
 	// own the sibling key root:user:admin.
-	if r, err := nest.New[scOverlapSubKey](rdb, nil); err == nil {
+	if r, err := nest.New[overlapSubKey](rdb, nil); err == nil {
 		if err := r.Admin.Set(ctx, "root's"); err != nil {
 			t.Fatal(err)
 		}
@@ -857,8 +794,8 @@ func TestSchemaRejectsOverlappingNames(t *testing.T) {
 			t.Logf("User.At(\"admin\").Count() counts the sibling key %s", r.Admin.Name())
 		}
 	}
-	// With scOverlapParamKey, Msg.At("latest") is the key Latest.
-	if r, err := nest.New[scOverlapParamKey](rdb, nil); err == nil && r.Msg.At("latest").Name() == r.Latest.Name() {
+	// With overlapParamKey, Msg.At("latest") is the key Latest.
+	if r, err := nest.New[overlapParamKey](rdb, nil); err == nil && r.Msg.At("latest").Name() == r.Latest.Name() {
 		t.Logf("Msg.At(\"latest\") and Latest are both %s", r.Latest.Name())
 	}
 
@@ -866,9 +803,9 @@ func TestSchemaRejectsOverlappingNames(t *testing.T) {
 		name, typ, field, want string
 		newFn                  func(redis.UniversalClient, *nest.Options) error
 	}{
-		{"multi-segment key equals a child's key", "scOverlapChildKey", "AppTokens", "app:tokens", scNew[scOverlapChildKey]},
-		{"static key inside a Sub's range", "scOverlapSubKey", "Admin", "user:admin", scNew[scOverlapSubKey]},
-		{"static key a ParamKey can render", "scOverlapParamKey", "Latest", "msg:latest", scNew[scOverlapParamKey]},
+		{"multi-segment key equals a child's key", "overlapChildKey", "AppTokens", "app:tokens", tryNew[overlapChildKey]},
+		{"static key inside a Sub's range", "overlapSubKey", "Admin", "user:admin", tryNew[overlapSubKey]},
+		{"static key a ParamKey can render", "overlapParamKey", "Latest", "msg:latest", tryNew[overlapParamKey]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -876,29 +813,29 @@ func TestSchemaRejectsOverlappingNames(t *testing.T) {
 			if err == nil {
 				t.Fatal("New accepts sibling templates that render the same or nested names across ':' segments")
 			}
-			scSchemaErr(t, err, tt.typ, tt.field, tt.want)
+			assertSchemaErr(t, err, tt.typ, tt.field, tt.want)
 		})
 	}
 }
 
-type scEmbedsKey struct {
+type embedsKey struct {
 	N int
 	nest.Key[int]
 }
 
-type scBadHandles1 struct {
+type badHandles1 struct {
 	nest.Namespace `nest:"r"`
-	K              scEmbedsKey `nest:"k"`
+	K              embedsKey `nest:"k"`
 }
-type scBadHandles2 struct {
+type badHandles2 struct {
 	nest.Namespace `nest:"r"`
 	K              *nest.Key[int] `nest:"k"`
 }
-type scBadHandles3 struct {
+type badHandles3 struct {
 	nest.Namespace `nest:"r"`
 	U              *nest.Sub[User]
 }
-type scBadHandles4 struct {
+type badHandles4 struct {
 	nest.Namespace `nest:"r"`
 	K              struct{ *nest.Key[int] } `nest:"k"`
 }
@@ -907,12 +844,12 @@ type scBadHandles4 struct {
 // embeds one) are refused: binding writes handle state at the field's
 // offset, which is only sound for the handle types themselves.
 func TestSchemaRejectsLookalikeHandles(t *testing.T) {
-	rdb := scOfflineClient(t)
+	rdb := offlineClient(t)
 	for _, f := range []func() error{
-		func() error { _, err := nest.New[scBadHandles1](rdb, nil); return err },
-		func() error { _, err := nest.New[scBadHandles2](rdb, nil); return err },
-		func() error { _, err := nest.New[scBadHandles3](rdb, nil); return err },
-		func() error { _, err := nest.New[scBadHandles4](rdb, nil); return err },
+		func() error { _, err := nest.New[badHandles1](rdb, nil); return err },
+		func() error { _, err := nest.New[badHandles2](rdb, nil); return err },
+		func() error { _, err := nest.New[badHandles3](rdb, nil); return err },
+		func() error { _, err := nest.New[badHandles4](rdb, nil); return err },
 	} {
 		err := f()
 		if !errors.Is(err, nest.ErrSchema) {

@@ -20,8 +20,8 @@ import (
 // show up in errors, logs or printed values.
 
 func TestSecretKeySources(t *testing.T) {
-	rdb := testRedis(t)
-	k1, k0 := newKey(t, "id1"), newKey(t, "id0")
+	rdb := newRedis(t)
+	k1, k0 := newSecretKey(t, "id1"), newSecretKey(t, "id0")
 	b64 := base64.StdEncoding.EncodeToString
 	env := "id1:" + b64(k1.Key) + ",id0:" + b64(k0.Key)
 	clearEnv(t)
@@ -150,8 +150,8 @@ func TestSecretKeySources(t *testing.T) {
 
 func TestSecretNeverLeaks(t *testing.T) {
 	var logs bytes.Buffer
-	key := newKey(t, "k1")
-	rdb := testRedis(t)
+	key := newSecretKey(t, "k1")
+	rdb := newRedis(t)
 	v, err := nest.New[Vault](rdb, &nest.Options{
 		SecretKeys: []nest.SecretKey{key},
 		Logger:     slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

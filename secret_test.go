@@ -10,63 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/redisimnest/nest"
 )
 
-// The secure tests use their own schema, so that the shared fixture needs
-// no keyring.
-type (
-	Card struct {
-		Number string `json:"number"`
-		Expiry string `json:"expiry"`
-	}
-
-	Account struct {
-		nest.Namespace `nest:"account:{account_id}" ttl:"120s"`
-		Password       nest.Password         `nest:"password"`
-		Token          nest.Secret[string]   `nest:"token"`
-		Blob           nest.Secret[[]byte]   `nest:"blob"`
-		Card           nest.Secret[Card]     `nest:"card"`
-		PIN            nest.Secret[int]      `nest:"pin" default:"0" ttl:"none"`
-		Name           nest.Key[string]      `nest:"name"`
-		Notes          nest.Secret[[]string] `nest:"notes" codec:"msgpack"`
-	}
-
-	Vault struct {
-		nest.Namespace `nest:"vault"`
-		Account        nest.Sub[Account]
-		Master         nest.Secret[string] `nest:"master"`
-	}
-)
-
-// newKey returns a fresh random secret key.
-func newKey(t testing.TB, id string) nest.SecretKey {
-	t.Helper()
-	k := nest.SecretKey{ID: id, Key: make([]byte, nest.SecretKeyLen)}
-	if _, err := rand.Read(k.Key); err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-// newVault binds the Vault schema to rdb (a fresh database when nil) with
-// the given keys.
-func newVault(t testing.TB, rdb redis.UniversalClient, keys ...nest.SecretKey) (*Vault, redis.UniversalClient) {
-	t.Helper()
-	if rdb == nil {
-		rdb = testRedis(t)
-	}
-	v, err := nest.New[Vault](rdb, &nest.Options{SecretKeys: keys, Password: fastPasswords})
-	if err != nil {
-		t.Fatalf("nest.New: %v", err)
-	}
-	return v, rdb
-}
-
 func TestSecretRoundTrip(t *testing.T) {
-	v, rdb := newVault(t, nil, newKey(t, "k1"))
+	v, rdb := newVault(t, nil, newSecretKey(t, "k1"))
 	ctx := context.Background()
 	a := v.Account.At(1)
 
@@ -200,7 +148,7 @@ func regions(raw []byte, n int) map[string][2]int {
 }
 
 func TestSecretTamper(t *testing.T) {
-	v, rdb := newVault(t, nil, newKey(t, "k1"), newKey(t, "k2"))
+	v, rdb := newVault(t, nil, newSecretKey(t, "k1"), newSecretKey(t, "k2"))
 	ctx := context.Background()
 	tok := v.Account.At(1).Token
 	if err := tok.Set(ctx, "a secret worth stealing"); err != nil {
@@ -260,7 +208,7 @@ func TestSecretTamper(t *testing.T) {
 }
 
 func TestSecretGarbage(t *testing.T) {
-	v, rdb := newVault(t, nil, newKey(t, "k1"))
+	v, rdb := newVault(t, nil, newSecretKey(t, "k1"))
 	ctx := context.Background()
 	tok := v.Account.At(1).Token
 	random := make([]byte, 100)
@@ -284,8 +232,8 @@ func TestSecretDecodeErrorWithholdsValue(t *testing.T) {
 		nest.Namespace `nest:"vault"`
 		Master         nest.Secret[int] `nest:"master"`
 	}
-	rdb := testRedis(t)
-	keys := &nest.Options{SecretKeys: []nest.SecretKey{newKey(t, "k1")}}
+	rdb := newRedis(t)
+	keys := &nest.Options{SecretKeys: []nest.SecretKey{newSecretKey(t, "k1")}}
 	s := nest.MustNew[asString](rdb, keys)
 	i := nest.MustNew[asInt](rdb, keys)
 	ctx := context.Background()
@@ -303,12 +251,12 @@ func TestSecretDecodeErrorWithholdsValue(t *testing.T) {
 }
 
 func TestSecretUnknownKeyID(t *testing.T) {
-	old, rdb := newVault(t, nil, newKey(t, "retired-2023"))
+	old, rdb := newVault(t, nil, newSecretKey(t, "retired-2023"))
 	ctx := context.Background()
 	if err := old.Master.Set(ctx, "x"); err != nil {
 		t.Fatal(err)
 	}
-	cur, _ := newVault(t, rdb, newKey(t, "k1"))
+	cur, _ := newVault(t, rdb, newSecretKey(t, "k1"))
 	_, err := cur.Master.Get(ctx)
 	if !errors.Is(err, nest.ErrDecrypt) {
 		t.Fatalf("Get = %v, want ErrDecrypt", err)
@@ -321,7 +269,7 @@ func TestSecretUnknownKeyID(t *testing.T) {
 }
 
 func TestSecretRotation(t *testing.T) {
-	a, b := newKey(t, "a"), newKey(t, "b")
+	a, b := newSecretKey(t, "a"), newSecretKey(t, "b")
 	va, rdb := newVault(t, nil, a)
 	ctx := context.Background()
 	plain := map[int]string{}
@@ -396,7 +344,7 @@ func TestSecretRotation(t *testing.T) {
 
 	// A value that does not open is reported and left alone; the others
 	// are still rewritten.
-	vc, _ := newVault(t, rdb, newKey(t, "c"), b)
+	vc, _ := newVault(t, rdb, newSecretKey(t, "c"), b)
 	rdb.Set(ctx, vc.Account.At(5).Token.Name(), "garbage", 0)
 	n, err = vc.Reencrypt(ctx)
 	// 30 tokens and cards, the master and account 31's token, but for
@@ -413,7 +361,7 @@ func TestSecretRotation(t *testing.T) {
 // key rotation: it is skipped and reported, the others are re-encrypted
 // (issue 7, defect 5).
 func TestSecretReencryptSkipsWrongType(t *testing.T) {
-	a, b := newKey(t, "a"), newKey(t, "b")
+	a, b := newSecretKey(t, "a"), newSecretKey(t, "b")
 	va, rdb := newVault(t, nil, a)
 	ctx := context.Background()
 	const n = 200
@@ -451,7 +399,7 @@ func TestSecretRename(t *testing.T) {
 	if onCluster {
 		t.Skip("the two keys are in different hash slots, which Redis Cluster refuses by design (ErrCrossSlot)")
 	}
-	v, _ := newVault(t, nil, newKey(t, "k1"))
+	v, _ := newVault(t, nil, newSecretKey(t, "k1"))
 	ctx := context.Background()
 	src, dst := v.Account.At(1).Token, v.Account.At(2).Token
 	if err := src.Set(ctx, "moving"); err != nil {
@@ -485,7 +433,7 @@ func TestSecretRename(t *testing.T) {
 }
 
 func TestSecretKeyCommands(t *testing.T) {
-	v, _ := newVault(t, nil, newKey(t, "k1"))
+	v, _ := newVault(t, nil, newSecretKey(t, "k1"))
 	ctx := context.Background()
 	tok := v.Account.At(1).Token
 	if d, ok := tok.EffectiveTTL(); !ok || d != 120*time.Second {

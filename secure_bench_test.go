@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/redisimnest/nest"
-	"github.com/redisimnest/nest/internal/redistest"
 )
 
 // Secret keys beside a plain Key[string] and raw go-redis doing the same
@@ -22,21 +21,6 @@ type benchSecure struct {
 }
 
 const benchToken = "tok_live_4eC39HqLyjWDarjtT1zdp7dc" // 33 bytes, an API-token-sized secret
-
-func newBenchSecure(b *testing.B, params nest.PasswordParams) (*benchSecure, func(context.Context, string, string) error, func(context.Context, string) error) {
-	b.Helper()
-	rdb := redistest.Shared(b)
-	s, err := nest.New[benchSecure](rdb, &nest.Options{
-		SecretKeys: []nest.SecretKey{newKey(b, "k1")},
-		Password:   params,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	set := func(ctx context.Context, k, v string) error { return rdb.Set(ctx, k, v, 0).Err() }
-	get := func(ctx context.Context, k string) error { return rdb.Get(ctx, k).Err() }
-	return s, set, get
-}
 
 func BenchmarkSecretSet(b *testing.B) {
 	s, set, _ := newBenchSecure(b, fastPasswords)

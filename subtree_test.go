@@ -10,67 +10,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/redisimnest/nest"
 )
-
-// ktKeysOf collects a namespace's Keys, failing on an error or a name
-// yielded twice.
-func ktKeysOf(t *testing.T, ns nest.Namespace) map[string]bool {
-	t.Helper()
-	got := map[string]bool{}
-	for k, err := range ns.Keys(t.Context()) {
-		if err != nil {
-			t.Fatalf("Keys: %v", err)
-		}
-		if got[k] {
-			t.Fatalf("Keys yielded %q twice", k)
-		}
-		got[k] = true
-	}
-	return got
-}
-
-func ktSet(names []string) map[string]bool {
-	m := make(map[string]bool, len(names))
-	for _, n := range names {
-		m[n] = true
-	}
-	return m
-}
-
-// ktAllExist fails unless every name exists.
-func ktAllExist(t *testing.T, rdb redis.UniversalClient, names []string) {
-	t.Helper()
-	for _, name := range names {
-		n, err := rdb.Exists(t.Context(), name).Result()
-		if err != nil || n != 1 {
-			t.Errorf("%s: EXISTS = %d, %v; want it to survive", name, n, err)
-		}
-	}
-}
-
-func ktDBSize(t *testing.T, rdb redis.UniversalClient) int64 {
-	t.Helper()
-	n, err := rdb.DBSize(t.Context()).Result()
-	ktMust(t, err)
-	return n
-}
-
-// ktUserSiblings are keys next to user 1's subtree that no operation on
-// user 1 may touch: other users whose ids start with 1, and raw keys whose
-// names contain glob characters.
-var ktUserSiblings = []string{
-	"root:user:12", "root:user:12:age", "root:user:10", "root:user:10:age",
-	"root:user:10:message:1:text", "root:user:1x", "root:user:1x:age",
-	"root:user:1*", "root:user:1*:x", "root:user:1?", "root:user:1?:x",
-	"root:user:[1]:x", "root:user:[1]", "root:user:?:x", "root:user:*:x",
-	"root:user:1\\:x", "root:user:\\1:x", "root:user:1[:]x", "root:user:1 :x",
-	"root:user:", "root:user", "root:user:01:age", "root:user1:age", "user:1:age",
-	"root:user:2:name", "root:app", "root:app:tokens", "root:project_name",
-	"root:admin:1:eu:message:1:text",
-}
 
 func TestSubtreeClearUser(t *testing.T) {
 	t.Parallel()
@@ -78,12 +19,12 @@ func TestSubtreeClearUser(t *testing.T) {
 	ctx := t.Context()
 	u1 := root.User.At(1)
 
-	writeKeys(t, rdb, ktUserSiblings...)
-	ktMust(t, u1.Age.Set(ctx, 30))
-	ktMust(t, u1.Name.Set(ctx, "alice"))
-	ktMust(t, u1.Messages.At(1).Text.Set(ctx, "hello"))
-	ktMust(t, u1.Messages.At(1).Seen.Set(ctx, true))
-	ktMust(t, u1.Messages.At(2).Text.Set(ctx, "world"))
+	writeKeys(t, rdb, userSiblings...)
+	must(t, u1.Age.Set(ctx, 30))
+	must(t, u1.Name.Set(ctx, "alice"))
+	must(t, u1.Messages.At(1).Text.Set(ctx, "hello"))
+	must(t, u1.Messages.At(1).Seen.Set(ctx, true))
+	must(t, u1.Messages.At(2).Text.Set(ctx, "world"))
 	rawInside := []string{
 		"root:user:1", // the prefix key itself
 		"root:user:1:undeclared", "root:user:1:a:b:c", "root:user:1:*", "root:user:1:[x]",
@@ -94,20 +35,20 @@ func TestSubtreeClearUser(t *testing.T) {
 		"root:user:1:age", "root:user:1:name", "root:user:1:message:1:text",
 		"root:user:1:message:1:seen", "root:user:1:message:2:text",
 	}, rawInside...)
-	siblingsOnly := ktDBSize(t, rdb) - int64(len(inside))
-	if siblingsOnly != int64(len(ktUserSiblings)) {
-		t.Fatalf("setup: %d sibling keys, want %d", siblingsOnly, len(ktUserSiblings))
+	siblingsOnly := dbSize(t, rdb) - int64(len(inside))
+	if siblingsOnly != int64(len(userSiblings)) {
+		t.Fatalf("setup: %d sibling keys, want %d", siblingsOnly, len(userSiblings))
 	}
 
-	got := ktKeysOf(t, u1.Namespace)
-	if want := ktSet(inside); !maps.Equal(got, want) {
+	got := collectKeys(t, u1.Namespace)
+	if want := setOf(inside); !maps.Equal(got, want) {
 		t.Fatalf("Keys = %v\nwant %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
 	}
 	if n, err := u1.Count(ctx); err != nil || n != int64(len(inside)) {
 		t.Fatalf("Count = %d, %v; want %d", n, err, len(inside))
 	}
 
-	rec := recordCommands(rdb)
+	rec := newRecorder(rdb)
 	n, err := u1.Clear(ctx)
 	if err != nil || n != int64(len(inside)) {
 		t.Fatalf("Clear = %d, %v; want %d", n, err, len(inside))
@@ -119,10 +60,10 @@ func TestSubtreeClearUser(t *testing.T) {
 			}
 		}
 	}
-	ktAbsent(t, rdb, inside...)
-	ktAllExist(t, rdb, ktUserSiblings)
-	if size := ktDBSize(t, rdb); size != int64(len(ktUserSiblings)) {
-		t.Fatalf("DBSIZE after Clear = %d, want %d", size, len(ktUserSiblings))
+	assertAbsent(t, rdb, inside...)
+	assertExist(t, rdb, userSiblings)
+	if size := dbSize(t, rdb); size != int64(len(userSiblings)) {
+		t.Fatalf("DBSIZE after Clear = %d, want %d", size, len(userSiblings))
 	}
 	if n, err := u1.Count(ctx); err != nil || n != 0 {
 		t.Fatalf("Count after Clear = %d, %v", n, err)
@@ -151,12 +92,12 @@ func TestSubtreeGlobSafety(t *testing.T) {
 	t.Parallel()
 	root, rdb := newRoot(t)
 	ctx := t.Context()
-	for _, sibling := range ktUserSiblings {
+	for _, sibling := range userSiblings {
 		t.Run(sibling, func(t *testing.T) {
-			ktMust(t, rdb.FlushDB(ctx).Err())
+			must(t, rdb.FlushDB(ctx).Err())
 			writeKeys(t, rdb, sibling, "root:user:1:age")
 			u1 := root.User.At(1)
-			got := ktKeysOf(t, u1.Namespace)
+			got := collectKeys(t, u1.Namespace)
 			if !maps.Equal(got, map[string]bool{"root:user:1:age": true}) {
 				t.Fatalf("Keys = %v", got)
 			}
@@ -166,13 +107,13 @@ func TestSubtreeGlobSafety(t *testing.T) {
 			if n, err := u1.Clear(ctx); err != nil || n != 1 {
 				t.Fatalf("Clear = %d, %v; want 1", n, err)
 			}
-			ktAllExist(t, rdb, []string{sibling})
-			ktAbsent(t, rdb, "root:user:1:age")
+			assertExist(t, rdb, []string{sibling})
+			assertAbsent(t, rdb, "root:user:1:age")
 		})
 	}
 
 	t.Run("glob parameters refused", func(t *testing.T) {
-		ktMust(t, rdb.FlushDB(ctx).Err())
+		must(t, rdb.FlushDB(ctx).Err())
 		writeKeys(t, rdb, "root:user:1:age", "root:user:2:age", "root:user:*:age")
 		for _, id := range []any{"*", "1*", "?", "[1]", "\\1", "", "1:age", "{1}", "1 "} {
 			u := root.User.At(id)
@@ -188,7 +129,7 @@ func TestSubtreeGlobSafety(t *testing.T) {
 				}
 			}
 		}
-		if size := ktDBSize(t, rdb); size != 3 {
+		if size := dbSize(t, rdb); size != 3 {
 			t.Fatalf("DBSIZE = %d, want 3: nothing deleted", size)
 		}
 	})
@@ -199,8 +140,8 @@ func TestSubtreeClearApp(t *testing.T) {
 	root, rdb := newRoot(t)
 	ctx := t.Context()
 
-	ktMust(t, root.App.Tokens.Set(ctx, []string{"a", "b"}))
-	ktMust(t, root.App.PendingUsers.Set(ctx, []string{"u1"}))
+	must(t, root.App.Tokens.Set(ctx, []string{"a", "b"}))
+	must(t, root.App.PendingUsers.Set(ctx, []string{"u1"}))
 	writeKeys(t, rdb, "root:app", "root:app:x:y")
 	siblings := []string{
 		"root:apple", "root:app_x", "root:appx:tokens", "root:app*", "root:ap", "app:tokens",
@@ -215,9 +156,9 @@ func TestSubtreeClearApp(t *testing.T) {
 	if err != nil || n != 4 {
 		t.Fatalf("Clear = %d, %v; want 4", n, err)
 	}
-	ktAbsent(t, rdb, "root:app", "root:app:tokens", "root:app:pending_users", "root:app:x:y")
-	ktAllExist(t, rdb, siblings)
-	if size := ktDBSize(t, rdb); size != int64(len(siblings)) {
+	assertAbsent(t, rdb, "root:app", "root:app:tokens", "root:app:pending_users", "root:app:x:y")
+	assertExist(t, rdb, siblings)
+	if size := dbSize(t, rdb); size != int64(len(siblings)) {
 		t.Fatalf("DBSIZE = %d, want %d", size, len(siblings))
 	}
 	tokens, err := root.App.Tokens.Get(ctx)
@@ -234,9 +175,9 @@ func TestSubtreeClearRoot(t *testing.T) {
 	root, rdb := newRoot(t)
 	ctx := t.Context()
 
-	ktMust(t, root.ProjectName.Set(ctx, "p"))
-	ktMust(t, root.User.At(1).Age.Set(ctx, 1))
-	ktMust(t, root.App.Tokens.Set(ctx, nil))
+	must(t, root.ProjectName.Set(ctx, "p"))
+	must(t, root.User.At(1).Age.Set(ctx, 1))
+	must(t, root.App.Tokens.Set(ctx, nil))
 	writeKeys(t, rdb, "root")
 	outside := []string{"rootx", "rootx:a", "roo", "other:root:a", "Root:a", "root*"}
 	writeKeys(t, rdb, outside...)
@@ -245,24 +186,10 @@ func TestSubtreeClearRoot(t *testing.T) {
 	if err != nil || n != 4 {
 		t.Fatalf("root.Clear = %d, %v; want 4", n, err)
 	}
-	ktAllExist(t, rdb, outside)
-	if size := ktDBSize(t, rdb); size != int64(len(outside)) {
+	assertExist(t, rdb, outside)
+	if size := dbSize(t, rdb); size != int64(len(outside)) {
 		t.Fatalf("DBSIZE = %d, want %d", size, len(outside))
 	}
-}
-
-// ktFillUser writes n keys under user 1 plus the prefix key itself and
-// returns all their names, and writes siblings next to them.
-func ktFillUser(t *testing.T, rdb redis.UniversalClient, n int) []string {
-	t.Helper()
-	names := make([]string, 0, n+1)
-	names = append(names, "root:user:1")
-	for i := range n {
-		names = append(names, fmt.Sprintf("root:user:1:message:%d:text", i))
-	}
-	writeKeys(t, rdb, names...)
-	writeKeys(t, rdb, ktUserSiblings...)
-	return names
 }
 
 func TestSubtreeLarge(t *testing.T) {
@@ -285,17 +212,17 @@ func TestSubtreeLarge(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			root, rdb := ktRootWith(t, tc.opts)
+			root, rdb := newRootWith(t, tc.opts)
 			ctx := t.Context()
 			u1 := root.User.At(1)
-			written := ktFillUser(t, rdb, n)
+			written := fillUser(t, rdb, n)
 			total := int64(len(written))
 
-			rec := recordCommands(rdb)
+			rec := newRecorder(rdb)
 			if c, err := u1.Count(ctx); err != nil || c != total {
 				t.Fatalf("Count = %d, %v; want %d", c, err, total)
 			}
-			if got := ktKeysOf(t, u1.Namespace); !maps.Equal(got, ktSet(written)) {
+			if got := collectKeys(t, u1.Namespace); !maps.Equal(got, setOf(written)) {
 				t.Fatalf("Keys returned %d names, want the %d written", len(got), total)
 			}
 			scans := rec.named("scan")
@@ -354,9 +281,9 @@ func TestSubtreeLarge(t *testing.T) {
 			if c, err := u1.Count(ctx); err != nil || c != 0 {
 				t.Fatalf("Count after Clear = %d, %v", c, err)
 			}
-			ktAllExist(t, rdb, ktUserSiblings)
-			if size := ktDBSize(t, rdb); size != int64(len(ktUserSiblings)) {
-				t.Fatalf("DBSIZE = %d, want %d siblings", size, len(ktUserSiblings))
+			assertExist(t, rdb, userSiblings)
+			if size := dbSize(t, rdb); size != int64(len(userSiblings)) {
+				t.Fatalf("DBSIZE = %d, want %d siblings", size, len(userSiblings))
 			}
 		})
 	}
@@ -364,9 +291,9 @@ func TestSubtreeLarge(t *testing.T) {
 
 func TestSubtreeKeysEarlyBreak(t *testing.T) {
 	t.Parallel()
-	root, rdb := ktRootWith(t, &nest.Options{ScanCount: 10})
+	root, rdb := newRootWith(t, &nest.Options{ScanCount: 10})
 	ctx := t.Context()
-	written := ktSet(ktFillUser(t, rdb, 200))
+	written := setOf(fillUser(t, rdb, 200))
 	u1 := root.User.At(1)
 
 	for _, stop := range []int{1, 2, 5, 37, 201} {
@@ -389,7 +316,7 @@ func TestSubtreeKeysEarlyBreak(t *testing.T) {
 					t.Fatalf("Keys yielded %q, not written", k)
 				}
 			}
-			if len(ktSet(got)) != len(got) {
+			if len(setOf(got)) != len(got) {
 				t.Fatalf("duplicate names in %v", got)
 			}
 		})
@@ -412,11 +339,11 @@ func TestSubtreeClearCancel(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			root, rdb := ktRootWith(t, &nest.Options{ScanCount: 10, DeleteChunkSize: 7})
-			written := ktFillUser(t, rdb, n)
+			root, rdb := newRootWith(t, &nest.Options{ScanCount: 10, DeleteChunkSize: 7})
+			written := fillUser(t, rdb, n)
 			total := int64(len(written))
 			u1 := root.User.At(1)
-			rec := recordCommands(rdb)
+			rec := newRecorder(rdb)
 
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
@@ -465,7 +392,7 @@ func TestSubtreeClearCancel(t *testing.T) {
 			if err != nil || remaining != total-cleared {
 				t.Fatalf("Count after cancel = %d, %v; want %d - %d = %d", remaining, err, total, cleared, total-cleared)
 			}
-			ktAllExist(t, rdb, ktUserSiblings)
+			assertExist(t, rdb, userSiblings)
 
 			rest, err := u1.Clear(bg)
 			if err != nil || rest != remaining {
@@ -474,8 +401,8 @@ func TestSubtreeClearCancel(t *testing.T) {
 			if c, err := u1.Count(bg); err != nil || c != 0 {
 				t.Fatalf("Count after second Clear = %d, %v", c, err)
 			}
-			if size := ktDBSize(t, rdb); size != int64(len(ktUserSiblings)) {
-				t.Fatalf("DBSIZE = %d, want %d siblings", size, len(ktUserSiblings))
+			if size := dbSize(t, rdb); size != int64(len(userSiblings)) {
+				t.Fatalf("DBSIZE = %d, want %d siblings", size, len(userSiblings))
 			}
 		})
 	}
@@ -503,8 +430,8 @@ func TestSubtreeZeroNamespace(t *testing.T) {
 // returns is the number of keys it deleted.
 func TestSubtreeClearCancelFromOtherGoroutine(t *testing.T) {
 	t.Parallel()
-	root, rdb := ktRootWith(t, &nest.Options{ScanCount: 10, DeleteChunkSize: 7})
-	written := ktFillUser(t, rdb, 2500)
+	root, rdb := newRootWith(t, &nest.Options{ScanCount: 10, DeleteChunkSize: 7})
+	written := fillUser(t, rdb, 2500)
 	total := int64(len(written))
 	u1 := root.User.At(1)
 
@@ -528,6 +455,6 @@ func TestSubtreeClearCancelFromOtherGoroutine(t *testing.T) {
 	if cerr != nil || remaining != total-cleared {
 		t.Fatalf("Clear returned %d (err %v); Count = %d, %v; want %d", cleared, err, remaining, cerr, total-cleared)
 	}
-	ktAllExist(t, rdb, ktUserSiblings)
+	assertExist(t, rdb, userSiblings)
 	t.Logf("cancelled after %d of %d keys (err %v)", cleared, total, err)
 }

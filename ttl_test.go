@@ -2,98 +2,23 @@ package nest_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/redisimnest/nest"
 )
 
-// A schema exercising every TTL drilling rule:
-//
-//	t (100s)
-//	├── plain, own (5s), never (none)
-//	├── short (50s)
-//	│   ├── k, never (none), own (7s), item:{id}
-//	│   ├── deeper (no tag → 50s) → k
-//	│   └── grp:{g} (Sub, no tag → 50s) → k, own (3s)
-//	├── sibling (no tag → 100s) → k
-//	├── frozen (none) → k, own (9s), inner (no tag → none) → k
-//	├── slide (1500ms,sliding) → k, fixed (1500ms, not sliding)
-//	└── forms → secs ("80"), dur ("80s"), hm ("1h30m"), ms ("2500ms")
-type (
-	scTTLDeeper struct {
-		nest.Namespace `nest:"deeper"`
-		K              nest.Key[string] `nest:"k"`
-	}
-	scTTLGroup struct {
-		nest.Namespace `nest:"grp:{g}"`
-		K              nest.Key[string] `nest:"k"`
-		Own            nest.Key[string] `nest:"own" ttl:"3s"`
-	}
-	scTTLShort struct {
-		nest.Namespace `nest:"short" ttl:"50s"`
-		K              nest.Key[string]      `nest:"k"`
-		Never          nest.Key[string]      `nest:"never" ttl:"none"`
-		Own            nest.Key[string]      `nest:"own" ttl:"7s"`
-		Item           nest.ParamKey[string] `nest:"item:{id}"`
-		Deeper         scTTLDeeper
-		Group          nest.Sub[scTTLGroup]
-	}
-	scTTLSibling struct {
-		nest.Namespace `nest:"sibling"`
-		K              nest.Key[string] `nest:"k"`
-	}
-	scTTLInner struct {
-		nest.Namespace `nest:"inner"`
-		K              nest.Key[string] `nest:"k"`
-	}
-	scTTLFrozen struct {
-		nest.Namespace `nest:"frozen" ttl:"none"`
-		K              nest.Key[string] `nest:"k"`
-		Own            nest.Key[string] `nest:"own" ttl:"9s"`
-		Inner          scTTLInner
-	}
-	scTTLSlide struct {
-		nest.Namespace `nest:"slide" ttl:"1500ms,sliding"`
-		K              nest.Key[int] `nest:"k"`
-		Fixed          nest.Key[int] `nest:"fixed" ttl:"1500ms"`
-	}
-	scTTLForms struct {
-		nest.Namespace `nest:"forms"`
-		Secs           nest.Key[string] `nest:"secs" ttl:"80"`
-		Dur            nest.Key[string] `nest:"dur" ttl:"80s"`
-		HM             nest.Key[string] `nest:"hm" ttl:"1h30m"`
-		MS             nest.Key[string] `nest:"ms" ttl:"2500ms"`
-		SlidingSecs    nest.Key[string] `nest:"ss" ttl:"90,sliding"`
-	}
-	scTTLRoot struct {
-		nest.Namespace `nest:"t" ttl:"100s"`
-		Plain          nest.Key[string] `nest:"plain"`
-		Own            nest.Key[string] `nest:"own" ttl:"5s"`
-		Never          nest.Key[string] `nest:"never" ttl:"none"`
-		Short          scTTLShort
-		Sibling        scTTLSibling
-		Frozen         scTTLFrozen
-		Slide          scTTLSlide
-		Forms          scTTLForms
-	}
-)
-
-// scTTLCase is a key handle with the TTL that drilling must give it
+// ttlCase is a key handle with the TTL that drilling must give it
 // (0 means no expiry).
-type scTTLCase struct {
+type ttlCase struct {
 	name string
 	key  nest.Key[string]
 	want time.Duration
 }
 
-func scTTLCases(r *scTTLRoot, root *Root) []scTTLCase {
-	return []scTTLCase{
+func ttlCases(r *ttlRoot, root *Root) []ttlCase {
+	return []ttlCase{
 		{"root TTL drills to a root key", r.Plain, 100 * time.Second},
 		{"key TTL beats the root's", r.Own, 5 * time.Second},
 		{"key none beats the root's", r.Never, 0},
@@ -123,10 +48,10 @@ func scTTLCases(r *scTTLRoot, root *Root) []scTTLCase {
 
 func TestTTLEffectiveWithoutRedis(t *testing.T) {
 	t.Parallel()
-	rdb := scOfflineClient(t)
-	r := nest.MustNew[scTTLRoot](rdb, nil)
+	rdb := offlineClient(t)
+	r := nest.MustNew[ttlRoot](rdb, nil)
 	root := nest.MustNew[Root](rdb, nil)
-	for _, tc := range scTTLCases(r, root) {
+	for _, tc := range ttlCases(r, root) {
 		d, ok := tc.key.EffectiveTTL()
 		if ok != (tc.want > 0) || d != tc.want {
 			t.Errorf("%s: %s.EffectiveTTL() = %v, %v; want %v", tc.name, tc.key.Name(), d, ok, tc.want)
@@ -179,46 +104,12 @@ func TestTTLEffectiveWithoutRedis(t *testing.T) {
 	}
 }
 
-// scCheckPTTL checks the remaining TTL of a key just written with want
-// (0: no expiry) through the handle and with raw PTTL and TTL commands.
-func scCheckPTTL(t *testing.T, rdb redis.UniversalClient, name string, want time.Duration, handlePTTL, handleTTL time.Duration) {
-	t.Helper()
-	ctx := context.Background()
-	pttl, err := rdb.PTTL(ctx, name).Result()
-	if err != nil {
-		t.Fatalf("PTTL %s: %v", name, err)
-	}
-	ttl := rdb.TTL(ctx, name).Val()
-	if want == 0 {
-		if pttl != -1 || ttl != -1 || handlePTTL != nest.NoExpiry || handleTTL != nest.NoExpiry {
-			t.Errorf("%s: PTTL %v, TTL %v, handle PTTL %v, handle TTL %v; want no expiry", name, pttl, ttl, handlePTTL, handleTTL)
-		}
-		return
-	}
-	// Allow a generous margin for a loaded machine, but the TTL must be
-	// the declared one: it can only have gone down, and not by much.
-	low := want - max(want/5, time.Second)
-	for _, d := range []time.Duration{pttl, handlePTTL} {
-		if d <= 0 || d > want || d < low {
-			t.Errorf("%s: PTTL %v, want in [%v, %v]", name, d, low, want)
-		}
-	}
-	if want >= time.Second {
-		for _, d := range []time.Duration{ttl, handleTTL} {
-			// TTL rounds the remaining milliseconds to the nearest second.
-			if d <= 0 || d > (want+500*time.Millisecond).Truncate(time.Second) || d < low.Truncate(time.Second)-time.Second {
-				t.Errorf("%s: TTL %v, want about %v", name, d, want)
-			}
-		}
-	}
-}
-
 func TestTTLDrillingAgainstRedis(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	root, rdb := newRoot(t)
-	r := nest.MustNew[scTTLRoot](rdb, nil)
-	for _, tc := range scTTLCases(r, root) {
+	r := nest.MustNew[ttlRoot](rdb, nil)
+	for _, tc := range ttlCases(r, root) {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := tc.key.Set(ctx, "v"); err != nil {
 				t.Fatal(err)
@@ -231,7 +122,7 @@ func TestTTLDrillingAgainstRedis(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			scCheckPTTL(t, rdb, tc.key.Name(), tc.want, pttl, ttl)
+			assertPTTL(t, rdb, tc.key.Name(), tc.want, pttl, ttl)
 			et, err := tc.key.ExpireTime(ctx)
 			switch {
 			case err != nil:
@@ -244,38 +135,12 @@ func TestTTLDrillingAgainstRedis(t *testing.T) {
 		})
 	}
 	// TTL and PTTL of a missing key are ErrNotFound, not a duration.
-	if _, err := root.User.At(999).Age.TTL(ctx); !scIsNotFound(err) {
+	if _, err := root.User.At(999).Age.TTL(ctx); !isNotFound(err) {
 		t.Errorf("TTL of missing key: %v, want ErrNotFound", err)
 	}
-	if _, err := root.User.At(999).Age.TTL(ctx); !scIsNotFound(err) {
+	if _, err := root.User.At(999).Age.TTL(ctx); !isNotFound(err) {
 		t.Errorf("PTTL of missing key: %v, want ErrNotFound", err)
 	}
-}
-
-// scIsNotFound reports whether err matches nest.ErrNotFound.
-func scIsNotFound(err error) bool { return errors.Is(err, nest.ErrNotFound) }
-
-// scRecorded returns a client for a fresh DB that records the commands it
-// sends, and the schema bound to it.
-func scRecorded(t *testing.T) (*scTTLRoot, *Root, redis.UniversalClient, *cmdRecorder) {
-	t.Helper()
-	rdb := testRedis(t)
-	cc := &cmdRecorder{}
-	rdb.AddHook(cc)
-	return nest.MustNew[scTTLRoot](rdb, nil), nest.MustNew[Root](rdb, nil), rdb, cc
-}
-
-// scArgs renders recorded commands as strings, such as "set t:plain v ex 100".
-func scArgs(cmds [][]any) []string {
-	out := make([]string, len(cmds))
-	for i, c := range cmds {
-		parts := make([]string, len(c))
-		for j, a := range c {
-			parts[j] = fmt.Sprint(a)
-		}
-		out[i] = strings.ToLower(strings.Join(parts, " "))
-	}
-	return out
 }
 
 func TestTTLWritesAreAtomic(t *testing.T) {
@@ -284,11 +149,11 @@ func TestTTLWritesAreAtomic(t *testing.T) {
 	}
 	t.Parallel()
 	ctx := context.Background()
-	r, root, rdb, cc := scRecorded(t)
+	r, root, rdb, cc := newRecordedTTLRoot(t)
 
 	expectOne := func(t *testing.T, what string, mark int, want string) {
 		t.Helper()
-		got := scArgs(cc.Since(mark))
+		got := argStrings(cc.Since(mark))
 		n := 0
 		for _, g := range got {
 			if strings.HasPrefix(g, "set ") {
@@ -311,7 +176,7 @@ func TestTTLWritesAreAtomic(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectOne(t, "Set", mark, "set t:plain v ex 100")
-	if got := scArgs(cc.Since(mark)); len(got) != 1 {
+	if got := argStrings(cc.Since(mark)); len(got) != 1 {
 		t.Errorf("Set sent %q, want a single command", got)
 	}
 
@@ -343,7 +208,7 @@ func TestTTLWritesAreAtomic(t *testing.T) {
 	if _, err := r.Sibling.K.Update(ctx, func(cur string, _ bool) (string, error) { return cur + "u", nil }); err != nil {
 		t.Fatal(err)
 	}
-	got := scArgs(cc.Since(mark))
+	got := argStrings(cc.Since(mark))
 	expectOne(t, "Update", mark, "set t:sibling:k u ex 100")
 	if !strings.Contains(strings.Join(got, "|"), "multi") {
 		t.Errorf("Update did not write in MULTI/EXEC: %q", got)
@@ -366,7 +231,7 @@ func TestTTLWritesAreAtomic(t *testing.T) {
 func TestTTLSetOptions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	r, root, rdb, _ := scRecorded(t)
+	r, root, rdb, _ := newRecordedTTLRoot(t)
 	k := r.Plain // declared 100s
 
 	// KeepTTL keeps an existing TTL instead of applying the declared one.
@@ -476,7 +341,7 @@ func TestTTLRootWithoutTTLIsNotZero(t *testing.T) {
 	if d, err := root.ProjectName.TTL(ctx); err != nil || d != nest.NoExpiry {
 		t.Errorf("TTL = %v, %v; want NoExpiry", d, err)
 	}
-	if d, err := root.Admin.At(1, "eu").Level.TTL(ctx); !scIsNotFound(err) {
+	if d, err := root.Admin.At(1, "eu").Level.TTL(ctx); !isNotFound(err) {
 		t.Errorf("PTTL of missing key = %v, %v; want ErrNotFound", d, err)
 	}
 	if err := root.Admin.At(1, "eu").Level.Set(ctx, 3); err != nil {
@@ -497,7 +362,7 @@ func TestTTLRootWithoutTTLIsNotZero(t *testing.T) {
 func TestTTLSlidingRenewsOnRead(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	r, _, _, cc := scRecorded(t)
+	r, _, _, cc := newRecordedTTLRoot(t)
 	const ttl = 1500 * time.Millisecond
 	slide, fixed := r.Slide.K, r.Slide.Fixed
 
@@ -520,7 +385,7 @@ func TestTTLSlidingRenewsOnRead(t *testing.T) {
 	if v, err := slide.Get(ctx); err != nil || v != 1 {
 		t.Fatalf("slide Get = %v, %v", v, err)
 	}
-	if got := scArgs(cc.Since(mark)); len(got) != 1 || got[0] != "getex t:slide:k px 1500" {
+	if got := argStrings(cc.Since(mark)); len(got) != 1 || got[0] != "getex t:slide:k px 1500" {
 		t.Errorf("sliding Get sent %q, want one GETEX with PX 1500", got)
 	}
 	if d, _ := slide.TTL(ctx); d <= 1200*time.Millisecond || d > ttl {
@@ -531,7 +396,7 @@ func TestTTLSlidingRenewsOnRead(t *testing.T) {
 	if v, err := fixed.Get(ctx); err != nil || v != 1 {
 		t.Fatalf("fixed Get = %v, %v", v, err)
 	}
-	if got := scArgs(cc.Since(mark)); len(got) != 1 || got[0] != "get t:slide:fixed" {
+	if got := argStrings(cc.Since(mark)); len(got) != 1 || got[0] != "get t:slide:fixed" {
 		t.Errorf("non-sliding Get sent %q, want a plain GET", got)
 	}
 	if d, _ := fixed.TTL(ctx); d <= 0 || d > 950*time.Millisecond {
@@ -564,7 +429,7 @@ func TestTTLSlidingRenewsOnRead(t *testing.T) {
 	if _, ok, err := r.Slide.K.Lookup(ctx); err != nil || !ok {
 		t.Errorf("Lookup = %v, %v", ok, err)
 	}
-	if _, err := fixed.Get(ctx); !scIsNotFound(err) {
+	if _, err := fixed.Get(ctx); !isNotFound(err) {
 		t.Errorf("Get of expired key = %v, want ErrNotFound", err)
 	}
 }
@@ -572,7 +437,7 @@ func TestTTLSlidingRenewsOnRead(t *testing.T) {
 func TestTTLRestoreAndRenameApplyDeclaredTTL(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	r, _, rdb, _ := scRecorded(t)
+	r, _, rdb, _ := newRecordedTTLRoot(t)
 	src, dst := r.Frozen.K, r.Short.K // none and 50s
 	if err := src.Set(ctx, "v"); err != nil {
 		t.Fatal(err)
