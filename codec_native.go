@@ -147,27 +147,30 @@ func formatBool(b bool) any {
 	return "0"
 }
 
+var bytesType = reflect.TypeFor[[]byte]()
+
 // reflectScalar handles named types of a scalar kind through reflect.
 func reflectScalar[T any](rt reflect.Type) *valueCodec[T] {
-	elem := func(v *T) reflect.Value { return reflect.ValueOf(v).Elem() }
 	k := rt.Kind()
 	var c *valueCodec[T]
 	switch {
 	case k == reflect.String:
 		c = &valueCodec[T]{
 			name: "string",
-			enc:  func(v T) (any, error) { return elem(&v).String(), nil },
+			enc:  func(v T) (any, error) { return reflect.ValueOf(&v).Elem().String(), nil },
 			dec: func(s string) (v T, err error) {
-				elem(&v).SetString(s)
+				reflect.ValueOf(&v).Elem().SetString(s)
 				return v, nil
 			},
 		}
 	case k == reflect.Slice && rt.Elem().Kind() == reflect.Uint8:
 		c = &valueCodec[T]{
 			name: "bytes",
-			enc:  func(v T) (any, error) { return elem(&v).Bytes(), nil },
+			// Converting the boxed value reuses the box: one allocation,
+			// as for a []byte (Bytes of &v would move v to the heap too).
+			enc: func(v T) (any, error) { return reflect.ValueOf(v).Convert(bytesType).Interface(), nil },
 			dec: func(s string) (v T, err error) {
-				elem(&v).SetBytes([]byte(s))
+				reflect.ValueOf(&v).Elem().SetBytes([]byte(s))
 				return v, nil
 			},
 		}
@@ -175,10 +178,10 @@ func reflectScalar[T any](rt reflect.Type) *valueCodec[T] {
 		bits := rt.Bits()
 		c = &valueCodec[T]{
 			name: "int",
-			enc:  func(v T) (any, error) { return elem(&v).Int(), nil },
+			enc:  func(v T) (any, error) { return reflect.ValueOf(&v).Elem().Int(), nil },
 			dec: func(s string) (v T, err error) {
 				n, err := strconv.ParseInt(s, 10, bits)
-				elem(&v).SetInt(n)
+				reflect.ValueOf(&v).Elem().SetInt(n)
 				return v, err
 			},
 		}
@@ -186,10 +189,10 @@ func reflectScalar[T any](rt reflect.Type) *valueCodec[T] {
 		bits := rt.Bits()
 		c = &valueCodec[T]{
 			name: "uint",
-			enc:  func(v T) (any, error) { return elem(&v).Uint(), nil },
+			enc:  func(v T) (any, error) { return reflect.ValueOf(&v).Elem().Uint(), nil },
 			dec: func(s string) (v T, err error) {
 				n, err := strconv.ParseUint(s, 10, bits)
-				elem(&v).SetUint(n)
+				reflect.ValueOf(&v).Elem().SetUint(n)
 				return v, err
 			},
 		}
@@ -197,20 +200,22 @@ func reflectScalar[T any](rt reflect.Type) *valueCodec[T] {
 		bits := rt.Bits()
 		c = &valueCodec[T]{
 			name: "float",
-			enc:  func(v T) (any, error) { return strconv.FormatFloat(elem(&v).Float(), 'g', -1, bits), nil },
+			enc: func(v T) (any, error) {
+				return strconv.FormatFloat(reflect.ValueOf(&v).Elem().Float(), 'g', -1, bits), nil
+			},
 			dec: func(s string) (v T, err error) {
 				f, err := strconv.ParseFloat(s, bits)
-				elem(&v).SetFloat(f)
+				reflect.ValueOf(&v).Elem().SetFloat(f)
 				return v, err
 			},
 		}
 	case k == reflect.Bool:
 		c = &valueCodec[T]{
 			name: "bool",
-			enc:  func(v T) (any, error) { return formatBool(elem(&v).Bool()), nil },
+			enc:  func(v T) (any, error) { return formatBool(reflect.ValueOf(&v).Elem().Bool()), nil },
 			dec: func(s string) (v T, err error) {
 				b, err := strconv.ParseBool(s)
-				elem(&v).SetBool(b)
+				reflect.ValueOf(&v).Elem().SetBool(b)
 				return v, err
 			},
 		}
