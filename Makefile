@@ -20,7 +20,7 @@ REQUIRE_REDIS := NEST_REQUIRE_REDIS=1
 # stops at the nested module's directory.
 PKGS := ./... ./cmd/nest/...
 
-.PHONY: test redis lint fmt-check vet staticcheck fmt bench cover tidy-check
+.PHONY: test fuzz-short redis lint fmt-check vet staticcheck fmt bench cover tidy-check
 
 ## test: install Redis if needed, lint, then run all tests of both modules with the race
 ## detector, and the package's scenario tests a second time against a 3-master Redis Cluster.
@@ -28,6 +28,26 @@ test: redis lint tidy-check
 	$(REQUIRE_REDIS) $(GO) test -race -count=1 $(PKGS)
 	$(REQUIRE_REDIS) NEST_TEST_BACKEND=cluster $(GO) test -race -count=1 .
 	$(GO) test -count=1 -run '^TestAllocations$$' .  # allocation counts differ under -race
+	$(MAKE) --no-print-directory fuzz-short
+
+## fuzz-short: a few seconds of every Fuzz target, starting from the committed seed corpus
+## (testdata/fuzz); FUZZTIME=1m make fuzz-short for a longer run.
+FUZZTIME ?= 2s
+FUZZ := $(REQUIRE_REDIS) $(GO) test -run '^$$' -fuzztime $(FUZZTIME) -fuzz
+fuzz-short:
+	$(FUZZ) '^FuzzDecodeJSON$$' .
+	$(FUZZ) '^FuzzDecodeMsgpack$$' .
+	$(FUZZ) '^FuzzDecodeNative$$' .
+	$(FUZZ) '^FuzzParamValue$$' .
+	$(FUZZ) '^FuzzCodecRoundTrip$$' .
+	$(FUZZ) '^FuzzParseTag$$' .
+	$(FUZZ) '^FuzzCheck$$' ./internal/msgpackguard
+	$(FUZZ) '^FuzzOpen$$' ./internal/seal
+	$(FUZZ) '^FuzzParse$$' ./internal/phc
+	$(FUZZ) '^FuzzParse$$' ./internal/tmpl
+	$(FUZZ) '^FuzzEscapeGlob$$' ./internal/tmpl
+	$(FUZZ) '^FuzzExtract$$' ./internal/tmpl
+	$(FUZZ) '^FuzzOf$$' ./internal/slot
 
 ## redis: make sure redis-server and redis-cli are in PATH (installs them with apt-get as root).
 redis:
