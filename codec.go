@@ -63,9 +63,119 @@ func (msgpackCodec) Marshal(v any) ([]byte, error) {
 }
 
 func (msgpackCodec) Unmarshal(data []byte, v any) error {
+	if err := checkMsgpack(data); err != nil {
+		return err
+	}
 	dec := msgpack.NewDecoder(bytes.NewReader(data))
 	dec.SetCustomStructTag("json")
 	return dec.Decode(v)
+}
+
+// msgpackMaxDepth bounds the nesting of a MessagePack value, as
+// encoding/json bounds JSON's.
+const msgpackMaxDepth = 10000
+
+// checkMsgpack walks the first MessagePack value of data without decoding
+// it, and refuses one that declares more elements or bytes than data holds
+// or nests deeper than msgpackMaxDepth. The decoder trusts declared
+// lengths (msgpack v5.4.1 allocates a slice of the declared length before
+// reading any element: its allocation limit is never applied) and recurses
+// once per level, so a few hostile bytes stored in Redis would otherwise
+// kill the process (out of memory, stack overflow), which no error can
+// report. Every element takes at least one byte, so after this check a
+// slice never gets more elements than the value has bytes.
+func checkMsgpack(data []byte) error {
+	i := 0
+	// length reads a k-byte big-endian length at i.
+	length := func(k int) (uint64, bool) {
+		if k > len(data)-i {
+			return 0, false
+		}
+		var n uint64
+		for _, b := range data[i : i+k] {
+			n = n<<8 | uint64(b)
+		}
+		i += k
+		return n, true
+	}
+	truncated := func() error { return fmt.Errorf("msgpack: truncated value (%d bytes)", len(data)) }
+	left := []uint64{1} // objects still to read in each open container
+	for len(left) > 0 {
+		top := len(left) - 1
+		if left[top] == 0 {
+			left = left[:top]
+			continue
+		}
+		left[top]--
+		if i >= len(data) {
+			return truncated()
+		}
+		c := data[i]
+		i++
+		var (
+			size  uint64 // bytes of payload that follow
+			elems uint64 // objects of a container that follow
+			isCon bool
+			ok    = true
+		)
+		switch {
+		case c <= 0x7f || c >= 0xe0, c == 0xc0, c == 0xc2, c == 0xc3: // fixint, nil, bool
+		case c <= 0x8f:
+			elems, isCon = 2*uint64(c&0x0f), true
+		case c <= 0x9f:
+			elems, isCon = uint64(c&0x0f), true
+		case c <= 0xbf:
+			size = uint64(c & 0x1f)
+		case c == 0xc4 || c == 0xd9: // bin8, str8
+			size, ok = length(1)
+		case c == 0xc5 || c == 0xda:
+			size, ok = length(2)
+		case c == 0xc6 || c == 0xdb:
+			size, ok = length(4)
+		case c == 0xc7, c == 0xc8, c == 0xc9: // ext8/16/32: length, type, data
+			size, ok = length(1 << (c - 0xc7))
+			size++
+		case c == 0xca, c == 0xce, c == 0xd2: // float32, uint32, int32
+			size = 4
+		case c == 0xcb, c == 0xcf, c == 0xd3:
+			size = 8
+		case c == 0xcc, c == 0xd0:
+			size = 1
+		case c == 0xcd, c == 0xd1:
+			size = 2
+		case c >= 0xd4 && c <= 0xd8: // fixext 1, 2, 4, 8, 16: type, data
+			size = 1 + 1<<(c-0xd4)
+		case c == 0xdc:
+			elems, ok = length(2)
+			isCon = true
+		case c == 0xdd:
+			elems, ok = length(4)
+			isCon = true
+		case c == 0xde || c == 0xdf:
+			elems, ok = length(2 << (c - 0xde))
+			elems *= 2
+			isCon = true
+		default: // 0xc1, never used
+			return fmt.Errorf("msgpack: invalid code %#x at byte %d", c, i-1)
+		}
+		rest := uint64(len(data) - i)
+		switch {
+		case !ok:
+			return truncated()
+		case isCon && elems > rest:
+			return fmt.Errorf("msgpack: a container at byte %d declares %d objects, more than the %d bytes left", i-1, elems, rest)
+		case isCon && elems > 0:
+			if len(left) > msgpackMaxDepth {
+				return fmt.Errorf("msgpack: value nested deeper than %d levels", msgpackMaxDepth)
+			}
+			left = append(left, elems)
+		case size > rest:
+			return truncated()
+		default:
+			i += int(size)
+		}
+	}
+	return nil
 }
 
 // valueCodec is the compiled encoding of one Go type T: enc returns what is
