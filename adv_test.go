@@ -7,9 +7,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/redisimnest/nest"
@@ -117,4 +122,81 @@ func TestAdvMsgpackHostileValue(t *testing.T) {
 	if _, err := root.Any.Get(ctx); err != nil {
 		t.Fatalf("Any.Get of 1000 levels: %v", err)
 	}
+}
+
+// A Secret's ErrDecrypt quoted the "key ID" read from the stored value
+// without checking it, up to 255 bytes of whatever the key held: a value
+// stored before the key became a Secret (plaintext, a raw binary key)
+// whose first byte happens to be 1 was copied into the error, and so into
+// dispatch logs and Reencrypt's error, where the package promises that
+// errors and logs never contain plaintext. Fixed: the ID is named only
+// when it is a well-formed key ID (1 to 32 characters of A-Z, a-z, 0-9,
+// '.', '_', '-'), the only kind a keyring can hold.
+func TestAdvDecryptErrorQuotesNoStoredBytes(t *testing.T) {
+	t.Parallel()
+	rdb := testRedis(t)
+	logs := &advLogs{}
+	v, err := nest.New[Vault](rdb, &nest.Options{SecretKeys: []nest.SecretKey{newKey(t, "k1")},
+		Password: fastPasswords, Logger: slog.New(logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// A 32-byte raw key stored in the clear, as a Key[[]byte] would.
+	secret := []byte("\x01\x1e my api secret: Zq9!x7#Lp2@Wm4$v")
+	blob := v.Account.At(1).Blob
+	if err := rdb.Set(ctx, blob.Name(), secret, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	leaks := func(s string) bool {
+		return strings.Contains(s, "api secret") || strings.Contains(s, "Zq9")
+	}
+	_, err = blob.Get(ctx)
+	if !errors.Is(err, nest.ErrDecrypt) || leaks(fmt.Sprintf("%v %+v", err, err)) {
+		t.Errorf("Get = %v; want ErrDecrypt quoting nothing of the stored value", err)
+	}
+	_, err = v.Reencrypt(ctx)
+	if !errors.Is(err, nest.ErrDecrypt) || leaks(err.Error()) {
+		t.Errorf("Reencrypt = %v; want ErrDecrypt quoting nothing of the stored value", err)
+	}
+	for _, r := range logs.records() {
+		if leaks(r) {
+			t.Errorf("a dispatch record quotes the stored value: %s", r)
+		}
+	}
+	// A well-formed ID that is not in the keyring is still named.
+	other, _ := newVault(t, rdb, newKey(t, "retired-2023"))
+	if err := other.Account.At(2).Token.Set(ctx, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Account.At(2).Token.Get(ctx); !errors.Is(err, nest.ErrDecrypt) || !strings.Contains(err.Error(), `"retired-2023"`) {
+		t.Errorf("Get of a value sealed with a retired key = %v; want ErrDecrypt naming the ID", err)
+	}
+}
+
+// advLogs is a slog handler that keeps every record as text.
+type advLogs struct {
+	mu   sync.Mutex
+	recs []string
+}
+
+func (h *advLogs) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *advLogs) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Message)
+	r.Attrs(func(a slog.Attr) bool { fmt.Fprintf(&b, " %s=%v", a.Key, a.Value); return true })
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.recs = append(h.recs, b.String())
+	return nil
+}
+
+func (h *advLogs) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *advLogs) WithGroup(string) slog.Handler      { return h }
+
+func (h *advLogs) records() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.recs)
 }
