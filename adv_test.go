@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/redisimnest/nest"
 	"github.com/redisimnest/nest/internal/redistest"
 )
@@ -199,4 +201,88 @@ func (h *advLogs) records() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return slices.Clone(h.recs)
+}
+
+// Rename, RenameNX and Secret.Rename ran on the source's client with the
+// destination's name, whatever client the destination was bound to: moving
+// a key from a schema bound to database 0 to the same schema bound to
+// database 1 (or another server) returned nil, and the value stayed in
+// database 0 (here under its own name: the "rename" did nothing). A
+// Pipe refuses a key of another client; Rename now does too, with an
+// *OpError matching ErrNotBound, and changes nothing.
+//
+// Secret.Rename into a schema bound to the same client but holding another
+// keyring sealed the value with the source's keyring, so the destination
+// could never open it (ErrDecrypt, "key ID not in the keyring"). It now
+// seals with the destination's keyring.
+func TestAdvRenameAcrossClients(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db0, db1 := testRedis(t), testRedis(t)
+	if onCluster {
+		// A cluster has one database: another client of it stands in.
+		db1 = redis.NewClusterClient(&redis.ClusterOptions{Addrs: db0.(*redis.ClusterClient).Options().Addrs})
+		t.Cleanup(func() { _ = db1.Close() })
+	}
+	src, dst := nest.MustNew[Root](db0, nil), nest.MustNew[Root](db1, nil)
+	k := newKey(t, "k1")
+	vsrc, _ := newVault(t, db0, k)
+	vdst, _ := newVault(t, db1, k)
+	for _, tc := range []struct {
+		name   string
+		set    func() error
+		rename func() error
+		check  func() error
+	}{
+		{"Key.Rename",
+			func() error { return src.ProjectName.Set(ctx, "v") },
+			func() error { return src.ProjectName.Rename(ctx, dst.ProjectName) },
+			func() error { _, err := src.ProjectName.Get(ctx); return err }},
+		{"Key.RenameNX",
+			func() error { return src.User.At(1).Name.Set(ctx, "v") },
+			func() error { _, err := src.User.At(1).Name.RenameNX(ctx, dst.User.At(2).Name); return err },
+			func() error { _, err := src.User.At(1).Name.Get(ctx); return err }},
+		{"Secret.Rename",
+			func() error { return vsrc.Master.Set(ctx, "v") },
+			func() error { return vsrc.Master.Rename(ctx, vdst.Account.At(1).Token) },
+			func() error { _, err := vsrc.Master.Get(ctx); return err }},
+		{"Secret.Rename to the same name",
+			func() error { return vsrc.Account.At(3).Token.Set(ctx, "v") },
+			func() error { return vsrc.Account.At(3).Token.Rename(ctx, vdst.Account.At(3).Token) },
+			func() error { _, err := vsrc.Account.At(3).Token.Get(ctx); return err }},
+		{"Password.Rename",
+			func() error { return vsrc.Account.At(1).Password.Set(ctx, "pw") },
+			func() error { return vsrc.Account.At(1).Password.Rename(ctx, vdst.Account.At(2).Password) },
+			func() error { _, err := vsrc.Account.At(1).Password.Verify(ctx, "pw"); return err }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.set(); err != nil {
+				t.Fatal(err)
+			}
+			err := tc.rename()
+			var oe *nest.OpError
+			if !errors.Is(err, nest.ErrNotBound) || !errors.As(err, &oe) {
+				t.Errorf("rename to a key of another client = %v; want an *OpError matching ErrNotBound", err)
+			}
+			if err := tc.check(); err != nil {
+				t.Errorf("the source after the refused rename: %v", err)
+			}
+		})
+	}
+	if n := db1.DBSize(ctx).Val(); !onCluster && n != 0 {
+		t.Errorf("%d keys written to the destination's database", n)
+	}
+
+	t.Run("Secret.Rename to another keyring", func(t *testing.T) {
+		other, _ := newVault(t, db0, newKey(t, "k2"))
+		if err := vsrc.Account.At(5).Token.Set(ctx, "s3cret"); err != nil {
+			t.Fatal(err)
+		}
+		if err := vsrc.Account.At(5).Token.Rename(ctx, other.Account.At(6).Token); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := other.Account.At(6).Token.Get(ctx); err != nil || got != "s3cret" {
+			t.Fatalf("the destination's schema reads %q, %v; want the value", got, err)
+		}
+	})
 }
