@@ -286,3 +286,39 @@ func TestAdvRenameAcrossClients(t *testing.T) {
 		}
 	})
 }
+
+// Future.Result promises the error "exactly as the direct operation would
+// have returned" it, and every failing operation returns an *OpError naming
+// the command and key. When Exec found its context already done, it
+// resolved every Future with the pipeline's own error ("nest: pipeline of
+// 2 commands: context canceled"), which names no key and is no *OpError.
+// Each Future now reports an *OpError of its command and key wrapping the
+// context's error; Exec still returns the pipeline's error.
+func TestAdvFutureOfCancelledExecIsOpError(t *testing.T) {
+	t.Parallel()
+	root, _ := newRoot(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tx := range []bool{false, true} {
+		p := root.Pipeline()
+		if tx {
+			p = root.TxPipeline()
+		}
+		u := root.User.At(1)
+		get := u.Age.In(p).Get(context.Background())
+		set := u.Name.In(p).Set(context.Background(), "x")
+		if err := p.Exec(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Exec = %v, want context.Canceled", err)
+		}
+		for _, f := range []struct {
+			err      error
+			op, name string
+		}{{get.Err(), "GET", u.Age.Name()}, {set.Err(), "SET", u.Name.Name()}} {
+			var oe *nest.OpError
+			if !errors.As(f.err, &oe) || oe.Op != f.op || oe.Key != f.name || !errors.Is(f.err, context.Canceled) {
+				t.Errorf("tx=%v: future of %s %s = %v; want an *OpError of that command and key wrapping context.Canceled",
+					tx, f.op, f.name, f.err)
+			}
+		}
+	}
+}
