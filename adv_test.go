@@ -322,3 +322,27 @@ func TestAdvFutureOfCancelledExecIsOpError(t *testing.T) {
 		}
 	}
 }
+
+// A `ttl` tag given as a bare number of seconds was multiplied by
+// time.Second without an overflow check, so a number too large for a
+// time.Duration wrapped around: `ttl:"12393906174523605"` (about 393
+// million years) became an effective TTL of 8ms, and every write made a
+// key that vanished at once, without a word from New. New now refuses a
+// number of seconds beyond what a time.Duration holds.
+func TestAdvTTLSecondsOverflow(t *testing.T) {
+	t.Parallel()
+	type ovRoot struct {
+		nest.Namespace `nest:"ov"`
+		K              nest.Key[int] `nest:"k" ttl:"12393906174523605"`
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never dialled
+	t.Cleanup(func() { _ = rdb.Close() })
+	r, err := nest.New[ovRoot](rdb, nil)
+	if err == nil {
+		d, _ := r.K.EffectiveTTL()
+		t.Fatalf("New accepted ttl:\"12393906174523605\" as an effective TTL of %v", d)
+	}
+	if !errors.Is(err, nest.ErrSchema) || !strings.Contains(err.Error(), "12393906174523605") {
+		t.Fatalf("New = %v; want a schema error quoting the tag", err)
+	}
+}
