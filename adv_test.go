@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -349,5 +350,40 @@ func TestAdvTTLSecondsOverflow(t *testing.T) {
 	}
 	if !errors.Is(err, nest.ErrSchema) || !strings.Contains(err.Error(), "12393906174523605") {
 		t.Fatalf("New = %v; want a schema error quoting the tag", err)
+	}
+}
+
+// msgpack v5.4.1 panics decoding nil into a time.Time field
+// ("reflect: call of reflect.Value.IsNil on struct Value"), so the 4 bytes
+// {"t": nil} stored under a MessagePack key of a struct with a time.Time
+// field made Get panic in the caller's goroutine, where the package
+// promises a *DecodeError and never a panic. Found with
+// FuzzAdvMsgpackNeverPanics. Fixed: the MsgPack codec turns a panic of
+// the decoder into an error.
+func TestAdvMsgpackNilTimePanics(t *testing.T) {
+	t.Parallel()
+	type event struct {
+		At   time.Time `json:"t"`
+		Name string    `json:"name"`
+	}
+	type evRoot struct {
+		nest.Namespace `nest:"ev"`
+		Last           nest.Key[event] `nest:"last" codec:"msgpack"`
+	}
+	rdb := testRedis(t)
+	root := nest.MustNew[evRoot](rdb, nil)
+	ctx := context.Background()
+	if err := rdb.Set(ctx, root.Last.Name(), "\x81\xa1t\xc0", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for name, get := range map[string]func() error{
+		"Get":    func() error { _, err := root.Last.Get(ctx); return err },
+		"GetSet": func() error { _, _, err := root.Last.GetSet(ctx, event{Name: "x"}); return err },
+	} {
+		err := ktNoPanic(t, name, get)
+		var de *nest.DecodeError
+		if !errors.As(err, &de) {
+			t.Errorf("%s = %v; want a *DecodeError", name, err)
+		}
 	}
 }

@@ -62,10 +62,18 @@ func (msgpackCodec) Marshal(v any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func (msgpackCodec) Unmarshal(data []byte, v any) error {
+func (msgpackCodec) Unmarshal(data []byte, v any) (err error) {
 	if err := checkMsgpack(data); err != nil {
 		return err
 	}
+	defer func() {
+		// msgpack v5.4.1 panics on some values, such as nil for a
+		// time.Time field (reflect.Value.IsNil on a struct): a value read
+		// from Redis is an error, never a panic.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("msgpack: %v", r)
+		}
+	}()
 	dec := msgpack.NewDecoder(bytes.NewReader(data))
 	dec.SetCustomStructTag("json")
 	return dec.Decode(v)
