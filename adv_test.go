@@ -387,3 +387,84 @@ func TestAdvMsgpackNilTimePanics(t *testing.T) {
 		}
 	}
 }
+
+// Reencrypt promises that a key holding another Redis type is left as it
+// is while the others are re-encrypted. A key that became a hash between
+// Reencrypt's batched GET and its compare-and-set (a concurrent writer)
+// made the compare-and-set fail with WRONGTYPE, and Reencrypt then stopped
+// at once, leaving every later SCAN batch sealed with the old key, with an
+// error naming the first key of the batch rather than the one that failed.
+// It now treats that reply as the key's own failure, goes on, and names
+// the key.
+func TestAdvReencryptWrongTypeAtCompareAndSet(t *testing.T) {
+	t.Parallel()
+	a, b := newKey(t, "a"), newKey(t, "b")
+	rdb := testRedis(t)
+	va, _ := newVault(t, rdb, a)
+	ctx := context.Background()
+	const n = 100
+	for id := 1; id <= n; id++ {
+		if err := va.Account.At(id).Token.Set(ctx, fmt.Sprint("token ", id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hook := &advFlipHook{rdb: rdb}
+	rdb.AddHook(hook)
+	vb, err := nest.New[Vault](rdb, &nest.Options{SecretKeys: []nest.SecretKey{b, a}, ScanCount: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := vb.Reencrypt(ctx)
+	bad := hook.flipped()
+	if bad == "" {
+		t.Fatal("no compare-and-set was sent")
+	}
+	if got != n-1 || !strings.Contains(fmt.Sprint(err), bad) || !strings.Contains(fmt.Sprint(err), "WRONGTYPE") {
+		t.Fatalf("Reencrypt = %d, %v; want %d and an error naming %s as WRONGTYPE", got, err, n-1, bad)
+	}
+	for id := 1; id <= n; id++ {
+		tok := vb.Account.At(id).Token
+		if tok.Name() == bad {
+			continue
+		}
+		if raw, _ := tok.Raw(ctx); len(raw) < 3 || raw[2] != 'b' {
+			t.Fatalf("%s is still sealed with the old key", tok.Name())
+		}
+	}
+}
+
+// advFlipHook turns the key of the first compare-and-set script it sees
+// into a hash just before the pipeline carrying it is sent.
+type advFlipHook struct {
+	rdb  redis.UniversalClient
+	mu   sync.Mutex
+	key  string
+	done bool
+}
+
+func (h *advFlipHook) flipped() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.key
+}
+
+func (h *advFlipHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *advFlipHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+
+func (h *advFlipHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.mu.Lock()
+		first := !h.done && len(cmds) > 0 && strings.HasPrefix(strings.ToLower(cmds[0].Name()), "eval")
+		if first {
+			h.done = true
+			h.key = fmt.Sprint(cmds[0].Args()[3])
+		}
+		h.mu.Unlock()
+		if first {
+			h.rdb.Del(ctx, h.key)
+			h.rdb.HSet(ctx, h.key, "f", "a hash where a sealed value belongs")
+		}
+		return next(ctx, cmds)
+	}
+}
