@@ -468,3 +468,35 @@ func (h *advFlipHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 		return next(ctx, cmds)
 	}
 }
+
+// The dispatch log shows the method, key and TTL of every command. For a
+// Password with a sliding TTL, Verify sends GETEX with the TTL (it renews
+// it) but logged "method=GET" without a TTL, hiding the write it makes.
+// It now logs GETEX with its TTL, as Get of a sliding Key does.
+func TestAdvVerifySlidingLogsGETEX(t *testing.T) {
+	t.Parallel()
+	logs := &advLogs{}
+	rdb := testRedis(t)
+	r, err := nest.New[pwRoot](rdb, &nest.Options{Password: fastPasswords, Logger: slog.New(logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rec := r.User.At(1).Recovery // ttl:"30s,sliding"
+	if err := rec.Set(ctx, "code"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := rec.Verify(ctx, "code"); err != nil || !ok {
+		t.Fatalf("Verify = %v, %v", ok, err)
+	}
+	recs := logs.records()
+	last := ""
+	for _, r := range recs {
+		if strings.Contains(r, "key="+rec.Name()) {
+			last = r
+		}
+	}
+	if !strings.Contains(last, "method=GETEX") || !strings.Contains(last, "ttl=30s") {
+		t.Fatalf("the record of Verify's read is %q; want method=GETEX with ttl=30s", last)
+	}
+}
