@@ -255,6 +255,9 @@ func (h keyHandle) rename(ctx context.Context, op string, dst keyHandle, nx bool
 	if err := ctx.Err(); err != nil {
 		return false, h.fail(op, err)
 	}
+	if err := h.sameClient(&dst); err != nil {
+		return false, h.fail(op, err)
+	}
 	if err := h.p.c.sameSlot(h.name, dst.name); err != nil {
 		return false, h.fail(op, err)
 	}
@@ -273,4 +276,14 @@ func (h keyHandle) rename(ctx context.Context, op string, dst keyHandle, nx bool
 		return false, h.fail(op, ErrNotFound)
 	}
 	return n == 1, nil
+}
+
+// sameClient refuses a destination bound to another go-redis client than
+// h: a multi-key command runs on h's client, so it would write dst's name
+// in h's database, not dst's.
+func (h *keyHandle) sameClient(dst *keyHandle) error {
+	if dst.p.c.rdb != h.p.c.rdb {
+		return fmt.Errorf("%w: %s belongs to a schema bound to another go-redis client", ErrConfig, dst.name)
+	}
+	return nil
 }

@@ -134,7 +134,11 @@ func (p Password) Verify(ctx context.Context, candidate string) (bool, error) {
 		return false, err
 	}
 	c := p.p.c
-	stored, err := do(ctx, &p.keyHandle, "GET", 0, func(r redis.Cmdable) *redis.StringCmd { return value[string]{p.keyHandle}.getCmd(ctx, r) }).Result()
+	v := value[string]{p.keyHandle}
+	start := c.clock()
+	cmd := v.getCmd(ctx, c.rdb) // GETEX for a sliding TTL
+	v.logGet(ctx, start, cmd.Err())
+	stored, err := cmd.Result()
 	if err != nil {
 		return false, p.fail("GET", err)
 	}

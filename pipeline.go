@@ -76,8 +76,10 @@ func newFuture[T any](p *Pipe) *Future[T] {
 // pending is a queued Future as Exec sees it.
 type pending interface {
 	// resolve reads the reply (or, when cause is not nil, records that
-	// nothing was sent) and returns the Future's error.
-	resolve(cause error) error
+	// nothing was sent: the Future fails with cause, or with an *OpError
+	// of its command and key wrapping ctxErr when that is not nil) and
+	// returns the Future's error.
+	resolve(cause, ctxErr error) error
 	// log writes the command's record once it ran.
 	log(ctx context.Context, start time.Time)
 	// link returns the next pending Future and, when next is not nil,
@@ -141,9 +143,10 @@ func (p *Pipe) Exec(ctx context.Context) error {
 	if cause == nil && p.pp == nil {
 		cause = ErrNotBound // a zero Pipe
 	}
+	var ctxErr error // the context was done: each Future fails as its direct call would
 	if cause == nil {
-		if err := ctx.Err(); err != nil {
-			cause = fmt.Errorf("nest: pipeline of %d %s: %w", p.Len(), plural(p.Len(), "command", "commands"), err)
+		if ctxErr = ctx.Err(); ctxErr != nil {
+			cause = fmt.Errorf("nest: pipeline of %d %s: %w", p.Len(), plural(p.Len(), "command", "commands"), ctxErr)
 		}
 	}
 	if cause != nil {
@@ -151,7 +154,7 @@ func (p *Pipe) Exec(ctx context.Context) error {
 			p.pp.Discard()
 		}
 		for f := p.head; f != nil; f = f.link(nil) {
-			f.resolve(cause)
+			f.resolve(cause, ctxErr)
 		}
 		p.head, p.tail = nil, nil
 		return cause
@@ -164,7 +167,7 @@ func (p *Pipe) Exec(ctx context.Context) error {
 	var first error
 	for f, next := p.head, pending(nil); f != nil; f = next {
 		next = f.link(nil) // log unlinks f
-		err := f.resolve(nil)
+		err := f.resolve(nil, nil)
 		f.log(ctx, start)
 		if err != nil && first == nil && !errors.Is(err, ErrNotFound) {
 			first = err
@@ -284,10 +287,13 @@ func (f *Future[T]) link(next pending) pending {
 	return f.next
 }
 
-func (f *Future[T]) resolve(cause error) error {
-	if cause != nil {
+func (f *Future[T]) resolve(cause, ctxErr error) error {
+	switch {
+	case ctxErr != nil:
+		f.err = opError(f.op.String(), f.key, ctxErr)
+	case cause != nil:
 		f.err = cause
-	} else {
+	default:
 		f.val, f.err = f.read()
 	}
 	f.done = true

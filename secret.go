@@ -126,6 +126,9 @@ func (s Secret[T]) rename(ctx context.Context, op string, dst Secret[T], nx bool
 	if err := dst.Err(); err != nil {
 		return false, err
 	}
+	if err := s.sameClient(&dst.keyHandle); err != nil {
+		return false, s.fail(op, err)
+	}
 	if s.name == dst.name { // as RENAME: a no-op on an existing key
 		ok, err := s.Exists(ctx)
 		if err == nil && !ok {
@@ -157,7 +160,7 @@ func (s Secret[T]) rename(ctx context.Context, op string, dst Secret[T], nx bool
 		if err != nil {
 			return opError(op, s.name, fmt.Errorf("%w: %v", ErrDecrypt, err))
 		}
-		sealed := c.keys.Seal(dst.name, pt)
+		sealed := dst.p.c.keys.Seal(dst.name, pt) // as dst's schema seals: it may hold another keyring
 		clear(pt)
 		start := c.clock()
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {

@@ -494,7 +494,10 @@ func reencrypt(ctx context.Context, c *client, names []string, failed []error) (
 	start := c.clock()
 	_, err := pipe.Exec(ctx) // errors are read per command
 	c.logged(ctx, "GET", fmt.Sprintf("%s (and %d more)", names[0], len(names)-1), 0, start, err)
-	var sets []*redis.Cmd
+	var (
+		sets     []*redis.Cmd
+		setNames []string
+	)
 	for i, g := range gets {
 		stored, err := g.Result()
 		switch {
@@ -518,23 +521,34 @@ func reencrypt(ctx context.Context, c *client, names []string, failed []error) (
 		sealed := r.Seal(names[i], pt)
 		clear(pt)
 		sets = append(sets, casScript.Eval(ctx, pipe, []string{names[i]}, stored, sealed))
+		setNames = append(setNames, names[i])
 	}
 	if len(sets) == 0 {
 		return 0, failed, nil
 	}
 	start = c.clock()
 	_, err = pipe.Exec(ctx)
-	c.logged(ctx, "REENCRYPT", fmt.Sprintf("%d keys from %s", len(sets), names[0]), 0, start, err)
-	var done int64
-	for _, cmd := range sets {
-		if n, _ := cmd.Int(); n == 1 {
-			done++
+	c.logged(ctx, "REENCRYPT", fmt.Sprintf("%d keys from %s", len(sets), setNames[0]), 0, start, err)
+	var (
+		done    int64
+		sendErr error
+	)
+	for i, cmd := range sets {
+		n, err := cmd.Int()
+		switch {
+		case err == nil:
+			if n == 1 {
+				done++
+			}
+		case isReplyError(err):
+			// This key's own problem (it became a hash meanwhile, say):
+			// the others go on.
+			failed = append(failed, opError("REENCRYPT", setNames[i], err))
+		case sendErr == nil:
+			sendErr = opError("REENCRYPT", setNames[i], fmt.Errorf("%w (a batch of %d keys)", err, len(sets)))
 		}
 	}
-	if err != nil {
-		return done, failed, opError("REENCRYPT", names[0], fmt.Errorf("%w (a batch of %d keys)", err, len(names)))
-	}
-	return done, failed, nil
+	return done, failed, sendErr
 }
 
 // secretPatterns appends the SCAN patterns of the Secret keys declared in

@@ -2,6 +2,7 @@ package nest
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +53,9 @@ func parseTTL(tag, from string) (ttlSpec, error) {
 		n, nerr := strconv.ParseInt(val, 10, 64)
 		if nerr != nil {
 			return spec, fmt.Errorf("ttl %q: want a duration such as \"80s\", a number of seconds, or \"none\"", tag)
+		}
+		if n > math.MaxInt64/int64(time.Second) {
+			return spec, fmt.Errorf("ttl %q: too long (at most %d seconds)", tag, math.MaxInt64/int64(time.Second))
 		}
 		d = time.Duration(n) * time.Second
 	}

@@ -95,7 +95,8 @@ func additionalData(hdr []byte, name string) []byte {
 }
 
 // header splits a stored value into its key and the rest (nonce,
-// ciphertext, tag). Its errors quote nothing of the value but a key ID.
+// ciphertext, tag). Its errors quote nothing of the value but a
+// well-formed key ID.
 func (r *Ring) header(stored []byte) (*ringKey, []byte, error) {
 	if len(stored) < 2 {
 		return nil, nil, fmt.Errorf("%d bytes is too short to be a sealed value", len(stored))
@@ -110,6 +111,11 @@ func (r *Ring) header(stored []byte) (*ringKey, []byte, error) {
 	id := stored[2 : 2+n]
 	k := r.byID[string(id)]
 	if k == nil {
+		if CheckID(string(id)) != nil {
+			// Not an ID a keyring can hold: likely not a sealed value at
+			// all, so its bytes are not quoted.
+			return nil, nil, errors.New("not a sealed value (malformed key ID)")
+		}
 		return nil, nil, fmt.Errorf("sealed with key ID %q, which is not in the keyring", id)
 	}
 	return k, stored[2+n:], nil
