@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -238,4 +241,91 @@ func (c *client) watch(ctx context.Context, op, key string, fn func(tx *redis.Tx
 		}
 	}
 	return opError(op, key, ErrConflict)
+}
+
+// node is one Redis server holding part of a subtree.
+type node struct {
+	c      redis.Cmdable
+	addr   string // "" for a standalone server
+	bySlot bool   // a Redis Cluster master: multi-key commands must not cross slots
+	owner  bool   // it owns the slot of the prefix key itself
+}
+
+func (n node) wrap(err error) error {
+	if n.addr == "" || err == nil {
+		return err
+	}
+	return fmt.Errorf("node %s: %w", n.addr, err)
+}
+
+// nodes returns the servers that may hold keys under prefix: the one
+// server, every shard of a Ring, or every master of a Redis Cluster (only
+// the master owning prefix's slot when the subtree is pinned).
+func (c *client) nodes(ctx context.Context, prefix string, pinned bool) ([]node, error) {
+	switch {
+	case c.ring != nil:
+		return ringNodes(ctx, c.ring)
+	case c.cluster == nil:
+		if _, ok := c.rdb.(*redis.Client); !ok {
+			// Another UniversalClient (a wrapper, an auto-pipeliner) might
+			// send SCAN to one shard of many: refuse rather than be wrong.
+			return nil, fmt.Errorf("subtree operations need a *redis.Client, *redis.ClusterClient or *redis.Ring, not %T", c.rdb)
+		}
+		return []node{{c: c.rdb, owner: true}}, nil
+	}
+	owner, err := c.cluster.MasterForKey(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("find the master of %s: %w", prefix, err)
+	}
+	if pinned {
+		return []node{{c: owner, addr: owner.Options().Addr, owner: true}}, nil
+	}
+	var mu sync.Mutex
+	var nodes []node
+	err = c.cluster.ForEachMaster(ctx, func(_ context.Context, m *redis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
+		addr := m.Options().Addr
+		nodes = append(nodes, node{c: m, addr: addr, bySlot: true, owner: addr == owner.Options().Addr})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the cluster's masters: %w", err)
+	}
+	return nodes, nil
+}
+
+// ringNodes returns the shards of a Ring. Keys are spread over shards by
+// consistent hashing, so each shard is scanned; none owns the prefix key
+// (Clear deletes it through the Ring, which routes it). go-redis skips the
+// shards its heartbeat marked down, and the keys on a down shard would be
+// silently missed: every shard the Ring was configured with
+// (RingOptions.Addrs) must be up, or the operation fails naming the ones
+// that are not. (A Ring whose shards changed with SetAddrs is checked
+// against its original configuration: a removed shard then fails the
+// operation rather than letting it miss keys.)
+func ringNodes(ctx context.Context, ring *redis.Ring) ([]node, error) {
+	var mu sync.Mutex
+	var nodes []node
+	err := ring.ForEachShard(ctx, func(_ context.Context, s *redis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
+		nodes = append(nodes, node{c: s, addr: s.Options().Addr})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the ring's shards: %w", err)
+	}
+	var down []string
+	for name, addr := range ring.Options().Addrs {
+		if !slices.ContainsFunc(nodes, func(n node) bool { return n.addr == addr }) {
+			down = append(down, fmt.Sprintf("%s (%s)", name, addr))
+		}
+	}
+	if len(down) > 0 {
+		slices.Sort(down)
+		return nil, fmt.Errorf("%w: Ring shard %s is down, so its keys cannot be reached",
+			ErrShardDown, strings.Join(down, ", "))
+	}
+	return nodes, nil
 }

@@ -117,3 +117,17 @@ func TestNamespacePrints(t *testing.T) {
 		t.Fatalf("Sprint(namespace) = %q", got)
 	}
 }
+
+// errors.As yields the command and the key of a failed operation, and the
+// message carries one "nest:" prefix, at the front (issue 11).
+func TestOpErrorOfFailedGet(t *testing.T) {
+	root, _ := newRoot(t)
+	_, err := root.ProjectName.Get(context.Background())
+	var opErr *nest.OpError
+	if !errors.As(err, &opErr) || opErr.Op != "GET" || opErr.Key != root.ProjectName.Name() || !errors.Is(err, nest.ErrNotFound) {
+		t.Fatalf("Get of a missing key = %#v, want an *OpError{GET, %s} matching ErrNotFound", err, root.ProjectName.Name())
+	}
+	if want := "nest: GET " + root.ProjectName.Name() + ": not found"; err.Error() != want {
+		t.Fatalf("message %q, want %q", err, want)
+	}
+}
