@@ -81,7 +81,16 @@ func scalarCodec[T any](rt reflect.Type) *valueCodec[T] {
 	case int64:
 		return native[T]("int", func(v int64) any { return v }, parseInt[int64](rt.Bits()))
 	case time.Duration:
-		return native[T]("int", func(v time.Duration) any { return int64(v) }, parseInt[time.Duration](rt.Bits()))
+		// Stored as nanoseconds (INCRBY works); a default tag may also be
+		// written as a Go duration, default:"1m30s".
+		c := native[T]("int", func(v time.Duration) any { return int64(v) }, parseInt[time.Duration](rt.Bits()))
+		c.parseDefault = func(s string) (T, error) {
+			if d, err := time.ParseDuration(s); err == nil {
+				return any(d).(T), nil
+			}
+			return c.dec(s)
+		}
+		return c
 	case uint:
 		return native[T]("uint", func(v uint) any { return uint64(v) }, parseUint[uint](rt.Bits()))
 	case uint8:

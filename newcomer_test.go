@@ -131,3 +131,31 @@ func TestOpErrorOfFailedGet(t *testing.T) {
 		t.Fatalf("message %q, want %q", err, want)
 	}
 }
+
+// A time.Duration is stored as nanoseconds, but its default tag may be a
+// Go duration.
+func TestDurationDefaultTag(t *testing.T) {
+	type durations struct {
+		nest.Namespace `nest:"dur"`
+		Timeout        nest.Key[time.Duration] `nest:"timeout" default:"1m30s"`
+		Raw            nest.Key[time.Duration] `nest:"raw" default:"2000000000"`
+	}
+	rdb := newRedis(t)
+	r, err := nest.New[durations](rdb, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if d, err := r.Timeout.Get(ctx); err != nil || d != 90*time.Second {
+		t.Fatalf("default 1m30s = %v, %v", d, err)
+	}
+	if d, err := r.Raw.Get(ctx); err != nil || d != 2*time.Second {
+		t.Fatalf("default 2000000000 = %v, %v", d, err)
+	}
+	if err := r.Timeout.Set(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := rdb.Get(ctx, r.Timeout.Name()).Result(); v != "60000000000" {
+		t.Fatalf("stored %q, want nanoseconds", v)
+	}
+}
