@@ -444,3 +444,26 @@ func ExampleNamespace_Pipeline() {
 	// Ada 0
 	// 2 <nil>
 }
+
+// A failed operation returns an *OpError: errors.As yields the command
+// and the full key name, errors.Is the cause.
+func ExampleOpError() {
+	rdb := exampleRedis()
+	defer rdb.Close()
+	ctx := context.Background()
+	shop := nest.MustNew[Shop](rdb, nil)
+
+	_, err := shop.Motd.Get(ctx) // missing, no default
+	var opErr *nest.OpError
+	if errors.As(err, &opErr) {
+		fmt.Println(opErr.Op, opErr.Key, errors.Is(err, nest.ErrNotFound))
+	}
+	fmt.Println(err)
+
+	_, err = shop.Motd.Expire(ctx, 0) // Redis would delete the key: refused
+	fmt.Println(errors.Is(err, nest.ErrInvalidTTL))
+	// Output:
+	// GET shop:motd true
+	// nest: GET shop:motd: not found
+	// true
+}
