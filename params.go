@@ -104,6 +104,9 @@ var lookAlikes = map[rune]string{
 	'\uFF5B': "'{'", '\uFF5D': "'}'", '\uFE5B': "'{'", '\uFE5C': "'}'", '\uFE37': "'{'", '\uFE38': "'}'",
 }
 
+// asciiSpecial marks the printable ASCII bytes checkParam refuses.
+var asciiSpecial = [utf8.RuneSelf]bool{':': true, '*': true, '?': true, '[': true, ']': true, '\\': true, '{': true, '}': true}
+
 // checkParam reports why a formatted parameter value is unsafe, or "".
 // Refused:
 //   - empty values, and values over max bytes;
@@ -125,6 +128,10 @@ func checkParam(s []byte, max int) string {
 		return fmt.Sprintf("is %d bytes long, more than the maximum of %d (Options.MaxParamLen)", len(s), max)
 	}
 	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf && b > ' ' && b != 0x7f && !asciiSpecial[b] {
+			i++ // the common case: a printable ASCII byte with no meaning here
+			continue
+		}
 		r, size := utf8.DecodeRune(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
