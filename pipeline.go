@@ -98,7 +98,7 @@ func (n Namespace) Pipeline() *Pipe { return n.pipe(false) }
 // other clients see all of its writes or none. On Redis Cluster (or a
 // Ring) every key of a transaction must share a hash slot (shard): an
 // operation on a key in another slot than the first one fails with
-// [ErrCrossSlot] when queued, so a transaction is never silently split.
+// an error matching go-redis's redis.ErrCrossSlot when queued, so a transaction is never silently split.
 // Keys of one pinned namespace (`slot:"pin"`) share a slot.
 func (n Namespace) TxPipeline() *Pipe { return n.pipe(true) }
 
