@@ -72,11 +72,18 @@ func (h *keyHandle) fail(op string, err error) error {
 	return opError(op, h.name, err)
 }
 
-// do sends one command and logs it after it ran, with the TTL it applied.
+// do sends one command through the schema's client and logs it after it
+// ran, with the TTL it applied.
 func do[C redis.Cmder](ctx context.Context, h *keyHandle, op string, ttl time.Duration, send func(redis.Cmdable) C) C {
+	return doOn(ctx, h.p.c.rdb, h, op, ttl, send)
+}
+
+// doOn is do through another connection, such as the WATCHed one of a
+// transaction.
+func doOn[C redis.Cmder](ctx context.Context, conn redis.Cmdable, h *keyHandle, op string, ttl time.Duration, send func(redis.Cmdable) C) C {
 	c := h.p.c
 	start := c.clock()
-	cmd := send(c.rdb)
+	cmd := send(conn)
 	c.logged(ctx, op, h.name, ttl, start, cmd.Err())
 	return cmd
 }

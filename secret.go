@@ -143,12 +143,12 @@ func (s Secret[T]) rename(ctx context.Context, op string, dst Secret[T], nx bool
 	renamed := false
 	err := c.watch(ctx, op, s.name, func(tx *redis.Tx) error {
 		renamed = false
-		stored, err := do(ctx, &s.keyHandle, "GET", 0, func(redis.Cmdable) *redis.StringCmd { return tx.Get(ctx, s.name) }).Result()
+		stored, err := doOn(ctx, tx, &s.keyHandle, "GET", 0, func(c redis.Cmdable) *redis.StringCmd { return c.Get(ctx, s.name) }).Result()
 		if err != nil {
 			return s.fail("GET", err)
 		}
 		if nx {
-			n, err := do(ctx, &dst.keyHandle, "EXISTS", 0, func(redis.Cmdable) *redis.IntCmd { return tx.Exists(ctx, dst.name) }).Result()
+			n, err := doOn(ctx, tx, &dst.keyHandle, "EXISTS", 0, func(c redis.Cmdable) *redis.IntCmd { return c.Exists(ctx, dst.name) }).Result()
 			if err != nil {
 				return dst.fail("EXISTS", err)
 			}
