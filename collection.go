@@ -251,3 +251,36 @@ func (h *keyHandle) sameSlot(op string, others ...*keyHandle) error {
 	}
 	return nil
 }
+
+// scanBatches runs a cursor scan over the key's elements (SSCAN, HSCAN,
+// ZSCAN): scan sends one call from cursor with COUNT count. It yields each
+// non-empty batch as the server returned it (pairs stay flat: field,
+// value, field, value), holding one batch at a time, and then an error,
+// if any, as the last pair. Like SCAN, an element present for the whole
+// iteration is yielded at least once and may be yielded twice when the
+// collection is rehashed meanwhile.
+func scanBatches(ctx context.Context, h *keyHandle, op string,
+	scan func(c redis.Cmdable, cursor uint64, count int64) *redis.ScanCmd, yield func([]string, error) bool,
+) {
+	if err := h.Err(); err != nil {
+		yield(nil, err)
+		return
+	}
+	count := h.p.c.scanCount
+	var cursor uint64
+	for {
+		keys, next, err := do(ctx, h, op, 0, func(c redis.Cmdable) *redis.ScanCmd {
+			return scan(c, cursor, count)
+		}).Result()
+		if err != nil {
+			yield(nil, h.check(ctx, op, err))
+			return
+		}
+		if len(keys) > 0 && !yield(keys, nil) {
+			return
+		}
+		if cursor = next; cursor == 0 {
+			return
+		}
+	}
+}
