@@ -296,8 +296,10 @@ func (s Set[T]) handles(first *keyHandle, others []Set[T]) []*keyHandle {
 
 // UnionStore stores the union of s and others in dst (SUNIONSTORE),
 // replacing it, applies dst's TTL in the same step and returns dst's
-// size. An empty result deletes dst. dst may be one of the sets read. The
-// sets must share a slot on Redis Cluster; see [Set.Union].
+// size. An empty result deletes dst. dst may be one of the sets read; as
+// in Redis, it is replaced whatever it held (only the sets read are
+// checked for their type). The sets must share a slot on Redis Cluster;
+// see [Set.Union].
 func (s Set[T]) UnionStore(ctx context.Context, dst Set[T], others ...Set[T]) (int64, error) {
 	return s.store(ctx, "SUNIONSTORE", dst, others)
 }
