@@ -51,9 +51,11 @@ func decodeElem[T any](vc *valueCodec[T], op, key, elem, s string) (T, error) {
 // errors ("index", "member"). It stops at the first that does not decode.
 func (c coll[T]) decAll(op, elem string, ss []string) ([]T, error) {
 	out := make([]T, len(ss))
+	vc := c.codec()
 	for i, s := range ss {
-		x, err := c.dec(op, elem+" "+strconv.Itoa(i), s)
-		if err != nil {
+		x, err := vc.dec(s)
+		if err != nil { // name the element only now: no string per element
+			_, err = c.dec(op, elem+" "+strconv.Itoa(i), s)
 			return nil, err
 		}
 		out[i] = x

@@ -212,15 +212,19 @@ func rangeReader[T any](start int64) replyReader[[]T] {
 		if err != nil {
 			return nil, h.fail(op, err)
 		}
+		c := coll[T]{*h}
+		vc := c.codec()
 		out := make([]T, len(ss))
 		for i, s := range ss {
-			elem := "range position " + itoa(int64(i))
+			if out[i], err = vc.dec(s); err == nil {
+				continue
+			}
+			elem := "range position " + itoa(int64(i)) // named only now
 			if start >= 0 {
 				elem = "index " + itoa(start+int64(i))
 			}
-			if out[i], err = (coll[T]{*h}).dec(op, elem, s); err != nil {
-				return nil, err
-			}
+			_, err = c.dec(op, elem, s)
+			return nil, err
 		}
 		return out, nil
 	}

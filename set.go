@@ -223,8 +223,12 @@ func (s Set[T]) All(ctx context.Context) iter.Seq2[T, error] {
 			if err != nil {
 				return yield(zero, err)
 			}
+			vc := s.codec()
 			for _, m := range batch {
-				x, err := s.dec("SSCAN", "member "+itoa(int64(i)), m)
+				x, err := vc.dec(m)
+				if err != nil { // name the member only now
+					x, err = s.dec("SSCAN", "member "+itoa(int64(i)), m)
+				}
 				i++
 				if !yield(x, err) {
 					return false
