@@ -426,12 +426,12 @@ func TestSetHostileInput(t *testing.T) {
 	}
 	assertAbsent(t, rdb, u.Tags.Name())
 	for name, op := range map[string]func() error{
-		"Add none":       func() error { _, err := u.Tags.Add(ctx); return err },
-		"Remove none":    func() error { _, err := u.Tags.Remove(ctx); return err },
-		"PopCount -1":    func() error { _, err := u.Tags.PopCount(ctx, -1); return err },
-		"queued Add":     func() error { p := u.Pipeline(); f := u.Tags.In(p).Add(ctx); _ = p.Exec(ctx); return f.Err() },
-		"queued MIs":     func() error { p := u.Pipeline(); f := u.Tags.In(p).MIsMember(ctx); _ = p.Exec(ctx); return f.Err() },
-		"queued Remove":  func() error { p := u.Pipeline(); f := u.Tags.In(p).Remove(ctx); _ = p.Exec(ctx); return f.Err() },
+		"Add none":      func() error { _, err := u.Tags.Add(ctx); return err },
+		"Remove none":   func() error { _, err := u.Tags.Remove(ctx); return err },
+		"PopCount -1":   func() error { _, err := u.Tags.PopCount(ctx, -1); return err },
+		"queued Add":    func() error { p := u.Pipeline(); f := u.Tags.In(p).Add(ctx); _ = p.Exec(ctx); return f.Err() },
+		"queued MIs":    func() error { p := u.Pipeline(); f := u.Tags.In(p).MIsMember(ctx); _ = p.Exec(ctx); return f.Err() },
+		"queued Remove": func() error { p := u.Pipeline(); f := u.Tags.In(p).Remove(ctx); _ = p.Exec(ctx); return f.Err() },
 	} {
 		if err := op(); !errors.Is(err, nest.ErrInvalidArgument) || !strings.Contains(err.Error(), u.Tags.Name()) {
 			t.Errorf("%s = %v, want ErrInvalidArgument naming the key", name, err)
