@@ -72,4 +72,13 @@ func BenchmarkListPush(b *testing.B) {
 			}
 		}
 	})
+	b.Run("interleaved", func(b *testing.B) {
+		rdb.Del(ctx, key)
+		interleave(b, func(i int) {
+			pp := rdb.TxPipeline()
+			pp.RPush(ctx, key, benchMembers[i%len(benchMembers)])
+			pp.PExpire(ctx, key, ttl)
+			_, _ = pp.Exec(ctx)
+		}, func(i int) { _, _ = u.Queue.RPush(ctx, benchMembers[i%len(benchMembers)]) })
+	})
 }

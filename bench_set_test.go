@@ -30,6 +30,14 @@ func BenchmarkSetAdd(b *testing.B) {
 			}
 		}
 	})
+	b.Run("interleaved", func(b *testing.B) {
+		interleave(b, func(i int) {
+			pp := rdb.TxPipeline()
+			pp.SAdd(ctx, key, benchMembers[i%len(benchMembers)])
+			pp.PExpire(ctx, key, ttl)
+			_, _ = pp.Exec(ctx)
+		}, func(i int) { _, _ = u.Tags.Add(ctx, benchMembers[i%len(benchMembers)]) })
+	})
 }
 
 // BenchmarkSetAll walks a set of 100 000 members: All against a raw SSCAN

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisimnest/nest"
+	"github.com/redisimnest/nest/internal/redistest"
 )
 
 // lsRoot declares the lists and sets of list_test.go and set_test.go:
@@ -790,6 +791,40 @@ func TestListPipeline(t *testing.T) {
 			}
 		} else if err != nil {
 			t.Fatalf("tx=%v: Exec = %v", tx, err)
+		}
+	}
+}
+
+// TestCollectionRoundTrips: every TTL'd write of a list or set, multi-key
+// ones included, is one round trip.
+func TestCollectionRoundTrips(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Shared(t)
+	root, err := nest.New[lsRoot](rdb, nil)
+	must(t, err)
+	u := root.User.At(1)
+	_, _ = u.Jobs.RPush(ctx, "warm") // loads the write script
+	tc := &pipelineCounter{}
+	rdb.AddHook(tc)
+	for _, c := range []struct {
+		name string
+		op   func() error
+	}{
+		{"RPush", func() error { _, err := u.Jobs.RPush(ctx, "a", "b"); return err }},
+		{"LPush", func() error { _, err := u.Jobs.LPush(ctx, "c"); return err }},
+		{"Set", func() error { return u.Jobs.Set(ctx, 0, "d") }},
+		{"Insert", func() error { _, err := u.Jobs.InsertAfter(ctx, "d", "e"); return err }},
+		{"Move", func() error { _, err := u.Jobs.Move(ctx, u.Done, nest.Left, nest.Right); return err }},
+		{"BLMove", func() error { _, err := u.Jobs.BLMove(ctx, u.Done, nest.Left, nest.Right, time.Second); return err }},
+		{"Add", func() error { _, err := u.Tags.Add(ctx, "a", "b"); return err }},
+		{"UnionStore", func() error { _, err := u.Tags.UnionStore(ctx, u.Dest, u.Other); return err }},
+		{"SMove", func() error { _, err := u.Tags.Move(ctx, u.Dest, "a"); return err }},
+		{"sliding", func() error { _, err := u.SlideSet.Members(ctx); return err }},
+	} {
+		before := tc.calls.Load()
+		must(t, c.op())
+		if n := tc.calls.Load() - before; n != 1 {
+			t.Errorf("%s took %d round trips, want 1", c.name, n)
 		}
 	}
 }
