@@ -31,6 +31,9 @@ var opSADD = newOpName("SADD")
 
 // Add adds members (SADD) and reports how many were not members yet.
 func (s Set[T]) Add(ctx context.Context, members ...T) (int64, error) {
+	if err := s.Err(); err != nil {
+		return 0, err
+	}
 	w, err := s.add(members)
 	if err != nil {
 		return 0, err
