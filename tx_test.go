@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -240,7 +239,6 @@ func TestWatchSlots(t *testing.T) {
 type recordPipelines struct {
 	mu    sync.Mutex
 	calls [][]string
-	n     atomic.Int64
 }
 
 func (r *recordPipelines) DialHook(next redis.DialHook) redis.DialHook          { return next }

@@ -87,6 +87,9 @@ func TestZSetAddScoreRank(t *testing.T) {
 		t.Fatalf("Add = %d, %v; want 3", n, err)
 	}
 	assertTTLAbout(t, rdb, s.Name(), time.Hour)
+	if d := s.Describe(); d.Kind != "sortedset" || d.RedisType != "zset" || d.Type != "string" {
+		t.Fatalf("Describe = %+v", d)
+	}
 	if f, err := s.Score(ctx, "ada"); err != nil || f != 15 {
 		t.Fatalf("Score(ada) = %v, %v; want 15 (the last pair of one ZADD wins)", f, err)
 	}
@@ -370,7 +373,6 @@ func assertInvalid(t *testing.T, what string, err error, key, arg string) {
 		t.Fatalf("%s = %v; want it to name %q", what, err, arg)
 	}
 }
-
 
 func TestZSetWrongType(t *testing.T) {
 	ctx := context.Background()
