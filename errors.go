@@ -83,6 +83,11 @@ var (
 	// ErrPipeDone: [Pipe.Exec] was called a second time, or an operation
 	// was queued on a Pipe after its Exec. A Pipe executes once.
 	ErrPipeDone = errors.New("nest: pipeline already executed")
+	// ErrInvalidArg: an argument of an operation is out of its domain (a
+	// NaN score, a negative count, flags that exclude each other, a
+	// transaction watching no key). The error names the key and the
+	// argument; nothing was sent.
+	ErrInvalidArg = errors.New("nest: invalid argument")
 )
 
 // DecodeError reports a stored value that does not decode into the key's
