@@ -362,12 +362,17 @@ func (n Namespace) Clear(ctx context.Context, opts ...SubtreeOption) (int64, err
 	}
 	w := n.ns.walk(opts)
 	cl := &clearer{w: w}
-	err := cl.known(ctx)
-	if err == nil && w.sh.match != "" {
-		var nodes []node
-		if nodes, err = w.c.nodes(ctx, w.in.prefix, w.in.plan.pin != nil); err == nil {
-			err = cl.nodes(ctx, nodes)
+	var nodes []node
+	if w.sh.match != "" {
+		// Found first, so that a client that cannot SCAN deletes nothing.
+		var err error
+		if nodes, err = w.c.nodes(ctx, w.in.prefix, w.in.plan.pin != nil); err != nil {
+			return 0, opError("CLEAR", w.in.prefix, err)
 		}
+	}
+	err := cl.known(ctx)
+	if err == nil && len(nodes) > 0 {
+		err = cl.nodes(ctx, nodes)
 	}
 	if err != nil {
 		return cl.deleted, opError("CLEAR", w.in.prefix, fmt.Errorf("%w (deleted %d keys)", err, cl.deleted))
