@@ -61,7 +61,7 @@ func (s Sub[U]) Instances(ctx context.Context, opts ...SubtreeOption) iter.Seq2[
 					continue
 				}
 				seen[head] = struct{}{}
-				vals, _ := ch.instanceSegment(head)
+				vals, _ := ch.tmpl.Extract(ch.unpin(head))
 				args := make([]any, len(vals))
 				for i, v := range vals {
 					args[i] = v

@@ -2,6 +2,7 @@ package nest
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/redisimnest/nest/internal/tmpl"
 )
@@ -126,21 +127,72 @@ func cutSegments(s string, n int) (head, tail string, ok bool) {
 	return "", "", false
 }
 
-// instanceSegment parses head, a rendering of the child namespace ch's own
-// segment, and returns its parameter values (nil for a static child); ok
-// is false when head is not one, or when a value would be refused by
-// [Sub.At] (see validValues).
-func (ch *nsPlan) instanceSegment(head string) (vals []string, ok bool) {
-	if ch.pinned {
-		if len(head) < 2 || head[0] != '{' || head[len(head)-1] != '}' {
-			return nil, false
+// ownPattern returns the glob pattern of the namespace's own segment
+// (pinned braces included), a substring of its full pattern.
+func (p *nsPlan) ownPattern() string {
+	if p.parent == nil {
+		return p.pattern
+	}
+	return p.pattern[len(p.parent.pattern)+1:]
+}
+
+// ownPattern returns the glob pattern of the key's name within its
+// namespace.
+func (k *keyPlan) ownPattern() string { return k.pattern[len(k.ns.pattern)+1:] }
+
+// matchValid reports whether name is a rendering of pattern (see
+// tmpl.MatchPattern) whose parameter values checkParam accepts, without
+// allocating.
+func matchValid(pattern, name string, max int) bool {
+	for {
+		pseg, prest, pmore := strings.Cut(pattern, ":")
+		nseg, nrest, nmore := strings.Cut(name, ":")
+		if pmore != nmore {
+			return false
 		}
-		head = head[1 : len(head)-1]
+		pre, suf, star := strings.Cut(pseg, "*")
+		switch {
+		case !star:
+			if pseg != nseg {
+				return false
+			}
+		case len(nseg) <= len(pre)+len(suf) || !strings.HasPrefix(nseg, pre) || !strings.HasSuffix(nseg, suf):
+			return false
+		case !validParam(nseg[len(pre):len(nseg)-len(suf)], max):
+			return false
+		}
+		if !pmore {
+			return true
+		}
+		pattern, name = prest, nrest
 	}
-	if ch.tmpl.Static() {
-		return nil, head == ch.tmpl.String()
+}
+
+// validParam is checkParam(v) == "" with a fast path for printable ASCII.
+func validParam(v string, max int) bool {
+	if len(v) == 0 || len(v) > max {
+		return false
 	}
-	vals, ok = ch.tmpl.Extract(head)
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b >= utf8.RuneSelf || b <= ' ' || b == 0x7f || asciiSpecial[b] {
+			return checkParam([]byte(v), max) == ""
+		}
+	}
+	return true
+}
+
+// instanceSegment parses head, a rendering of the child namespace ch's own
+// segment; ok is false when head is not one, or when a value would be
+// refused by [Sub.At] (see validValues). vals holds the parameter values
+// when the namespace has a ValidateParams (which needs them), else nil.
+func (ch *nsPlan) instanceSegment(head string) (vals []string, ok bool) {
+	if !matchValid(ch.ownPattern(), head, ch.c.maxParam) {
+		return nil, false
+	}
+	if ch.validate == nil {
+		return nil, true // the common case, without allocating
+	}
+	vals, ok = ch.tmpl.Extract(ch.unpin(head))
 	if !ok || !ch.validValues(vals) {
 		return nil, false
 	}
@@ -186,7 +238,7 @@ func (k *keyPlan) validKeyValues(vals []string) bool {
 func (p *nsPlan) below(rest string, crossed bool) bool {
 	for _, k := range p.keys {
 		if k.param {
-			if vals, ok := k.tmpl.Extract(rest); ok && k.validKeyValues(vals) {
+			if matchValid(k.ownPattern(), rest, k.c.maxParam) {
 				return true
 			}
 		} else if crossed && rest == k.tmpl.String() {
