@@ -176,9 +176,11 @@ func read[C redis.Cmder](ctx context.Context, h *keyHandle, op string, send func
 	return cmd
 }
 
-// renew queues the PEXPIRE that renews a sliding TTL after a queued read.
+// renew queues the PEXPIRE that renews a sliding TTL after a queued read,
+// except in the reads of an optimistic transaction (a renewal would touch
+// a watched key; Namespace.Watch renews at EXEC instead).
 func (q queued) renew(ctx context.Context) {
-	if t := q.h.p.ttl; t.sliding && t.d > 0 {
+	if t := q.h.p.ttl; t.sliding && t.d > 0 && !q.p.watch {
 		q.p.pp.PExpire(ctx, q.h.name, t.d)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,5 +121,88 @@ func TestCollectionPipeline(t *testing.T) {
 	slices.Sort(got)
 	if !slices.Equal(got, []string{"a", "b"}) {
 		t.Fatalf("Members = %v", got)
+	}
+}
+
+// Declarations the collection kinds refuse at New.
+type (
+	badFixedKey struct {
+		nest.Namespace `nest:"bad"`
+		Name           nest.Key[string] `nest:"name" ttl:"1m,fixed"`
+	}
+	badFixedNS struct {
+		nest.Namespace `nest:"bad" ttl:"1m,fixed"`
+	}
+	badSetDefault struct {
+		nest.Namespace `nest:"bad"`
+		Tags           nest.Set[string] `nest:"tags" default:"x"`
+	}
+	badSetParam struct {
+		nest.Namespace `nest:"bad"`
+		Tags           nest.Set[string] `nest:"tags:{id}"`
+	}
+	badSetElem struct {
+		nest.Namespace `nest:"bad"`
+		Chans          nest.Set[chan int] `nest:"chans"`
+	}
+	badFixedNone struct {
+		nest.Namespace `nest:"bad"`
+		Tags           nest.Set[string] `nest:"tags" ttl:"none,fixed"`
+	}
+)
+
+func TestCollectionSchemaErrors(t *testing.T) {
+	rdb := offlineClient(t)
+	assertSchemaErr(t, tryNew[badFixedKey](rdb, nil), "badFixedKey", "Name", `"fixed" is for counters and collections`)
+	assertSchemaErr(t, tryNew[badFixedNS](rdb, nil), "badFixedNS", "", `"fixed" belongs on a counter or collection key`)
+	assertSchemaErr(t, tryNew[badSetDefault](rdb, nil), "badSetDefault", "Tags", "no default")
+	assertSchemaErr(t, tryNew[badSetParam](rdb, nil), "badSetParam", "Tags", "has parameters", "nest.Sub")
+	assertSchemaErr(t, tryNew[badSetElem](rdb, nil), "badSetElem", "Chans", "chan int")
+	assertSchemaErr(t, tryNew[badFixedNone](rdb, nil), "badFixedNone", "Tags", "cannot be fixed")
+}
+
+// TestCollectionDescribe: a collection reports its kind, Redis type, element
+// type and TTL mode.
+func TestCollectionDescribe(t *testing.T) {
+	root, err := nest.New[collRoot](offlineClient(t), nil)
+	must(t, err)
+	d := root.User.At(7).Seen.Describe()
+	if d.Kind != "set" || d.RedisType != "set" || d.Type != "int" || d.Name != "coll:user:7:seen" ||
+		d.TTL == nil || !d.TTL.Fixed || d.TTL.TTL != time.Minute {
+		t.Fatalf("Describe = %+v (TTL %+v)", d, d.TTL)
+	}
+}
+
+// TestCollectionDecodeError: a member that does not decode names the key
+// and where it is.
+func TestCollectionDecodeError(t *testing.T) {
+	ctx := context.Background()
+	root, rdb := newCollRoot(t)
+	u := root.User.At(4)
+	must(t, rdb.SAdd(ctx, u.Seen.Name(), "12", "x").Err())
+	_, err := u.Seen.Members(ctx)
+	var de *nest.DecodeError
+	if !errors.As(err, &de) || de.Key != u.Seen.Name() || !strings.HasPrefix(de.Elem, "member ") || string(de.Raw) != "x" ||
+		!strings.Contains(err.Error(), u.Seen.Name()) {
+		t.Fatalf("Members over a bad member = %v; want a DecodeError naming the key and the member", err)
+	}
+}
+
+// TestCollectionUnusableHandle: an unbound or badly parameterised handle
+// fails without contacting Redis.
+func TestCollectionUnusableHandle(t *testing.T) {
+	ctx := context.Background()
+	var zero nest.Set[string]
+	if _, err := zero.Add(ctx, "a"); !errors.Is(err, nest.ErrNotBound) {
+		t.Fatalf("zero Set Add = %v; want ErrNotBound", err)
+	}
+	root, err := nest.New[collRoot](offlineClient(t), nil)
+	must(t, err)
+	bad := root.User.At("a*b").Tags
+	if _, err := bad.Add(ctx, "a"); !errors.Is(err, nest.ErrInvalidParam) {
+		t.Fatalf("Add on a bad parameter = %v; want ErrInvalidParam", err)
+	}
+	if _, err := bad.Members(ctx); !errors.Is(err, nest.ErrInvalidParam) {
+		t.Fatalf("Members on a bad parameter = %v; want ErrInvalidParam", err)
 	}
 }

@@ -19,7 +19,7 @@
 //	root := nest.MustNew[Root](rdb, nil)         // rdb: any go-redis v9 UniversalClient
 //	err := root.User.At(42).Age.Set(ctx, 30)     // SET root:user:42:age 30 EX 120
 //	age, err := root.User.At(42).Age.Get(ctx)    // 30; 0 (the default) when missing
-//	n, err := root.User.At(42).Clear(ctx)        // root:user:42 and root:user:42:*, nothing else
+//	n, err := root.User.At(42).Clear(ctx)        // root:user:42, its declared keys and sub-namespaces, nothing else
 //
 // # Namespaces
 //

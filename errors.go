@@ -83,11 +83,11 @@ var (
 	// ErrPipeDone: [Pipe.Exec] was called a second time, or an operation
 	// was queued on a Pipe after its Exec. A Pipe executes once.
 	ErrPipeDone = errors.New("nest: pipeline already executed")
-	// ErrInvalidArgument: an operation was given an argument it refuses
-	// before contacting Redis: a negative count where Redis wants a
-	// positive one, nothing to write, an unknown list end. The error names
-	// the command, the key and the argument. Nothing was sent.
-	ErrInvalidArgument = errors.New("nest: invalid argument")
+	// ErrInvalidArg: an argument of an operation is out of its domain (a
+	// NaN score, a negative count, flags that exclude each other, a
+	// transaction watching no key). The error names the key and the
+	// argument; nothing was sent.
+	ErrInvalidArg = errors.New("nest: invalid argument")
 	// ErrOutOfRange: [List.Set] was given an index outside the list.
 	// Nothing was changed.
 	ErrOutOfRange = errors.New("nest: index out of range")

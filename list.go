@@ -76,7 +76,7 @@ var (
 // LPush inserts xs at the head of the list (LPUSH), one after the other,
 // so the last of them ends first, and returns the list's new length. It
 // creates the list when missing. An empty xs is refused with
-// [ErrInvalidArgument].
+// [ErrInvalidArg].
 func (l List[T]) LPush(ctx context.Context, xs ...T) (int64, error) {
 	return l.pushDirect(ctx, "LPUSH", xs)
 }
@@ -154,7 +154,7 @@ func (l List[T]) popCmd(ctx context.Context, c redis.Cmdable, op string) *redis.
 
 // LPopCount removes and returns up to n elements from the head (LPOP with
 // a count), in list order; none (and no error) when the list is empty
-// or missing. A negative n is refused with [ErrInvalidArgument]. A
+// or missing. A negative n is refused with [ErrInvalidArg]. A
 // decode error names the element's position among those popped ("index
 // 2"); all n are removed all the same.
 func (l List[T]) LPopCount(ctx context.Context, n int) ([]T, error) {
@@ -171,7 +171,7 @@ func (l List[T]) popCount(ctx context.Context, op string, n int) ([]T, error) {
 	if err := l.Err(); err != nil {
 		return nil, err
 	}
-	if err := checkCount(&l.keyHandle, op, int64(n)); err != nil {
+	if err := refuseNegative(&l.keyHandle, op, int64(n)); err != nil {
 		return nil, err
 	}
 	cmd := do(ctx, &l.keyHandle, op, 0, func(c redis.Cmdable) *redis.StringSliceCmd {
@@ -406,7 +406,7 @@ func (l List[T]) moveCheck(op string, dst List[T], from, to ListEnd) ([]string, 
 	}
 	for _, e := range []ListEnd{from, to} {
 		if e > Right {
-			return nil, l.fail(op, fmt.Errorf("%w: list end %v (want Left or Right)", ErrInvalidArgument, e))
+			return nil, l.fail(op, fmt.Errorf("%w: list end %v (want Left or Right)", ErrInvalidArg, e))
 		}
 	}
 	return names, nil

@@ -17,24 +17,26 @@ import (
 // blocking command with a server-side timeout of at most blockSlice,
 // sent with a context that is never cancelled, whose reply is always read;
 // the context is checked between slices. A cancel returns within a slice
-// (see blockSlice) and a round trip, and an element is either returned or still in the
+// (see listBlockSlice) and a round trip, and an element is either returned or still in the
 // list. A slice also works the same through Redis Cluster redirects, Ring
 // shards and failovers, which a dedicated connection unblocked by CLIENT
 // UNBLOCK would not; the price is one command per slice per idle waiter.
 
-// blockSlice is the longest server-side timeout of one blocking command.
-// Redis expires blocked clients on its cron tick (hz, 10 by default: every
-// 100ms), so a slice lasts blockSlice rounded up to the next tick: 50ms
-// gives a cancel latency under about 150ms for about 10 commands a second
-// per idle waiter, where 100ms would give up to 200ms for the same rate.
-const blockSlice = 50 * time.Millisecond
+// listBlockSlice caps the lists' slices below the shared blockSlice (see
+// client.blockSlice, which also keeps a slice under the client's read
+// timeout). Redis expires blocked clients on its cron tick (hz, 10 by
+// default: every 100ms), so a slice lasts its timeout rounded up to the
+// next tick: 50ms gives a cancel latency under about 150ms for about 10
+// commands a second per idle waiter, where 100ms gives up to 200ms for
+// the same rate.
+const listBlockSlice = 50 * time.Millisecond
 
 // BLPop removes and returns the head element (BLPOP), waiting for one up
 // to timeout (0: as long as ctx allows). It returns [ErrNotFound] when
 // timeout passes, or ctx's error soon after ctx is done (within about
 // 150ms with Redis's default hz of 10); an element is never lost: once popped, it is returned even if
 // ctx was cancelled meanwhile. A negative timeout is refused with
-// [ErrInvalidArgument].
+// [ErrInvalidArg].
 func (l List[T]) BLPop(ctx context.Context, timeout time.Duration) (T, error) {
 	return l.bpop(ctx, "BLPOP", timeout)
 }
@@ -118,15 +120,12 @@ func (l List[T]) BLMove(ctx context.Context, dst List[T], from, to ListEnd, time
 // is never cancelled, so that its reply is always read.
 func block(ctx context.Context, h *keyHandle, op string, timeout time.Duration, try func(bctx context.Context, secs string) (bool, error)) (err error) {
 	if timeout < 0 {
-		return h.fail(op, fmt.Errorf("%w: timeout %v is negative", ErrInvalidArgument, timeout))
+		return h.fail(op, fmt.Errorf("%w: timeout %v is negative", ErrInvalidArg, timeout))
 	}
 	c := h.p.c
 	start := c.clock()
 	defer func() { c.logged(ctx, op, h.name, 0, start, err) }()
-	slice := blockSlice
-	if rt := readTimeout(c.rdb); rt > 0 {
-		slice = min(slice, rt/2) // the client must not give up on a reply
-	}
+	slice := min(c.blockSlice(), listBlockSlice)
 	var end time.Time
 	if timeout > 0 {
 		end = time.Now().Add(timeout)
@@ -152,17 +151,4 @@ func block(ctx context.Context, h *keyHandle, op string, timeout time.Duration, 
 			return err
 		}
 	}
-}
-
-// readTimeout returns the go-redis client's read timeout (<= 0: none).
-func readTimeout(rdb redis.UniversalClient) time.Duration {
-	switch c := rdb.(type) {
-	case *redis.Client:
-		return c.Options().ReadTimeout
-	case *redis.ClusterClient:
-		return c.Options().ReadTimeout
-	case *redis.Ring:
-		return c.Options().ReadTimeout
-	}
-	return 0
 }

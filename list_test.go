@@ -313,8 +313,8 @@ func TestListMove(t *testing.T) {
 	if _, err := u.Jobs.Move(ctx, u.Done, nest.Left, nest.Left); !errors.Is(err, nest.ErrNotFound) {
 		t.Fatalf("Move from empty = %v, want ErrNotFound", err)
 	}
-	if _, err := u.Done.Move(ctx, u.Jobs, nest.ListEnd(7), nest.Left); !errors.Is(err, nest.ErrInvalidArgument) {
-		t.Fatalf("Move with a bad end = %v, want ErrInvalidArgument", err)
+	if _, err := u.Done.Move(ctx, u.Jobs, nest.ListEnd(7), nest.Left); !errors.Is(err, nest.ErrInvalidArg) {
+		t.Fatalf("Move with a bad end = %v, want ErrInvalidArg", err)
 	}
 	if _, err := u.Done.Move(ctx, u.JSONJobs, nest.Left, nest.Left); !errors.Is(err, nest.ErrConfig) {
 		t.Fatalf("Move between codecs = %v, want ErrConfig", err)
@@ -413,8 +413,8 @@ func TestListBlocking(t *testing.T) {
 		}
 		must(t, rdb.Del(ctx, u.Jobs.Name()).Err())
 	}
-	if _, err := u.Jobs.BLPop(ctx, -time.Second); !errors.Is(err, nest.ErrInvalidArgument) {
-		t.Fatalf("negative timeout = %v, want ErrInvalidArgument", err)
+	if _, err := u.Jobs.BLPop(ctx, -time.Second); !errors.Is(err, nest.ErrInvalidArg) {
+		t.Fatalf("negative timeout = %v, want ErrInvalidArg", err)
 	}
 	// BLMove applies the destination's TTL.
 	must(t, rdb.Del(ctx, u.Done.Name()).Err())
@@ -643,8 +643,8 @@ func TestListHostileInput(t *testing.T) {
 		"BRPop timeout": func() error { _, err := u.Jobs.BRPop(ctx, -1); return err },
 	} {
 		err := op()
-		if !errors.Is(err, nest.ErrInvalidArgument) || !strings.Contains(err.Error(), u.Jobs.Name()) {
-			t.Errorf("%s = %v, want ErrInvalidArgument naming the key", name, err)
+		if !errors.Is(err, nest.ErrInvalidArg) || !strings.Contains(err.Error(), u.Jobs.Name()) {
+			t.Errorf("%s = %v, want ErrInvalidArg naming the key", name, err)
 		}
 	}
 	// A cancelled ctx: the error, nothing written.

@@ -72,8 +72,11 @@ func readKeys[C redis.Cmder](ctx context.Context, op string, hs []*keyHandle, se
 }
 
 // renewKeys queues the PEXPIREs renewing the sliding TTLs of the other
-// keys of a queued multi-key read (q.renew renews q's own).
+// keys of a queued multi-key read, q's own included, as renew does.
 func (q queued) renewKeys(ctx context.Context, hs []*keyHandle) {
+	if q.p.watch { // see renew
+		return
+	}
 	for _, h := range hs {
 		if t := h.p.ttl; t.sliding && t.d > 0 {
 			q.p.pp.PExpire(ctx, h.name, t.d)
@@ -173,10 +176,10 @@ func readMoved(h *keyHandle, op string, cmd redis.Cmder) (bool, error) {
 	return n == 1, err
 }
 
-// checkCount refuses a negative count before anything is sent.
-func checkCount(h *keyHandle, op string, n int64) error {
+// refuseNegative refuses a negative count before anything is sent.
+func refuseNegative(h *keyHandle, op string, n int64) error {
 	if n < 0 {
-		return h.fail(op, fmt.Errorf("%w: count %d is negative", ErrInvalidArgument, n))
+		return h.fail(op, fmt.Errorf("%w: count %d is negative", ErrInvalidArg, n))
 	}
 	return nil
 }
@@ -184,7 +187,7 @@ func checkCount(h *keyHandle, op string, n int64) error {
 // noItems refuses a write of nothing (Redis answers a wrong number of
 // arguments) before anything is sent.
 func noItems(h *keyHandle, op, what string) error {
-	return h.fail(op, fmt.Errorf("%w: no %s to write", ErrInvalidArgument, what))
+	return h.fail(op, fmt.Errorf("%w: no %s to write", ErrInvalidArg, what))
 }
 
 // itoa formats a count or index argument.

@@ -35,6 +35,7 @@ type Pipe struct {
 	c     *client
 	pp    redis.Pipeliner
 	tx    bool
+	watch bool    // reads of an optimistic transaction: they renew no sliding TTL (see Tx.Reads)
 	first string  // first queued key of a transaction, for the slot check
 	err   error   // first queue-time failure: Exec sends nothing
 	done  bool    // Exec was called
@@ -418,10 +419,13 @@ func (v value[T]) In(p *Pipe) Queued[T] { return Queued[T]{queued{v.keyHandle, p
 // default; GETEX renews a sliding TTL.
 func (q Queued[T]) Get(ctx context.Context) *Future[T] {
 	op, ttl := opNameGET, time.Duration(0)
-	if t := q.h.p; t != nil && t.ttl.sliding && t.ttl.d > 0 {
+	if t := q.h.p; t != nil && t.ttl.sliding && t.ttl.d > 0 && !q.p.watch {
 		op, ttl = opNameGETEX, t.ttl.d
 	}
 	return enqueue[T](q.p, &q.h, opGet, op, ttl, func() (redis.Cmder, error) {
+		if op == opNameGET {
+			return q.p.pp.Get(ctx, q.h.name), nil
+		}
 		return value[T]{q.h}.getCmd(ctx, q.p.pp), nil
 	})
 }

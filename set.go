@@ -48,7 +48,7 @@ var (
 
 // Add adds members (SADD) and reports how many were not members yet. It
 // creates the set when missing. An empty members is refused with
-// [ErrInvalidArgument] without contacting Redis.
+// [ErrInvalidArg] without contacting Redis.
 func (s Set[T]) Add(ctx context.Context, members ...T) (int64, error) {
 	if err := s.Err(); err != nil {
 		return 0, err
@@ -77,7 +77,7 @@ func (s Set[T]) add(members []T) (wcmd, error) {
 
 // Remove removes members (SREM) and reports how many were members. It
 // leaves the TTL alone; removing the last member deletes the set. An
-// empty members is refused with [ErrInvalidArgument].
+// empty members is refused with [ErrInvalidArg].
 func (s Set[T]) Remove(ctx context.Context, members ...T) (int64, error) {
 	if err := s.Err(); err != nil {
 		return 0, err
@@ -169,12 +169,12 @@ func (s Set[T]) Pop(ctx context.Context) (T, error) {
 
 // PopCount removes and returns up to n random members (SPOP with a
 // count); none when the set is empty or missing. A negative n is refused
-// with [ErrInvalidArgument].
+// with [ErrInvalidArg].
 func (s Set[T]) PopCount(ctx context.Context, n int64) ([]T, error) {
 	if err := s.Err(); err != nil {
 		return nil, err
 	}
-	if err := checkCount(&s.keyHandle, "SPOP", n); err != nil {
+	if err := refuseNegative(&s.keyHandle, "SPOP", n); err != nil {
 		return nil, err
 	}
 	cmd := do(ctx, &s.keyHandle, "SPOP", 0, func(c redis.Cmdable) *redis.StringSliceCmd { return c.SPopN(ctx, s.name, n) })

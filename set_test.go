@@ -433,8 +433,8 @@ func TestSetHostileInput(t *testing.T) {
 		"queued MIs":    func() error { p := u.Pipeline(); f := u.Tags.In(p).MIsMember(ctx); _ = p.Exec(ctx); return f.Err() },
 		"queued Remove": func() error { p := u.Pipeline(); f := u.Tags.In(p).Remove(ctx); _ = p.Exec(ctx); return f.Err() },
 	} {
-		if err := op(); !errors.Is(err, nest.ErrInvalidArgument) || !strings.Contains(err.Error(), u.Tags.Name()) {
-			t.Errorf("%s = %v, want ErrInvalidArgument naming the key", name, err)
+		if err := op(); !errors.Is(err, nest.ErrInvalidArg) || !strings.Contains(err.Error(), u.Tags.Name()) {
+			t.Errorf("%s = %v, want ErrInvalidArg naming the key", name, err)
 		}
 	}
 	p := u.TxPipeline()
