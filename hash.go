@@ -97,6 +97,16 @@ func (h Hash[V]) checkFields(op string, fields []string) error {
 	return nil
 }
 
+// hashDecode decodes the value of field, naming the field only when it
+// fails (building the name costs an allocation).
+func hashDecode[V any](vc *valueCodec[V], op, key, field, s string) (V, error) {
+	v, err := vc.dec(s)
+	if err != nil {
+		return decodeElem(vc, op, key, hashElem(field), s)
+	}
+	return v, nil
+}
+
 // hashNotFound is the error of Get for a missing field (or key).
 func hashNotFound(op, key, field string) error {
 	return opError(op, key, &hashFieldError{field, ErrNotFound})
@@ -146,7 +156,7 @@ func (h Hash[V]) Lookup(ctx context.Context, field string) (v V, ok bool, err er
 	case err != nil:
 		return v, false, h.check(ctx, "HGET", err)
 	}
-	v, err = h.dec("HGET", hashElem(field), s)
+	v, err = hashDecode(h.codec(), "HGET", h.name, field, s)
 	return v, err == nil, err
 }
 
@@ -301,7 +311,7 @@ func hashDecodeMGet[V any](vc *valueCodec[V], key string, fields []string, vals 
 		if !ok || i >= len(fields) {
 			continue
 		}
-		v, err := decodeElem(vc, "HMGET", key, hashElem(fields[i]), s)
+		v, err := hashDecode(vc, "HMGET", key, fields[i], s)
 		if err != nil {
 			return nil, err
 		}
@@ -330,7 +340,7 @@ func (h Hash[V]) GetAll(ctx context.Context) (map[string]V, error) {
 func hashDecodeAll[V any](vc *valueCodec[V], key string, m map[string]string) (map[string]V, error) {
 	out := make(map[string]V, len(m))
 	for f, s := range m {
-		v, err := decodeElem(vc, "HGETALL", key, hashElem(f), s)
+		v, err := hashDecode(vc, "HGETALL", key, f, s)
 		if err != nil {
 			return nil, err
 		}
@@ -462,7 +472,7 @@ func hashReadIncr[V any](vc *valueCodec[V], h *keyHandle, op, field string, cmd 
 		var zero V
 		return zero, h.fail(op, err)
 	}
-	return decodeElem(vc, op, h.name, hashElem(field), s)
+	return hashDecode(vc, op, h.name, field, s)
 }
 
 // All iterates over the fields and values with HSCAN, holding one batch
@@ -480,6 +490,10 @@ func hashReadIncr[V any](vc *valueCodec[V], h *keyHandle, op, field string, cmd 
 //	}
 func (h Hash[V]) All(ctx context.Context) iter.Seq2[HashEntry[V], error] {
 	return func(yield func(HashEntry[V], error) bool) {
+		var vc *valueCodec[V]
+		if h.Err() == nil {
+			vc = h.codec()
+		}
 		scanBatches(ctx, &h.keyHandle, "HSCAN", func(c redis.Cmdable, cursor uint64, count int64) *redis.ScanCmd {
 			return c.HScan(ctx, h.name, cursor, "", count)
 		}, func(kv []string, err error) bool {
@@ -487,7 +501,7 @@ func (h Hash[V]) All(ctx context.Context) iter.Seq2[HashEntry[V], error] {
 				return yield(HashEntry[V]{}, err)
 			}
 			for i := 0; i+1 < len(kv); i += 2 {
-				v, err := decodeElem(h.codec(), "HSCAN", h.name, hashElem(kv[i]), kv[i+1])
+				v, err := hashDecode(vc, "HSCAN", h.name, kv[i], kv[i+1])
 				if !yield(HashEntry[V]{Field: kv[i], Value: v}, err) {
 					return false
 				}
@@ -559,7 +573,7 @@ func readHashGet[V any](h *keyHandle, op string, cmd redis.Cmder) (V, error) {
 		var zero V
 		return zero, h.fail(op, err)
 	}
-	return decodeElem(h.p.codec.(*valueCodec[V]), op, h.name, hashElem(field), s)
+	return hashDecode(h.p.codec.(*valueCodec[V]), op, h.name, field, s)
 }
 
 // Set queues [Hash.Set]; the Future reports whether the field is new.

@@ -598,3 +598,40 @@ func TestHashAll(t *testing.T) {
 		t.Fatalf("breaking after 10 fields sent %d HSCANs; want 1", sent)
 	}
 }
+
+// TestHashOneRoundTrip: a TTL'd write is one command (the write script),
+// a sliding read one pipeline of the read and PEXPIRE, a plain read one
+// command.
+func TestHashOneRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	rdb := newRedis(t)
+	root, err := nest.New[hashRoot](rdb, nil)
+	must(t, err)
+	u := root.User.At(10)
+	// The first write loads the script (EVALSHA, NOSCRIPT, EVAL), once
+	// per server.
+	_, err = u.Prefs.Set(ctx, "warm", "x")
+	must(t, err)
+	rec := newRecorder(rdb)
+	for _, c := range []struct {
+		what string
+		op   func() error
+		sent int
+	}{
+		{"Set", func() error { _, err := u.Prefs.Set(ctx, "a", "x"); return err }, 1},
+		{"MSet", func() error { _, err := u.Prefs.MSet(ctx, map[string]string{"a": "x", "b": "y"}); return err }, 1},
+		{"SetNX", func() error { _, err := u.Prefs.SetNX(ctx, "a", "x"); return err }, 1},
+		{"IncrBy", func() error { _, err := u.Stock.IncrBy(ctx, "a", 1); return err }, 1},
+		{"Get", func() error { _, err := u.Prefs.Get(ctx, "a"); return err }, 1},
+		{"Save", func() error { return u.Profile.Save(ctx, ada) }, 1},
+		{"SetFields", func() error { return u.Profile.SetFields(ctx, ada, "name", "age") }, 1},
+		{"Load", func() error { _, err := u.Profile.Load(ctx); return err }, 1},
+		{"Field.Set", func() error { return nest.Field[string](u.Profile, "name").Set(ctx, "x") }, 1},
+	} {
+		mark := rec.Len()
+		must(t, c.op())
+		if sent := rec.Since(mark); len(sent) != c.sent {
+			t.Errorf("%s sent %d commands: %v", c.what, len(sent), sent)
+		}
+	}
+}
