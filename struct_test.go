@@ -378,9 +378,11 @@ type (
 	}
 	badStructUnexported struct {
 		A string `redis:"a"`
+		//lint:ignore U1000 the unexported field New must refuse
 		b string `redis:"b"`
 	}
 	badStructEmpty struct {
+		//lint:ignore U1000 an unexported field, which is not stored
 		a string
 		B string `redis:"-"`
 	}
