@@ -437,3 +437,20 @@ func TestStructSchemaErrors(t *testing.T) {
 		t.Errorf("%d schema errors; want %d: %v", len(errs), len(want), err)
 	}
 }
+
+func TestHashStructDescribe(t *testing.T) {
+	root, _ := newHashRoot(t, nil)
+	u := root.User.At(1)
+	for _, c := range []struct {
+		d                      nest.KeyDescription
+		kind, rtype, typ, codc string
+	}{
+		{u.Stock.Describe(), "hash", "hash", "int", "int"},
+		{u.Docs.Describe(), "hash", "hash", "nest_test.hashDoc", "json"},
+		{u.Profile.Describe(), "struct", "hash", "nest_test.hashProfile", "json"},
+	} {
+		if c.d.Kind != c.kind || c.d.RedisType != c.rtype || c.d.Type != c.typ || c.d.Codec != c.codc {
+			t.Errorf("Describe = %+v; want kind %s, Redis type %s, type %s, codec %s", c.d, c.kind, c.rtype, c.typ, c.codc)
+		}
+	}
+}
