@@ -87,10 +87,6 @@ type wcmd struct {
 	args []any
 	head int  // how many arguments of the command form its head (name, keys, flags)
 	sum  bool // replies of chunks add up (counts), else the last one counts (lengths)
-	// exact: the reply is the key's new integer value (INCRBY), which the
-	// script reads back with GET past 2^53, where a Lua number loses
-	// precision
-	exact bool
 }
 
 const writeLead = 4 // ttl, mode, head, combine
@@ -130,9 +126,6 @@ func (h *keyHandle) writeCmd(ctx context.Context, c doer, w wcmd, queued bool, o
 	}
 	if w.sum {
 		combine = "sum"
-	}
-	if w.exact {
-		combine = "value"
 	}
 	w.args[0], w.args[1], w.args[2], w.args[3] = t.d.Milliseconds(), mode, w.head, combine
 	keys := append(make([]string, 0, 1+len(others)), h.name)

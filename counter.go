@@ -2,11 +2,13 @@ package nest
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -242,7 +244,7 @@ func (c counter[N]) Update(ctx context.Context, fn func(cur N, exists bool) (N, 
 // Increments.
 
 // Incr adds 1 (INCR) and returns the new value.
-func (c Counter) Incr(ctx context.Context) (int64, error) { return c.incr(ctx, "INCR", 0) }
+func (c Counter) Incr(ctx context.Context) (int64, error) { return c.incr(ctx, "INCR", 1) }
 
 // IncrBy adds delta, which may be negative (INCRBY), and returns the new
 // value. A result past the int64 range fails with [ErrOverflow].
@@ -251,7 +253,7 @@ func (c Counter) IncrBy(ctx context.Context, delta int64) (int64, error) {
 }
 
 // Decr subtracts 1 (DECR) and returns the new value.
-func (c Counter) Decr(ctx context.Context) (int64, error) { return c.incr(ctx, "DECR", 0) }
+func (c Counter) Decr(ctx context.Context) (int64, error) { return c.incr(ctx, "DECR", 1) }
 
 // DecrBy subtracts delta (DECRBY) and returns the new value. A result
 // past the int64 range fails with [ErrOverflow].
@@ -259,25 +261,15 @@ func (c Counter) DecrBy(ctx context.Context, delta int64) (int64, error) {
 	return c.incr(ctx, "DECRBY", delta)
 }
 
-// incrWrite builds INCR, DECR (op without an argument) or INCRBY, DECRBY.
-func incrWrite(h *keyHandle, op string, delta int64) wcmd {
-	w := h.newWrite(op, 1)
-	w.exact = true
-	if op == "INCRBY" || op == "DECRBY" {
-		w.flag(delta)
-	}
-	return w
-}
-
 func (c Counter) incr(ctx context.Context, op string, delta int64) (int64, error) {
 	if err := c.Err(); err != nil {
 		return 0, err
 	}
-	cmd, err := c.sendCount(ctx, op, incrWrite(&c.keyHandle, op, delta))
+	cmd, err := c.sendCount(ctx, op, delta)
 	if err != nil {
 		return 0, err
 	}
-	return cmd.Int64()
+	return readCounterInt(&c.keyHandle, op, cmd)
 }
 
 // IncrByFloat adds delta, which may be negative (INCRBYFLOAT), and returns
@@ -287,35 +279,72 @@ func (c FloatCounter) IncrByFloat(ctx context.Context, delta float64) (float64, 
 	if err := c.Err(); err != nil {
 		return 0, err
 	}
-	w, err := floatWrite(&c.keyHandle, delta)
-	if err != nil {
-		return 0, err
+	if err := finiteIncrement(delta); err != nil {
+		return 0, opError("INCRBYFLOAT", c.name, err)
 	}
-	cmd, err := c.sendCount(ctx, "INCRBYFLOAT", w)
+	cmd, err := c.sendCount(ctx, "INCRBYFLOAT", delta)
 	if err != nil {
 		return 0, err
 	}
 	return readCounterFloat(&c.keyHandle, "INCRBYFLOAT", cmd)
 }
 
-func floatWrite(h *keyHandle, delta float64) (wcmd, error) {
+func finiteIncrement(delta float64) error {
 	if err := finiteFloat("increment", delta); err != nil {
-		return wcmd{}, opError("INCRBYFLOAT", h.name, fmt.Errorf("%w: %w", ErrEncode, err))
+		return fmt.Errorf("%w: %w", ErrEncode, err)
 	}
-	w := h.newWrite("INCRBYFLOAT", 1)
-	w.flag(delta)
-	return w, nil
+	return nil
 }
 
-// sendCount sends an increment with the TTL (see writeCmd) and translates
+//go:embed lua/counter.lua
+var counterLua string
+
+// counterScript increments a counter and applies its TTL atomically; see
+// lua/counter.lua. Increments use it rather than the general write
+// script, which costs the server about twice as much per call.
+var counterScript = redis.NewScript(counterLua)
+
+// countCmd returns the Redis command of an increment operation: INCR and
+// DECR are sent as INCRBY and DECRBY 1.
+func countCmd(op string) string {
+	switch op {
+	case "INCR":
+		return "INCRBY"
+	case "DECR":
+		return "DECRBY"
+	}
+	return op
+}
+
+// countArgs queues or sends an increment (op as countCmd maps it) with
+// the key's TTL: through counterScript when there is one (EVAL text when
+// queued, as a NOSCRIPT reply cannot be retried in a pipeline), else as
+// the plain command.
+func (h *keyHandle) countArgs(ctx context.Context, c doer, op string, delta any, queued bool) *redis.Cmd {
+	t := h.p.ttl
+	if t.d <= 0 {
+		return c.Do(ctx, countCmd(op), h.name, delta)
+	}
+	mode := "r"
+	if t.fixed {
+		mode = "f"
+	}
+	keys := []string{h.name}
+	if queued {
+		return counterScript.Eval(ctx, c, keys, countCmd(op), delta, t.d.Milliseconds(), mode)
+	}
+	return counterScript.Run(ctx, c, keys, countCmd(op), delta, t.d.Milliseconds(), mode)
+}
+
+// sendCount sends an increment directly, logging it, and translates
 // Redis's refusals.
-func (h *keyHandle) sendCount(ctx context.Context, op string, w wcmd) (*redis.Cmd, error) {
+func (h *keyHandle) sendCount(ctx context.Context, op string, delta any) (*redis.Cmd, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, opError(op, h.name, err)
 	}
 	c := h.p.c
 	start := c.clock()
-	cmd := h.writeCmd(ctx, c.rdb, w, false)
+	cmd := h.countArgs(ctx, c.rdb, op, delta, false)
 	c.logged(ctx, op, h.name, h.p.ttl.d, start, cmd.Err())
 	if err := cmd.Err(); err != nil {
 		return nil, h.check(ctx, op, countCause(op, err))
@@ -391,7 +420,7 @@ func (q queuedCounter[N]) Set(ctx context.Context, n N, opts ...SetOption) *Futu
 }
 
 // Incr queues [Counter.Incr].
-func (q QueuedCounter) Incr(ctx context.Context) *Future[int64] { return q.incr(ctx, opINCR, 0) }
+func (q QueuedCounter) Incr(ctx context.Context) *Future[int64] { return q.incr(ctx, opINCR, 1) }
 
 // IncrBy queues [Counter.IncrBy].
 func (q QueuedCounter) IncrBy(ctx context.Context, delta int64) *Future[int64] {
@@ -399,7 +428,7 @@ func (q QueuedCounter) IncrBy(ctx context.Context, delta int64) *Future[int64] {
 }
 
 // Decr queues [Counter.Decr].
-func (q QueuedCounter) Decr(ctx context.Context) *Future[int64] { return q.incr(ctx, opDECR, 0) }
+func (q QueuedCounter) Decr(ctx context.Context) *Future[int64] { return q.incr(ctx, opDECR, 1) }
 
 // DecrBy queues [Counter.DecrBy].
 func (q QueuedCounter) DecrBy(ctx context.Context, delta int64) *Future[int64] {
@@ -407,24 +436,28 @@ func (q QueuedCounter) DecrBy(ctx context.Context, delta int64) *Future[int64] {
 }
 
 func (q QueuedCounter) incr(ctx context.Context, op opName, delta int64) *Future[int64] {
-	return queueWrite(ctx, q.queued, op, func() (wcmd, error) {
-		return incrWrite(&q.h, op.String(), delta), nil
-	}, readCounterInt)
+	return enqueueRead(q.p, &q.h, op, q.h.counterTTL(), readCounterInt, func() (redis.Cmder, error) {
+		return q.h.countArgs(ctx, q.p.pp, op.String(), delta, true), nil
+	})
 }
 
 // IncrByFloat queues [FloatCounter.IncrByFloat]; NaN or ±Inf fails the
 // Pipe when queued.
 func (q QueuedFloatCounter) IncrByFloat(ctx context.Context, delta float64) *Future[float64] {
-	return queueWrite(ctx, q.queued, opINCRBYFLOAT, func() (wcmd, error) {
-		w, err := floatWrite(&q.h, delta)
-		if err != nil {
-			var oe *OpError
-			if errors.As(err, &oe) {
-				err = oe.Err // enqueue names the command and key
-			}
+	return enqueueRead(q.p, &q.h, opINCRBYFLOAT, q.h.counterTTL(), readCounterFloat, func() (redis.Cmder, error) {
+		if err := finiteIncrement(delta); err != nil {
+			return nil, err
 		}
-		return w, err
-	}, readCounterFloat)
+		return q.h.countArgs(ctx, q.p.pp, "INCRBYFLOAT", delta, true), nil
+	})
+}
+
+// counterTTL is the TTL a counter's write applies, for the log.
+func (h *keyHandle) counterTTL() time.Duration {
+	if h.p == nil {
+		return 0
+	}
+	return h.p.ttl.d
 }
 
 func readCounterInt(h *keyHandle, op string, cmd redis.Cmder) (int64, error) {

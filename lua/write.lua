@@ -11,10 +11,7 @@
 --          (command name, keys and flags); the rest are items (members,
 --          field-value pairs, score-member pairs)
 -- ARGV[4]  how replies combine when the items are sent in several chunks:
---          "sum" (counts: SADD, HSET, ZADD) or "last" (lengths: RPUSH); or
---          "value": the reply is the key's new integer value (INCRBY),
---          read back exactly with GET when a Lua number (a double) cannot
---          hold it (beyond 2^53)
+--          "sum" (counts: SADD, HSET, ZADD) or "last" (lengths: RPUSH)
 -- ARGV[5..] the command: head, then items
 --
 -- Items go in chunks of at most 4096 arguments, so a write of any size
@@ -33,9 +30,6 @@ else
     local x = redis.call(unpack(c))
     if r and ARGV[4] == 'sum' then r = r + x else r = x end
   end
-end
-if ARGV[4] == 'value' and (r >= 9007199254740992 or r <= -9007199254740992) then
-  r = redis.call('GET', KEYS[1])
 end
 if ARGV[2] == 'f' then
   redis.call('PEXPIRE', KEYS[1], ARGV[1], 'NX')
