@@ -3,6 +3,7 @@ module github.com/redisimnest/nest
 go 1.26.0
 
 require (
+	github.com/bsm/redislock v0.9.4
 	github.com/cespare/xxhash/v2 v2.3.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/vmihailenco/msgpack/v5 v5.4.1

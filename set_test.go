@@ -37,7 +37,7 @@ func TestSetBasics(t *testing.T) {
 	if n, err := s.Add(ctx, "a", "b", "c", "a"); err != nil || n != 3 {
 		t.Fatalf("Add = %d, %v", n, err)
 	}
-	assertTTLNear(t, rdb, s.Name(), time.Hour)
+	assertTTLNear(t, rdb, s.Name(), time.Hour, 5*time.Second)
 	if ok, err := s.IsMember(ctx, "b"); err != nil || !ok {
 		t.Fatalf("IsMember(b) = %v, %v", ok, err)
 	}
@@ -70,7 +70,7 @@ func TestSetBasics(t *testing.T) {
 	if n, err := s.Remove(ctx, "a", "z"); err != nil || n != 1 {
 		t.Fatalf("Remove = %d, %v", n, err)
 	}
-	assertTTLNear(t, rdb, s.Name(), time.Minute) // removals leave the TTL
+	assertTTLNear(t, rdb, s.Name(), time.Minute, 5*time.Second) // removals leave the TTL
 	x, err = s.Pop(ctx)
 	if err != nil || (x != "b" && x != "c") {
 		t.Fatalf("Pop = %q, %v", x, err)
@@ -208,7 +208,7 @@ func TestSetAlgebra(t *testing.T) {
 		if err != nil || n != c.n || rawSet(t, rdb, u.Dest.Name()) != c.want {
 			t.Errorf("%s = %d, %v; dest %s, want %d %s", c.name, n, err, rawSet(t, rdb, u.Dest.Name()), c.n, c.want)
 		}
-		assertTTLNear(t, rdb, u.Dest.Name(), 10*time.Minute)
+		assertTTLNear(t, rdb, u.Dest.Name(), 10*time.Minute, 5*time.Second)
 	}
 	if n, err := u.Tags.InterStore(ctx, u.Dest, u.PlainSet); err != nil || n != 0 {
 		t.Fatalf("empty InterStore = %d, %v", n, err)
@@ -218,7 +218,7 @@ func TestSetAlgebra(t *testing.T) {
 	if ok, err := u.Tags.Move(ctx, u.Dest, "a"); err != nil || !ok {
 		t.Fatalf("Move = %v, %v", ok, err)
 	}
-	assertTTLNear(t, rdb, u.Dest.Name(), 10*time.Minute)
+	assertTTLNear(t, rdb, u.Dest.Name(), 10*time.Minute, 5*time.Second)
 	if ok, err := u.Tags.Move(ctx, u.Dest, "zz"); err != nil || ok {
 		t.Fatalf("Move of a non-member = %v, %v", ok, err)
 	}
@@ -405,7 +405,7 @@ func TestSetWrongType(t *testing.T) {
 	if n, err := u.Other.UnionStore(ctx, s); err != nil || n != 1 || rawSet(t, rdb, s.Name()) != "o" {
 		t.Fatalf("UnionStore over a list = %d, %v", n, err)
 	}
-	assertTTLNear(t, rdb, s.Name(), time.Hour)
+	assertTTLNear(t, rdb, s.Name(), time.Hour, 5*time.Second)
 }
 
 func TestSetHostileInput(t *testing.T) {
@@ -545,9 +545,9 @@ func TestSetPipeline(t *testing.T) {
 		if got := rawSet(t, rdb, u.Tags.Name()); got != "c" {
 			t.Errorf("tx=%v: set = %s", tx, got)
 		}
-		assertTTLNear(t, rdb, u.Tags.Name(), time.Hour)
-		assertTTLNear(t, rdb, u.Dest.Name(), 10*time.Minute)
-		assertTTLNear(t, rdb, u.FixedSet.Name(), time.Minute)
-		assertTTLNear(t, rdb, u.Other.Name(), time.Hour)
+		assertTTLNear(t, rdb, u.Tags.Name(), time.Hour, 5*time.Second)
+		assertTTLNear(t, rdb, u.Dest.Name(), 10*time.Minute, 5*time.Second)
+		assertTTLNear(t, rdb, u.FixedSet.Name(), time.Minute, 5*time.Second)
+		assertTTLNear(t, rdb, u.Other.Name(), time.Hour, 5*time.Second)
 	}
 }
