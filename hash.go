@@ -453,6 +453,7 @@ func (h Hash[V]) incr(field string, delta V) (w wcmd, float bool, err error) {
 	w = h.newWrite(op, 2)
 	w.item(field)
 	w.item(d)
+	w.hget = !float
 	return w, float, nil
 }
 

@@ -635,3 +635,24 @@ func TestHashOneRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestHashIncrByExact: HINCRBY through the TTL script returns the exact
+// result beyond 2^53 (a Lua number is a double; the script reads the field
+// back as text), with and without a TTL.
+func TestHashIncrByExact(t *testing.T) {
+	ctx := context.Background()
+	root, _ := newHashRoot(t, nil)
+	u := root.User.At(77)
+	for _, h := range []nest.Hash[int]{u.Stock, u.Fixed} {
+		if _, err := h.Set(ctx, "n", math.MaxInt64-10); err != nil {
+			t.Fatal(err)
+		}
+		got, err := h.IncrBy(ctx, "n", 3)
+		if err != nil || got != math.MaxInt64-7 {
+			t.Fatalf("%s IncrBy near MaxInt64 = %d, %v; want %d", h.Name(), got, err, int64(math.MaxInt64-7))
+		}
+		if ttl, _ := h.TTL(ctx); ttl <= 0 {
+			t.Fatalf("%s IncrBy: TTL %v", h.Name(), ttl)
+		}
+	}
+}
