@@ -172,8 +172,11 @@ func (c *client) sameSlot(keys ...string) error {
 	first := slot.Of(keys[0])
 	for _, k := range keys[1:] {
 		if s := slot.Of(k); s != first {
-			return fmt.Errorf("%w: %s is in slot %d, %s in slot %d; pin their common namespace with `slot:\"pin\"` so its subtree shares one slot",
-				redis.ErrCrossSlot, keys[0], first, k, s)
+			hint := "pin their common namespace with `slot:\"pin\"` so its subtree shares one slot"
+			if a, b := slot.Tag(keys[0]), slot.Tag(k); a != keys[0] && b != k {
+				hint = fmt.Sprintf("they belong to different pinned subtrees ({%s} and {%s}): Redis Cluster cannot run one command or transaction across them", a, b)
+			}
+			return fmt.Errorf("%w: %s is in slot %d, %s in slot %d; %s", redis.ErrCrossSlot, keys[0], first, k, s, hint)
 		}
 	}
 	return nil

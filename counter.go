@@ -37,7 +37,7 @@ import (
 // a fixed window, such as a rate limit that allows N hits a minute. Once
 // the window expires the key is gone, and the next write starts a new
 // window. [SetOption]s given to Set or GetSet ([KeepTTL], [WithTTL]) apply
-// as they do for [Key], in either mode. With `ttl:",sliding"` reads renew
+// as they do for [Key], in either mode. With `ttl:"1h,sliding"` reads renew
 // the TTL too.
 //
 // # Errors
@@ -71,11 +71,6 @@ type FloatCounter struct {
 	_ [0]floatCounterMark
 	counter[float64]
 }
-
-// ErrOverflow: a counter increment would leave the counter's range (int64
-// for [Counter], finite float64 for [FloatCounter]); Redis refused it and
-// the stored value is unchanged.
-var ErrOverflow = errors.New("nest: counter overflow")
 
 // counterNumber is the value type of a counter.
 type counterNumber interface{ int64 | float64 }

@@ -78,6 +78,16 @@ var (
 	// translated. The error is a *[WrongTypeError] naming both types.
 	// Nothing was changed.
 	ErrWrongType = errors.New("nest: wrong Redis type")
+	// ErrOverflow: a counter increment would leave the counter's range (int64
+	// for [Counter], finite float64 for [FloatCounter]); Redis refused it and
+	// the stored value is unchanged.
+	ErrOverflow = errors.New("nest: counter overflow")
+	// ErrEmptyField reports an empty hash field name, refused before anything
+	// is sent (Redis accepts it, but it is nearly always a bug).
+	ErrEmptyField = errors.New("nest: empty field name")
+	// ErrUnknownField reports a struct field name that the struct type does
+	// not store, or a field handle of another type than the field's.
+	ErrUnknownField = errors.New("nest: unknown struct field")
 	// ErrNotExecuted: [Future.Result] was called before [Pipe.Exec].
 	ErrNotExecuted = errors.New("nest: pipeline not executed yet")
 	// ErrPipeDone: [Pipe.Exec] was called a second time, or an operation

@@ -111,5 +111,5 @@ func ExampleStruct() {
 	// true
 	// map[email:ada@example.com name:Ada since:2020]
 	// {Name:Ada Email:ada@example.org Since:2021}
-	// nest: Field inventory:shop:8:owner: field "since": unknown struct field: nest_test.Owner.Since is a int, not a string
+	// nest: Field inventory:shop:8:owner: field "since": unknown struct field: nest_test.Owner.Since has type int, not string
 }

@@ -2,7 +2,6 @@ package nest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
 	"math"
@@ -44,10 +43,6 @@ func (Hash[V]) compileKey(kp *keyPlan, explicit Codec) error {
 
 func (Hash[V]) isParamKey() bool   { return false }
 func (Hash[V]) fieldKind() keyKind { return kindHash }
-
-// ErrEmptyField reports an empty hash field name, refused before anything
-// is sent (Redis accepts it, but it is nearly always a bug).
-var ErrEmptyField = errors.New("nest: empty field name")
 
 // HashEntry is one field of a [Hash] and its value, as [Hash.All] yields
 // them.
@@ -396,7 +391,7 @@ func (h Hash[V]) Values(ctx context.Context) ([]V, error) {
 // (a missing field counts as 0). It needs values stored as decimal text:
 // V must be an integer or float type without a `codec` tag (or a named
 // type of one without Text/Binary marshalling); any other V fails with
-// [ErrConfig] before anything is sent, as do a NaN or infinite delta, and
+// [ErrInvalidArg] before anything is sent, as do a NaN or infinite delta, and
 // for unsigned V a delta above math.MaxInt64. Redis keeps 64-bit integers:
 // a result out of V's range (or negative, for unsigned V) is stored but
 // returned as a *[DecodeError] naming the field.
@@ -430,7 +425,7 @@ func (h Hash[V]) incr(field string, delta V) (w wcmd, float bool, err error) {
 	float = vc.name == "float"
 	op := incrOp(float)
 	if vc.name != "int" && vc.name != "uint" && !float {
-		return w, float, opError(op, h.name, fmt.Errorf("%w: IncrBy needs an integer or float value type stored as decimal text, not %T (%s codec)", ErrConfig, delta, vc.name))
+		return w, float, opError(op, h.name, fmt.Errorf("%w: IncrBy needs an integer or float value type stored as decimal text, not %T (%s codec)", ErrInvalidArg, delta, vc.name))
 	}
 	if err := h.checkField(op, field); err != nil {
 		return w, float, err
@@ -442,12 +437,12 @@ func (h Hash[V]) incr(field string, delta V) (w wcmd, float bool, err error) {
 	switch x := d.(type) {
 	case uint64:
 		if x > math.MaxInt64 {
-			return w, float, opError(op, h.name, &hashFieldError{field, fmt.Errorf("%w: delta %d exceeds the 64-bit signed range of HINCRBY", ErrConfig, x)})
+			return w, float, opError(op, h.name, &hashFieldError{field, fmt.Errorf("%w: delta %d exceeds the 64-bit signed range of HINCRBY", ErrInvalidArg, x)})
 		}
 		d = int64(x)
 	case string:
 		if f, perr := strconv.ParseFloat(x, 64); perr != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return w, float, opError(op, h.name, &hashFieldError{field, fmt.Errorf("%w: delta %s is not a finite number", ErrConfig, x)})
+			return w, float, opError(op, h.name, &hashFieldError{field, fmt.Errorf("%w: delta %s is not a finite number", ErrInvalidArg, x)})
 		}
 	}
 	w = h.newWrite(op, 2)

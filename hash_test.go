@@ -242,8 +242,8 @@ func TestHashIncrBy(t *testing.T) {
 		"+Inf":      func() error { _, err := u.Price.IncrBy(ctx, "inf", math.Inf(1)); return err }(),
 		"huge uint": func() error { _, err := u.Count.IncrBy(ctx, "u", math.MaxUint64); return err }(),
 	} {
-		if !errors.Is(err, nest.ErrConfig) {
-			t.Errorf("IncrBy with %s = %v; want ErrConfig", what, err)
+		if !errors.Is(err, nest.ErrInvalidArg) {
+			t.Errorf("IncrBy with %s = %v; want ErrInvalidArg", what, err)
 		}
 	}
 	for _, k := range []string{u.Prefs.Name(), u.Docs.Name(), u.Count.Name()} {
@@ -533,7 +533,7 @@ func TestHashPipeline(t *testing.T) {
 	}
 	p = u.Pipeline()
 	f := u.Prefs.In(p).IncrBy(ctx, "n", "1")
-	if err := p.Exec(ctx); !errors.Is(err, nest.ErrConfig) || !errors.Is(f.Err(), nest.ErrConfig) {
+	if err := p.Exec(ctx); !errors.Is(err, nest.ErrInvalidArg) || !errors.Is(f.Err(), nest.ErrInvalidArg) {
 		t.Fatalf("queued IncrBy on Hash[string] = %v", err)
 	}
 	// Wrong type and decode errors through a pipe.

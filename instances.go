@@ -15,7 +15,7 @@ import (
 // master of a pinned subtree) whose MATCH is the child's pattern, and
 // parses each name back under the template:
 // a name that does not parse ("root:user:abc:def" when no key "def" is
-// declared), or whose values [Sub.At] would refuse (checkParam, the
+// declared), or whose values [Sub.At] would refuse (the parameter rules, the
 // namespace's ValidateParams), is skipped, never taken for an instance;
 // [WithSkipped] reports them. It remembers the instances it has yielded,
 // so memory grows with their number (not with the number of keys).

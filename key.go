@@ -179,7 +179,8 @@ func (v value[T]) result(op string, cmd interface{ Result() (string, error) }) (
 }
 
 // Get returns the stored value, or the declared default when the key does
-// not exist. A missing key without a `default` tag returns [ErrNotFound].
+// not exist. A missing key without a `default` tag returns [ErrNotFound]
+// (a [Counter] or [FloatCounter] reads a missing key as 0).
 // A value that does not decode into T returns a *[DecodeError] (matching
 // [ErrDecode]) that keeps the raw bytes; for a Secret, a value that does
 // not open returns [ErrDecrypt]. With a sliding TTL, Get renews the TTL in

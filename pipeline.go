@@ -36,6 +36,7 @@ type Pipe struct {
 	pp    redis.Pipeliner
 	tx    bool
 	watch bool    // reads of an optimistic transaction: they renew no sliding TTL (see Tx.Reads)
+	held  bool    // the writes of a Watch: only Watch may Exec them
 	first string  // first queued key of a transaction, for the slot check
 	err   error   // first queue-time failure: Exec sends nothing
 	done  bool    // Exec was called
@@ -145,6 +146,9 @@ func (p *Pipe) Len() int {
 // sends nothing and returns that error, which every pending Future then
 // reports too. Exec runs once; a second call returns [ErrPipeDone].
 func (p *Pipe) Exec(ctx context.Context) error {
+	if p.held {
+		return fmt.Errorf("%w: the writes of a Watch are sent by Watch when its function returns; do not call Exec on tx.Writes()", ErrInvalidArg)
+	}
 	if p.done {
 		return ErrPipeDone
 	}

@@ -56,10 +56,6 @@ func (Struct[T]) compileKey(kp *keyPlan, explicit Codec) error {
 func (Struct[T]) isParamKey() bool   { return false }
 func (Struct[T]) fieldKind() keyKind { return kindStruct }
 
-// ErrUnknownField reports a struct field name that the struct type does
-// not store, or a field handle of another type than the field's.
-var ErrUnknownField = errors.New("nest: unknown struct field")
-
 // structPlan is the compiled layout of a struct type: its stored fields
 // in declaration order and their codecs.
 type structPlan struct {
@@ -456,7 +452,7 @@ func Field[F, T any](s Struct[T], name string) StructField[F] {
 	}
 	f, err := s.plan().lookup(name)
 	if err == nil && f.typ != reflect.TypeFor[F]() {
-		err = &hashFieldError{name, fmt.Errorf("%w: %s.%s is a %s, not a %s", ErrUnknownField, s.plan().typ, s.plan().typ.Field(f.index).Name, f.typ, reflect.TypeFor[F]())}
+		err = &hashFieldError{name, fmt.Errorf("%w: %s.%s has type %s, not %s", ErrUnknownField, s.plan().typ, s.plan().typ.Field(f.index).Name, f.typ, reflect.TypeFor[F]())}
 	}
 	if err != nil {
 		return StructField[F]{h: s.keyHandle, err: &OpError{Op: "Field", Key: s.name, Err: err}}

@@ -162,7 +162,7 @@ func TestStructPartialUpdates(t *testing.T) {
 		}
 	}
 	bad := nest.Field[int64](s, "age")
-	if !strings.Contains(bad.Err().Error(), "hashProfile.Age is a int, not a int64") {
+	if !strings.Contains(bad.Err().Error(), "hashProfile.Age has type int, not int64") {
 		t.Errorf("wrong type message: %v", bad.Err())
 	}
 	if _, err := bad.Get(ctx); !errors.Is(err, nest.ErrUnknownField) {

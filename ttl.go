@@ -55,7 +55,7 @@ func parseTTL(tag, from string) (ttlSpec, error) {
 	if err != nil {
 		n, nerr := strconv.ParseInt(val, 10, 64)
 		if nerr != nil {
-			return spec, fmt.Errorf("ttl %q: want a duration such as \"80s\", a number of seconds, or \"none\"", tag)
+			return spec, fmt.Errorf("ttl %q: want a duration such as \"80s\", a number of seconds, or \"none\", optionally followed by \",sliding\" or \",fixed\" (\"1h,sliding\")", tag)
 		}
 		if n > math.MaxInt64/int64(time.Second) {
 			return spec, fmt.Errorf("ttl %q: too long (at most %d seconds)", tag, math.MaxInt64/int64(time.Second))

@@ -27,11 +27,15 @@ type Tx struct {
 	first   string      // first watched key: every queued key must share its slot
 	watched []keyHandle // renewed at EXEC when their TTL slides
 	w       *Pipe
+	r       *Pipe // the current reads pipe, until its Exec
 }
 
-// Reads returns a new [Pipe] on the transaction's connection, outside
-// MULTI: queue typed reads on it with any key's In method and call its
-// Exec, which sends them in one round trip:
+// Reads returns the [Pipe] of reads on the transaction's connection,
+// outside MULTI: queue typed reads on it with any key's In method and call
+// its Exec, which sends them in one round trip. Every call returns the same
+// Pipe until its Exec; after that, a fresh one for a further round of
+// reads. Watch fails, writing nothing, if fn returns with reads queued but
+// never sent:
 //
 //	r := tx.Reads()
 //	a, b := from.In(r).Get(ctx), to.In(r).Get(ctx)
@@ -46,14 +50,18 @@ type Tx struct {
 // On Redis Cluster its keys must share the watched keys' slot, like
 // those of [Tx.Writes].
 func (tx *Tx) Reads() *Pipe {
-	return &Pipe{c: tx.c, pp: tx.rtx.Pipeline(), tx: true, watch: true, first: tx.first}
+	if tx.r == nil || tx.r.done {
+		tx.r = &Pipe{c: tx.c, pp: tx.rtx.Pipeline(), tx: true, watch: true, first: tx.first}
+	}
+	return tx.r
 }
 
 // Writes returns the transaction's [Pipe]: queue writes (and reads whose
 // results should be those at commit) on it with any key's In method;
 // Watch sends them in MULTI/EXEC once the function returned nil, and
-// resolves their Futures then. Do not call its Exec. On Redis Cluster
-// its keys must share the watched keys' slot.
+// resolves their Futures then. Its Exec refuses to send (the error
+// matches [ErrInvalidArg]): Watch sends it. On Redis Cluster its keys must
+// share the watched keys' slot.
 func (tx *Tx) Writes() *Pipe { return tx.w }
 
 // Watch runs fn as an optimistic transaction over keys: it WATCHes them
@@ -106,11 +114,17 @@ func (n Namespace) Watch(ctx context.Context, fn func(tx *Tx) error, keys ...Wat
 	}
 	return c.watch(ctx, "WATCH", names[0], func(rtx *redis.Tx) error {
 		tx := &Tx{c: c, rtx: rtx, first: names[0], watched: hs}
-		tx.w = &Pipe{c: c, pp: rtx.TxPipeline(), tx: true, first: names[0]}
-		if err := fn(tx); err != nil {
+		tx.w = &Pipe{c: c, pp: rtx.TxPipeline(), tx: true, first: names[0], held: true}
+		err := fn(tx)
+		if err == nil && tx.r != nil && !tx.r.done && tx.r.Len() > 0 {
+			err = opError("WATCH", names[0], fmt.Errorf("%w: %d %s queued on tx.Reads() never sent: call its Exec before using the results",
+				ErrInvalidArg, tx.r.Len(), plural(tx.r.Len(), "read", "reads")))
+		}
+		if err != nil {
 			tx.w.pp.Discard()
 			return err
 		}
+		tx.w.held = false
 		return tx.commit(ctx)
 	}, names...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -227,6 +228,14 @@ func TestWatchSlots(t *testing.T) {
 		if n := rdb.Exists(ctx, tm.From.Name(), root.Other.Name()).Val(); n != 0 {
 			t.Fatal("a refused transaction wrote")
 		}
+		// Two pinned instances: the hint says they cannot share a
+		// transaction, instead of suggesting a pin they already have.
+		other := root.Team.At(6)
+		err = tm.Watch(ctx, func(*nest.Tx) error { return nil }, tm.From, other.From)
+		if !errors.Is(err, redis.ErrCrossSlot) || !strings.Contains(err.Error(), "different pinned subtrees") ||
+			strings.Contains(err.Error(), "pin their common namespace") {
+			t.Fatalf("Watch across two pinned instances = %v; want ErrCrossSlot explaining the pinned subtrees", err)
+		}
 		return
 	}
 	if err != nil || !called {
@@ -316,5 +325,77 @@ func TestPipeliner(t *testing.T) {
 	last := rec.calls[len(rec.calls)-1]
 	if !slices.Equal(last, []string{"multi", "set", "incr", "exec"}) {
 		t.Fatalf("Watch's MULTI/EXEC = %v", last)
+	}
+}
+
+// TestWatchReadsPipeShared (newcomer finding): two tx.Reads() calls before
+// Exec return the same Pipe, so reads queued through either are sent by
+// its Exec; reads queued and never sent fail Watch without writing.
+func TestWatchReadsPipeShared(t *testing.T) {
+	ctx := context.Background()
+	root, _ := newZRoot(t, nil)
+	tm := root.Team.At(2)
+	must(t, tm.From.Set(ctx, 100))
+	err := tm.Watch(ctx, func(tx *nest.Tx) error {
+		fa := tm.From.In(tx.Reads()).Get(ctx)
+		fb := tm.To.In(tx.Reads()).Get(ctx)
+		if err := tx.Reads().Exec(ctx); err != nil && !errors.Is(err, nest.ErrNotFound) {
+			return err
+		}
+		a, err := fa.Result()
+		if err != nil {
+			return err
+		}
+		b, _ := fb.Result()
+		tm.From.In(tx.Writes()).Set(ctx, a-30)
+		tm.To.In(tx.Writes()).Set(ctx, b+30)
+		return nil
+	}, tm.From, tm.To)
+	must(t, err)
+	if a, _ := tm.From.Get(ctx); a != 70 {
+		t.Fatalf("From = %d after the transfer; want 70", a)
+	}
+	err = tm.Watch(ctx, func(tx *nest.Tx) error {
+		tm.From.In(tx.Reads()).Get(ctx) // never sent
+		tm.From.In(tx.Writes()).Set(ctx, 0)
+		return nil
+	}, tm.From)
+	if !errors.Is(err, nest.ErrInvalidArg) || !strings.Contains(err.Error(), "never sent") {
+		t.Fatalf("Watch with unsent reads = %v; want ErrInvalidArg naming the unsent reads", err)
+	}
+	if a, _ := tm.From.Get(ctx); a != 70 {
+		t.Fatalf("From = %d after a refused Watch; want 70 (nothing written)", a)
+	}
+}
+
+// TestWatchWritesExecRefused (newcomer finding): Exec on tx.Writes() sends
+// nothing; Watch commits the writes once, when fn returns nil.
+func TestWatchWritesExecRefused(t *testing.T) {
+	ctx := context.Background()
+	root, _ := newZRoot(t, nil)
+	tm := root.Team.At(3)
+	must(t, tm.From.Set(ctx, 5))
+	var inner error
+	err := tm.Watch(ctx, func(tx *nest.Tx) error {
+		tm.From.In(tx.Writes()).Set(ctx, 6)
+		inner = tx.Writes().Exec(ctx)
+		return nil
+	}, tm.From)
+	must(t, err)
+	if !errors.Is(inner, nest.ErrInvalidArg) {
+		t.Fatalf("Exec on tx.Writes() = %v; want ErrInvalidArg", inner)
+	}
+	if v, _ := tm.From.Get(ctx); v != 6 {
+		t.Fatalf("From = %d; want 6, written once by Watch", v)
+	}
+	err = tm.Watch(ctx, func(tx *nest.Tx) error {
+		tm.From.In(tx.Writes()).Set(ctx, 7)
+		return tx.Writes().Exec(ctx) // returned: aborts
+	}, tm.From)
+	if !errors.Is(err, nest.ErrInvalidArg) {
+		t.Fatalf("Watch returning Writes().Exec's error = %v; want ErrInvalidArg", err)
+	}
+	if v, _ := tm.From.Get(ctx); v != 6 {
+		t.Fatalf("From = %d; want 6 (the aborted Watch wrote nothing)", v)
 	}
 }
