@@ -35,6 +35,7 @@ type client struct {
 	keysErr   error       // why keys could not be loaded
 	keysOpt   []SecretKey // Options.SecretKeys
 	maxValue  int         // Options.MaxValueSize, resolved by valueCodec.setMaxSize
+	orig      origConfig  // Options.Original (original.go)
 }
 
 // newClient resolves o's defaults. It always returns a client, so that New
@@ -66,6 +67,7 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 		}
 		c.codecs[name] = cd
 	}
+	errs = append(errs, c.orig.resolve(o.Original, c.codecs)...)
 	c.cluster, _ = rdb.(*redis.ClusterClient)
 	c.ring, _ = rdb.(*redis.Ring)
 	if c.codec == nil {

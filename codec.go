@@ -215,18 +215,24 @@ func codecFor[T any](c Codec) *valueCodec[T] {
 		err := c.Unmarshal([]byte(s), &v)
 		return v, err
 	}
+	parseDefault := func(s string) (T, error) {
+		var v T
+		err := json.Unmarshal([]byte(s), &v)
+		return v, err
+	}
+	if _, ok := c.(*originalCodec); ok {
+		// A schema ported from the original keeps its defaults as
+		// written: default:"Unknown" on a Key[string].
+		parseDefault = chooseCodec[T](nil, JSON).parseDefault
+	}
 	return &valueCodec[T]{
 		name: c.Name(),
 		enc: func(v T) (any, error) {
 			b, err := c.Marshal(&v)
 			return b, err
 		},
-		dec: dec,
-		parseDefault: func(s string) (T, error) {
-			var v T
-			err := json.Unmarshal([]byte(s), &v)
-			return v, err
-		},
+		dec:          dec,
+		parseDefault: parseDefault,
 	}
 }
 

@@ -121,6 +121,7 @@ type keyPlan struct {
 	hasDef   bool
 	pattern  string
 	kind     keyKind
+	original bool // a Secret or Password in the original Python package's format (original.go)
 }
 
 // keyKind tells plain keys from the secure kinds, which Describe reports

@@ -127,10 +127,10 @@ func otherKind(key string, known []string) string {
 // must encode the type's zero value.
 func checkEncodable(t reflect.Type, c Codec) error {
 	var rules encodable.Rules
-	switch c {
-	case JSON:
+	switch c.(type) {
+	case jsonCodec, *originalCodec: // the original's codec writes what encoding/json writes
 		rules = encodable.JSON
-	case MsgPack:
+	case msgpackCodec:
 		rules = encodable.MsgPack
 	default:
 		if err := tryMarshal(c, reflect.New(t).Interface()); err != nil {

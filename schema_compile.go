@@ -328,7 +328,7 @@ func (cp *compiler) key(ns *nsPlan, f reflect.StructField, path string) *keyPlan
 		switch {
 		case !errors.Is(err, ErrConfig):
 			cp.add(&SchemaError{Type: ns.typ.String(), Field: f.Name, Msg: err.Error(), Err: err})
-		case !cp.cfg && len(cp.c.keysOpt) == 0: // a keyring given in Options is reported by newClient
+		case !cp.cfg && (len(cp.c.keysOpt) == 0 || err != cp.c.keysErr): // a keyring given in Options is reported by newClient
 			cp.cfg = true
 			cp.add(fmt.Errorf("%w (needed by %s)", err, path))
 		}
