@@ -129,9 +129,8 @@ func TestBcryptGolden(t *testing.T) {
 	if ok, err := BcryptVerify(goldenHash, goldenPassword); !ok || err != nil {
 		t.Errorf("the golden password: %v, %v", ok, err)
 	}
-	if ok, err := BcryptVerify(goldenHash, "hunter3"); ok || err != nil {
-		t.Errorf("a wrong password: %v, %v", ok, err)
-	}
+	// A wrong password against the golden hash is in the root package's
+	// golden test: cost 12 takes seconds under the race detector.
 }
 
 func TestBcryptNew(t *testing.T) {
