@@ -9,7 +9,10 @@ import (
 	"strconv"
 )
 
-type decoder struct{ cfg Config }
+type decoder struct {
+	cfg  Config
+	path path
+}
 
 // top decodes the value of an envelope of type typ (checked by open) into
 // v; whole is the envelope itself, which for a datetime or uuid is also
@@ -27,13 +30,13 @@ func (d *decoder) top(typ string, val, whole *node, v reflect.Value) error {
 		}
 		return fmt.Errorf("None cannot be stored in a %s: declare a pointer, slice, map or interface type to read it", v.Type())
 	case "datetime", "uuid":
-		return d.value(whole, v, nil)
+		return d.value(whole, v)
 	case "float":
 		f := *val
 		f.isInt = false // 1 in a float envelope is 1.0
-		return d.value(&f, v, nil)
+		return d.value(&f, v)
 	}
-	return d.value(val, v, nil)
+	return d.value(val, v)
 }
 
 // special returns the value of a nested datetime or uuid envelope.
@@ -48,7 +51,7 @@ func special(n *node, typ string) (string, bool) {
 	return v.s, true
 }
 
-func (d *decoder) value(n *node, v reflect.Value, p *at) error {
+func (d *decoder) value(n *node, v reflect.Value) error {
 	if n.kind == kNull {
 		switch v.Kind() {
 		case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
@@ -60,24 +63,24 @@ func (d *decoder) value(n *node, v reflect.Value, p *at) error {
 		if v.IsNil() {
 			v.Set(reflect.New(v.Type().Elem()))
 		}
-		return d.value(n, v.Elem(), p)
+		return d.value(n, v.Elem())
 	}
 	t := v.Type()
 	switch {
 	case t == timeType:
 		s, ok := special(n, "datetime")
 		if !ok {
-			return p.errorf(`want a datetime ({"__type__": "datetime", "value": ...}) for %s, got %s`, t, n.kind)
+			return d.path.errorf(`want a datetime ({"__type__": "datetime", "value": ...}) for %s, got %s`, t, n.kind)
 		}
 		tm, err := parseISO(s, d.cfg.naive())
 		if err != nil {
-			return p.errorf("%v", err)
+			return d.path.errorf("%v", err)
 		}
 		v.Set(reflect.ValueOf(tm))
 		return nil
 	case t == bigIntType:
 		if n.kind != kNumber || !n.isInt {
-			return p.errorf("want an int for big.Int, got %s", describe(n))
+			return d.path.errorf("want an int for big.Int, got %s", describe(n))
 		}
 		b, _ := new(big.Int).SetString(n.s, 10) // the parser checked the literal
 		v.Set(reflect.ValueOf(b).Elem())
@@ -85,11 +88,11 @@ func (d *decoder) value(n *node, v reflect.Value, p *at) error {
 	case isUUID(t):
 		s, ok := special(n, "uuid")
 		if !ok {
-			return p.errorf(`want a uuid ({"__type__": "uuid", "value": ...}) for %s, got %s`, t, n.kind)
+			return d.path.errorf(`want a uuid ({"__type__": "uuid", "value": ...}) for %s, got %s`, t, n.kind)
 		}
 		u, err := parseUUID(s)
 		if err != nil {
-			return p.errorf("%v", err)
+			return d.path.errorf("%v", err)
 		}
 		for i, c := range u {
 			v.Index(i).SetUint(uint64(c))
@@ -97,7 +100,7 @@ func (d *decoder) value(n *node, v reflect.Value, p *at) error {
 		return nil
 	case t == numberType:
 		if n.kind != kNumber || n.s == "NaN" || n.s == "Infinity" || n.s == "-Infinity" {
-			return p.errorf("want a finite number for json.Number, got %s", describe(n))
+			return d.path.errorf("want a finite number for json.Number, got %s", describe(n))
 		}
 		v.SetString(n.s)
 		return nil
@@ -105,13 +108,13 @@ func (d *decoder) value(n *node, v reflect.Value, p *at) error {
 	if v.CanAddr() {
 		pv := v.Addr()
 		if pv.Type().Implements(jsonUnmarshalerType) {
-			return d.unmarshalJSON(n, pv, p)
+			return d.unmarshalJSON(n, pv)
 		}
 		if pv.Type().Implements(textUnmarshalerType) {
 			if n.kind != kString {
-				return p.errorf("want a str for %s (an encoding.TextUnmarshaler), got %s", t, describe(n))
+				return d.path.errorf("want a str for %s (an encoding.TextUnmarshaler), got %s", t, describe(n))
 			}
-			return call(p, t, "UnmarshalText", func() error {
+			return call(d.path, t, "UnmarshalText", func() error {
 				return pv.Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.s))
 			})
 		}
@@ -119,9 +122,9 @@ func (d *decoder) value(n *node, v reflect.Value, p *at) error {
 	switch v.Kind() {
 	case reflect.Interface:
 		if v.NumMethod() > 0 {
-			return p.errorf("cannot decode into the interface type %s", t)
+			return d.path.errorf("cannot decode into the interface type %s", t)
 		}
-		g, err := d.generic(n, p)
+		g, err := d.generic(n)
 		if err != nil {
 			return err
 		}
@@ -133,37 +136,37 @@ func (d *decoder) value(n *node, v reflect.Value, p *at) error {
 		return nil
 	case reflect.Bool:
 		if n.kind != kBool {
-			return p.errorf("want a bool for %s, got %s", t, describe(n))
+			return d.path.errorf("want a bool for %s, got %s", t, describe(n))
 		}
 		v.SetBool(n.b)
 		return nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		if n.kind != kNumber || !n.isInt {
-			return p.errorf("want an int for %s, got %s", t, describe(n))
+			return d.path.errorf("want an int for %s, got %s", t, describe(n))
 		}
 		i, err := strconv.ParseInt(n.s, 10, t.Bits())
 		if err != nil {
-			return p.errorf("the int %s overflows %s", truncate(n.s), t)
+			return d.path.errorf("the int %s overflows %s", truncate(n.s), t)
 		}
 		v.SetInt(i)
 		return nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		if n.kind != kNumber || !n.isInt {
-			return p.errorf("want an int for %s, got %s", t, describe(n))
+			return d.path.errorf("want an int for %s, got %s", t, describe(n))
 		}
 		u, err := strconv.ParseUint(n.s, 10, t.Bits())
 		if err != nil {
-			return p.errorf("the int %s overflows %s", truncate(n.s), t)
+			return d.path.errorf("the int %s overflows %s", truncate(n.s), t)
 		}
 		v.SetUint(u)
 		return nil
 	case reflect.Float32, reflect.Float64:
 		if n.kind != kNumber {
-			return p.errorf("want a float for %s, got %s", t, describe(n))
+			return d.path.errorf("want a float for %s, got %s", t, describe(n))
 		}
 		f, err := parseFloat(n.s, t.Bits())
 		if err != nil {
-			return p.errorf("%v", err)
+			return d.path.errorf("%v", err)
 		}
 		v.SetFloat(f)
 		return nil
@@ -174,53 +177,57 @@ func (d *decoder) value(n *node, v reflect.Value, p *at) error {
 		}
 		if s, ok := special(n, "uuid"); ok {
 			if _, err := parseUUID(s); err != nil {
-				return p.errorf("%v", err)
+				return d.path.errorf("%v", err)
 			}
 			v.SetString(s)
 			return nil
 		}
-		return p.errorf("want a str for %s, got %s", t, describe(n))
+		return d.path.errorf("want a str for %s, got %s", t, describe(n))
 	case reflect.Slice:
 		if isBytes(t) {
 			if n.kind != kString {
-				return p.errorf("want a str for %s, got %s", t, describe(n))
+				return d.path.errorf("want a str for %s, got %s", t, describe(n))
 			}
 			v.SetBytes([]byte(n.s))
 			return nil
 		}
 		if n.kind != kArray {
-			return p.errorf("want a list for %s, got %s", t, describe(n))
+			return d.path.errorf("want a list for %s, got %s", t, describe(n))
 		}
 		s := reflect.MakeSlice(t, len(n.elems), len(n.elems))
 		for i := range n.elems {
-			if err := d.value(&n.elems[i], s.Index(i), &at{parent: p, index: i, isElem: true}); err != nil {
+			d.path = append(d.path, seg{index: i, elem: true})
+			if err := d.value(&n.elems[i], s.Index(i)); err != nil {
 				return err
 			}
+			d.path = d.path[:len(d.path)-1]
 		}
 		v.Set(s)
 		return nil
 	case reflect.Array:
 		if n.kind != kArray || len(n.elems) != v.Len() {
-			return p.errorf("want a list of %d for %s, got %s", v.Len(), t, describe(n))
+			return d.path.errorf("want a list of %d for %s, got %s", v.Len(), t, describe(n))
 		}
 		for i := range n.elems {
-			if err := d.value(&n.elems[i], v.Index(i), &at{parent: p, index: i, isElem: true}); err != nil {
+			d.path = append(d.path, seg{index: i, elem: true})
+			if err := d.value(&n.elems[i], v.Index(i)); err != nil {
 				return err
 			}
+			d.path = d.path[:len(d.path)-1]
 		}
 		return nil
 	case reflect.Map:
 		if n.kind != kObject {
-			return p.errorf("want a dict for %s, got %s", t, describe(n))
+			return d.path.errorf("want a dict for %s, got %s", t, describe(n))
 		}
-		return d.dict(n, v, p)
+		return d.dict(n, v)
 	case reflect.Struct:
 		if n.kind != kObject {
-			return p.errorf("want a dict for %s, got %s", t, describe(n))
+			return d.path.errorf("want a dict for %s, got %s", t, describe(n))
 		}
-		return d.structure(n, v, p)
+		return d.structure(n, v)
 	}
-	return p.errorf("cannot decode into a %s", t)
+	return d.path.errorf("cannot decode into a %s", t)
 }
 
 // describe names a node's kind for errors, with a number's literal.
@@ -241,7 +248,7 @@ func describe(n *node) string {
 	return n.kind.String()
 }
 
-func (d *decoder) dict(n *node, v reflect.Value, p *at) error {
+func (d *decoder) dict(n *node, v reflect.Value) error {
 	t := v.Type()
 	if v.IsNil() {
 		v.Set(reflect.MakeMapWithSize(t, len(n.elems)))
@@ -249,16 +256,17 @@ func (d *decoder) dict(n *node, v reflect.Value, p *at) error {
 	kt, et := t.Key(), t.Elem()
 	for i := range n.elems {
 		m := &n.elems[i]
-		mp := &at{parent: p, key: m.key}
+		d.path = append(d.path, seg{key: m.key})
 		k, err := mapKeyOf(kt, m.key)
 		if err != nil {
-			return mp.errorf("%v", err)
+			return d.path.errorf("%v", err)
 		}
 		e := reflect.New(et).Elem()
-		if err := d.value(m, e, mp); err != nil {
+		if err := d.value(m, e); err != nil {
 			return err
 		}
 		v.SetMapIndex(k, e)
+		d.path = d.path[:len(d.path)-1]
 	}
 	return nil
 }
@@ -295,7 +303,7 @@ func mapKeyOf(kt reflect.Type, key string) (reflect.Value, error) {
 	return k, nil
 }
 
-func (d *decoder) structure(n *node, v reflect.Value, p *at) error {
+func (d *decoder) structure(n *node, v reflect.Value) error {
 	fields := cachedFields(v.Type())
 	for i := range n.elems {
 		m := &n.elems[i]
@@ -303,27 +311,29 @@ func (d *decoder) structure(n *node, v reflect.Value, p *at) error {
 		if f == nil {
 			continue // as encoding/json: unknown members are ignored
 		}
-		mp := &at{parent: p, key: m.key}
+		d.path = append(d.path, seg{key: m.key})
 		fv, err := fieldAlloc(v, f.index)
 		if err != nil {
-			return mp.errorf("%v", err)
+			return d.path.errorf("%v", err)
 		}
 		if f.quoted && m.kind != kNull {
 			if m.kind != kString {
-				return mp.errorf("want a str holding the value (a `json:\",string\"` field), got %s", describe(m))
+				return d.path.errorf("want a str holding the value (a `json:\",string\"` field), got %s", describe(m))
 			}
 			inner, err := parse([]byte(m.s))
 			if err != nil {
-				return mp.errorf("the str of a `json:\",string\"` field: %v", err)
+				return d.path.errorf("the str of a `json:\",string\"` field: %v", err)
 			}
-			if err := d.value(&inner, fv, mp); err != nil {
+			if err := d.value(&inner, fv); err != nil {
 				return err
 			}
+			d.path = d.path[:len(d.path)-1]
 			continue
 		}
-		if err := d.value(m, fv, mp); err != nil {
+		if err := d.value(m, fv); err != nil {
 			return err
 		}
+		d.path = d.path[:len(d.path)-1]
 	}
 	return nil
 }
@@ -347,7 +357,7 @@ func fieldAlloc(v reflect.Value, index []int) (reflect.Value, error) {
 }
 
 // generic decodes a node into the value an empty interface receives.
-func (d *decoder) generic(n *node, p *at) (any, error) {
+func (d *decoder) generic(n *node) (any, error) {
 	switch n.kind {
 	case kNull:
 		return nil, nil
@@ -367,10 +377,12 @@ func (d *decoder) generic(n *node, p *at) (any, error) {
 	case kArray:
 		out := make([]any, len(n.elems))
 		for i := range n.elems {
-			g, err := d.generic(&n.elems[i], &at{parent: p, index: i, isElem: true})
+			d.path = append(d.path, seg{index: i, elem: true})
+			g, err := d.generic(&n.elems[i])
 			if err != nil {
 				return nil, err
 			}
+			d.path = d.path[:len(d.path)-1]
 			out[i] = g
 		}
 		return out, nil
@@ -378,38 +390,40 @@ func (d *decoder) generic(n *node, p *at) (any, error) {
 	if s, ok := special(n, "datetime"); ok {
 		tm, err := parseISO(s, d.cfg.naive())
 		if err != nil {
-			return nil, p.errorf("%v", err)
+			return nil, d.path.errorf("%v", err)
 		}
 		return tm, nil
 	}
 	if s, ok := special(n, "uuid"); ok {
 		if _, err := parseUUID(s); err != nil {
-			return nil, p.errorf("%v", err)
+			return nil, d.path.errorf("%v", err)
 		}
 		return s, nil
 	}
 	out := make(map[string]any, len(n.elems))
 	for i := range n.elems {
 		m := &n.elems[i]
-		g, err := d.generic(m, &at{parent: p, key: m.key})
+		d.path = append(d.path, seg{key: m.key})
+		g, err := d.generic(m)
 		if err != nil {
 			return nil, err
 		}
+		d.path = d.path[:len(d.path)-1]
 		out[m.key] = g
 	}
 	return out, nil
 }
 
 // unmarshalJSON hands the node, as standard JSON, to a json.Unmarshaler.
-func (d *decoder) unmarshalJSON(n *node, pv reflect.Value, p *at) error {
+func (d *decoder) unmarshalJSON(n *node, pv reflect.Value) error {
 	if bad := nonJSON(n); bad != "" {
-		return p.errorf("%s cannot be passed to the UnmarshalJSON of %s: JSON has no such number", bad, pv.Type().Elem())
+		return d.path.errorf("%s cannot be passed to the UnmarshalJSON of %s: JSON has no such number", bad, pv.Type().Elem())
 	}
-	e := encoder{}
-	if _, err := e.node(n, p); err != nil {
+	e := encoder{path: d.path}
+	if _, err := e.node(n); err != nil {
 		return err
 	}
-	return call(p, pv.Type().Elem(), "UnmarshalJSON", func() error {
+	return call(d.path, pv.Type().Elem(), "UnmarshalJSON", func() error {
 		return pv.Interface().(json.Unmarshaler).UnmarshalJSON(e.b)
 	})
 }
@@ -434,7 +448,7 @@ func nonJSON(n *node) string {
 
 // call runs a decoding method of the value's type, turning its error or
 // panic into an error naming the place.
-func call(p *at, t reflect.Type, name string, fn func() error) (err error) {
+func call(p path, t reflect.Type, name string, fn func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = p.errorf("%s of %s panicked: %v", name, t, r)

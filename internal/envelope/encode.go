@@ -34,34 +34,34 @@ type encoder struct {
 	b     []byte
 	cfg   Config
 	depth int
+	path  path
 }
 
-// at is a position in a value, for error messages: "value", "value.name",
-// "value[2]". It is built only when an error is reported.
-type at struct {
-	parent *at
-	key    string
-	index  int
-	isElem bool
+// path is the position in a value being encoded or decoded, for error
+// messages: value["name"][2]. Encoders and decoders keep it as a stack, so
+// that walking a value allocates nothing for it.
+type path []seg
+
+type seg struct {
+	key   string
+	index int
+	elem  bool
 }
 
-func (p *at) String() string {
-	if p == nil {
-		return "value"
-	}
-	var parts []string
-	for q := p; q != nil; q = q.parent {
-		if q.isElem {
-			parts = append(parts, "["+strconv.Itoa(q.index)+"]")
+func (p path) String() string {
+	b := []byte("value")
+	for _, s := range p {
+		if s.elem {
+			b = strconv.AppendInt(append(b, '['), int64(s.index), 10)
 		} else {
-			parts = append(parts, "["+strconv.Quote(q.key)+"]")
+			b = strconv.AppendQuote(append(b, '['), truncate(s.key))
 		}
+		b = append(b, ']')
 	}
-	slices.Reverse(parts)
-	return "value" + strings.Join(parts, "")
+	return string(b)
 }
 
-func (p *at) errorf(format string, args ...any) error {
+func (p path) errorf(format string, args ...any) error {
 	return fmt.Errorf("%s: %s", p, fmt.Sprintf(format, args...))
 }
 
@@ -156,7 +156,7 @@ func isBytes(t reflect.Type) bool {
 }
 
 // value writes v as a nested JSON value and returns its envelope type.
-func (e *encoder) value(v reflect.Value, p *at) (string, error) {
+func (e *encoder) value(v reflect.Value) (string, error) {
 	if !v.IsValid() {
 		e.b = append(e.b, "null"...)
 		return "none", nil
@@ -169,16 +169,16 @@ func (e *encoder) value(v reflect.Value, p *at) (string, error) {
 		}
 		e.depth++
 		if e.depth > MaxDepth {
-			return "", p.errorf("nested deeper than %d levels (a cyclic value?)", MaxDepth)
+			return "", e.path.errorf("nested deeper than %d levels (a cyclic value?)", MaxDepth)
 		}
-		t, err := e.value(v.Elem(), p)
+		t, err := e.value(v.Elem())
 		e.depth--
 		return t, err
 	}
 	t := v.Type()
 	switch {
 	case t == timeType:
-		return "datetime", e.datetime(v.Interface().(time.Time), p)
+		return "datetime", e.datetime(v.Interface().(time.Time))
 	case t == bigIntType:
 		n := v.Interface().(big.Int)
 		e.b = n.Append(e.b, 10)
@@ -193,15 +193,15 @@ func (e *encoder) value(v reflect.Value, p *at) (string, error) {
 		e.b = append(e.b, `"}`...)
 		return "uuid", nil
 	case t == numberType:
-		return e.number(v.String(), p)
+		return e.number(v.String())
 	case implements(v, jsonMarshalerType):
-		return e.marshalJSON(v, p)
+		return e.marshalJSON(v)
 	case implements(v, textMarshalerType):
 		txt, err := method[encoding.TextMarshaler](v).MarshalText()
 		if err != nil {
-			return "", p.errorf("MarshalText of %s: %v", t, err)
+			return "", e.path.errorf("MarshalText of %s: %v", t, err)
 		}
-		return "str", e.str(string(txt), p)
+		return "str", e.str(string(txt))
 	}
 	switch v.Kind() {
 	case reflect.Bool:
@@ -220,34 +220,34 @@ func (e *encoder) value(v reflect.Value, p *at) (string, error) {
 		e.b = appendFloat(e.b, v.Float(), 64)
 		return "float", nil
 	case reflect.String:
-		return "str", e.str(v.String(), p)
+		return "str", e.str(v.String())
 	case reflect.Slice:
 		if v.IsNil() {
 			e.b = append(e.b, "null"...)
 			return "none", nil
 		}
 		if isBytes(t) {
-			return "str", e.str(string(v.Bytes()), p)
+			return "str", e.str(string(v.Bytes()))
 		}
-		return "list", e.list(v, p)
+		return "list", e.list(v)
 	case reflect.Array:
-		return "list", e.list(v, p)
+		return "list", e.list(v)
 	case reflect.Map:
 		if v.IsNil() {
 			e.b = append(e.b, "null"...)
 			return "none", nil
 		}
-		return "dict", e.dict(v, p)
+		return "dict", e.dict(v)
 	case reflect.Struct:
-		return "dict", e.structure(v, p)
+		return "dict", e.structure(v)
 	}
-	return "", p.errorf("cannot encode a value of type %s (the original's values are int, float, str, bool, None, list, dict, datetime and UUID)", t)
+	return "", e.path.errorf("cannot encode a value of type %s (the original's values are int, float, str, bool, None, list, dict, datetime and UUID)", t)
 }
 
-func (e *encoder) str(s string, p *at) error {
+func (e *encoder) str(s string) error {
 	var err error
 	if e.b, err = appendString(e.b, s); err != nil {
-		return p.errorf("a string that is not valid UTF-8: the original's str values are Unicode text")
+		return e.path.errorf("a string that is not valid UTF-8: the original's str values are Unicode text")
 	}
 	return nil
 }
@@ -255,25 +255,25 @@ func (e *encoder) str(s string, p *at) error {
 // datetime writes t as the original writes a datetime inside a container:
 // {"__type__": "datetime", "value": "<isoformat>"}. Without Config.Aware,
 // t is written naive, as its wall clock in Config.Naive.
-func (e *encoder) datetime(t time.Time, p *at) error {
+func (e *encoder) datetime(t time.Time) error {
 	if !e.cfg.Aware {
 		t = t.In(e.cfg.naive())
 	}
 	e.b = append(e.b, `{"__type__": "datetime", "value": "`...)
 	var err error
 	if e.b, err = appendISO(e.b, t, e.cfg.Aware); err != nil {
-		return p.errorf("%v", err)
+		return e.path.errorf("%v", err)
 	}
 	e.b = append(e.b, `"}`...)
 	return nil
 }
 
-func (e *encoder) number(lit string, p *at) (string, error) {
+func (e *encoder) number(lit string) (string, error) {
 	if lit == "" {
 		lit = "0" // as encoding/json writes an empty json.Number
 	}
 	if !json.Valid([]byte(lit)) || strings.ContainsAny(lit, "{[\"tfn") {
-		return "", p.errorf("invalid json.Number %q", truncate(lit))
+		return "", e.path.errorf("invalid json.Number %q", truncate(lit))
 	}
 	e.b = append(e.b, lit...)
 	if strings.ContainsAny(lit, ".eE") {
@@ -284,24 +284,24 @@ func (e *encoder) number(lit string, p *at) (string, error) {
 
 // marshalJSON writes what v's MarshalJSON returns, re-spaced as json.dumps
 // spaces it and with its strings escaped as json.dumps escapes them.
-func (e *encoder) marshalJSON(v reflect.Value, p *at) (string, error) {
+func (e *encoder) marshalJSON(v reflect.Value) (string, error) {
 	if v.Kind() == reflect.Pointer && v.IsNil() {
 		e.b = append(e.b, "null"...)
 		return "none", nil
 	}
 	out, err := method[json.Marshaler](v).MarshalJSON()
 	if err != nil {
-		return "", p.errorf("MarshalJSON of %s: %v", v.Type(), err)
+		return "", e.path.errorf("MarshalJSON of %s: %v", v.Type(), err)
 	}
 	n, err := parse(out)
 	if err != nil {
-		return "", p.errorf("MarshalJSON of %s returned %v", v.Type(), err)
+		return "", e.path.errorf("MarshalJSON of %s returned %v", v.Type(), err)
 	}
-	return e.node(&n, p)
+	return e.node(&n)
 }
 
 // node writes a parsed value in json.dumps's spacing and escaping.
-func (e *encoder) node(n *node, p *at) (string, error) {
+func (e *encoder) node(n *node) (string, error) {
 	switch n.kind {
 	case kNull:
 		e.b = append(e.b, "null"...)
@@ -316,14 +316,14 @@ func (e *encoder) node(n *node, p *at) (string, error) {
 		}
 		return "float", nil
 	case kString:
-		return "str", e.str(n.s, p)
+		return "str", e.str(n.s)
 	case kArray:
 		e.b = append(e.b, '[')
 		for i := range n.elems {
 			if i > 0 {
 				e.b = append(e.b, ", "...)
 			}
-			if _, err := e.node(&n.elems[i], p); err != nil {
+			if _, err := e.node(&n.elems[i]); err != nil {
 				return "", err
 			}
 		}
@@ -335,11 +335,11 @@ func (e *encoder) node(n *node, p *at) (string, error) {
 		if i > 0 {
 			e.b = append(e.b, ", "...)
 		}
-		if err := e.str(n.elems[i].key, p); err != nil {
+		if err := e.str(n.elems[i].key); err != nil {
 			return "", err
 		}
 		e.b = append(e.b, ": "...)
-		if _, err := e.node(&n.elems[i], p); err != nil {
+		if _, err := e.node(&n.elems[i]); err != nil {
 			return "", err
 		}
 	}
@@ -347,16 +347,16 @@ func (e *encoder) node(n *node, p *at) (string, error) {
 	return "dict", nil
 }
 
-func (e *encoder) enter(p *at) error {
+func (e *encoder) enter() error {
 	e.depth++
 	if e.depth > MaxDepth {
-		return p.errorf("nested deeper than %d levels (a cyclic value?)", MaxDepth)
+		return e.path.errorf("nested deeper than %d levels (a cyclic value?)", MaxDepth)
 	}
 	return nil
 }
 
-func (e *encoder) list(v reflect.Value, p *at) error {
-	if err := e.enter(p); err != nil {
+func (e *encoder) list(v reflect.Value) error {
+	if err := e.enter(); err != nil {
 		return err
 	}
 	e.b = append(e.b, '[')
@@ -364,9 +364,11 @@ func (e *encoder) list(v reflect.Value, p *at) error {
 		if i > 0 {
 			e.b = append(e.b, ", "...)
 		}
-		if _, err := e.value(v.Index(i), &at{parent: p, index: i, isElem: true}); err != nil {
+		e.path = append(e.path, seg{index: i, elem: true})
+		if _, err := e.value(v.Index(i)); err != nil {
 			return err
 		}
+		e.path = e.path[:len(e.path)-1]
 	}
 	e.b = append(e.b, ']')
 	e.depth--
@@ -380,8 +382,8 @@ type mapEntry struct {
 
 // dict writes a map with its keys as strings, sorted (Go maps have no
 // order; encoding/json sorts them too).
-func (e *encoder) dict(v reflect.Value, p *at) error {
-	if err := e.enter(p); err != nil {
+func (e *encoder) dict(v reflect.Value) error {
+	if err := e.enter(); err != nil {
 		return err
 	}
 	entries := make([]mapEntry, 0, v.Len())
@@ -389,7 +391,7 @@ func (e *encoder) dict(v reflect.Value, p *at) error {
 	for it.Next() {
 		k, err := mapKey(it.Key())
 		if err != nil {
-			return p.errorf("%v", err)
+			return e.path.errorf("%v", err)
 		}
 		entries = append(entries, mapEntry{k, it.Value()})
 	}
@@ -399,13 +401,15 @@ func (e *encoder) dict(v reflect.Value, p *at) error {
 		if i > 0 {
 			e.b = append(e.b, ", "...)
 		}
-		if err := e.str(en.key, p); err != nil {
+		if err := e.str(en.key); err != nil {
 			return err
 		}
 		e.b = append(e.b, ": "...)
-		if _, err := e.value(en.val, &at{parent: p, key: en.key}); err != nil {
+		e.path = append(e.path, seg{key: en.key})
+		if _, err := e.value(en.val); err != nil {
 			return err
 		}
+		e.path = e.path[:len(e.path)-1]
 	}
 	e.b = append(e.b, '}')
 	e.depth--
@@ -434,8 +438,8 @@ func mapKey(k reflect.Value) (string, error) {
 	return "", fmt.Errorf("unsupported map key type %s (use string, integer or encoding.TextMarshaler keys)", k.Type())
 }
 
-func (e *encoder) structure(v reflect.Value, p *at) error {
-	if err := e.enter(p); err != nil {
+func (e *encoder) structure(v reflect.Value) error {
+	if err := e.enter(); err != nil {
 		return err
 	}
 	e.b = append(e.b, '{')
@@ -451,18 +455,18 @@ func (e *encoder) structure(v reflect.Value, p *at) error {
 			e.b = append(e.b, ", "...)
 		}
 		first = false
-		_ = e.str(f.name, p) // field names are valid UTF-8
-		e.b = append(e.b, ": "...)
-		fp := &at{parent: p, key: f.name}
+		e.b = append(e.b, f.nameJSON...)
+		e.path = append(e.path, seg{key: f.name})
+		var err error
 		if f.quoted {
-			if err := e.quoted(fv, fp); err != nil {
-				return err
-			}
-			continue
+			err = e.quoted(fv)
+		} else {
+			_, err = e.value(fv)
 		}
-		if _, err := e.value(fv, fp); err != nil {
+		if err != nil {
 			return err
 		}
+		e.path = e.path[:len(e.path)-1]
 	}
 	e.b = append(e.b, '}')
 	e.depth--
@@ -471,7 +475,7 @@ func (e *encoder) structure(v reflect.Value, p *at) error {
 
 // quoted writes a `json:",string"` field: the value's JSON text inside a
 // string, as encoding/json does.
-func (e *encoder) quoted(v reflect.Value, p *at) error {
+func (e *encoder) quoted(v reflect.Value) error {
 	for v.Kind() == reflect.Pointer {
 		if v.IsNil() {
 			e.b = append(e.b, "null"...)
@@ -479,11 +483,11 @@ func (e *encoder) quoted(v reflect.Value, p *at) error {
 		}
 		v = v.Elem()
 	}
-	inner := encoder{cfg: e.cfg}
-	if _, err := inner.value(v, p); err != nil {
+	inner := encoder{cfg: e.cfg, path: e.path}
+	if _, err := inner.value(v); err != nil {
 		return err
 	}
-	return e.str(string(inner.b), p)
+	return e.str(string(inner.b))
 }
 
 // fieldByIndex follows index through embedded structs; ok is false when a

@@ -70,12 +70,12 @@ func Marshal(v any, cfg Config) ([]byte, error) {
 		return []byte(noneValue), nil
 	case "datetime", "uuid":
 		// The nested form is the envelope itself.
-		_, err := e.value(rv, nil)
+		_, err := e.value(rv)
 		return e.b, err
 	case "":
 		// A json.Marshaler: its JSON decides the type. (Or an unsupported
 		// type, which value reports.)
-		t, err := e.value(rv, nil)
+		t, err := e.value(rv)
 		if err != nil {
 			return nil, err
 		}
@@ -87,7 +87,7 @@ func Marshal(v any, cfg Config) ([]byte, error) {
 		return append(out, '}'), nil
 	default:
 		e.b = append(append(append(e.b, prefix...), t...), infix...)
-		if _, err := e.value(rv, nil); err != nil {
+		if _, err := e.value(rv); err != nil {
 			return nil, err
 		}
 		return append(e.b, '}'), nil
@@ -133,6 +133,79 @@ func marshalFast(v any, cfg Config) ([]byte, bool) {
 	return append(b, '}'), true
 }
 
+// unmarshalFast decodes the envelopes of the common scalar types as the
+// original writes them, without building a tree; anything else (other
+// spacing, an error) is left to the general path, which also reports.
+func unmarshalFast(data []byte, v any) bool {
+	inner := func(typ string) ([]byte, bool) {
+		// {"__type__": "<typ>", "value": <inner>}
+		n := len(prefix) + len(typ) + len(infix)
+		if len(data) <= n || data[len(data)-1] != '}' || string(data[:len(prefix)]) != prefix ||
+			string(data[len(prefix):len(prefix)+len(typ)]) != typ || string(data[len(prefix)+len(typ):n]) != infix {
+			return nil, false
+		}
+		return data[n : len(data)-1], true
+	}
+	integer := func() (int64, bool) {
+		lit, ok := inner("int")
+		if !ok || len(lit) == 0 || len(lit) > 20 {
+			return 0, false
+		}
+		digits := lit
+		if digits[0] == '-' {
+			digits = digits[1:]
+		}
+		if len(digits) == 0 || digits[0] == '0' && len(digits) > 1 {
+			return 0, false
+		}
+		for _, c := range digits {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+		}
+		i, err := strconv.ParseInt(string(lit), 10, 64)
+		return i, err == nil
+	}
+	switch x := v.(type) {
+	case *int:
+		if i, ok := integer(); ok && x != nil && int64(int(i)) == i {
+			*x = int(i)
+			return true
+		}
+	case *int64:
+		if i, ok := integer(); ok && x != nil {
+			*x = i
+			return true
+		}
+	case *string:
+		lit, ok := inner("str")
+		if !ok || x == nil || len(lit) < 2 || lit[0] != '"' {
+			return false
+		}
+		p := parser{data: lit}
+		s, err := p.str()
+		if err != nil || p.pos != len(lit) {
+			return false
+		}
+		*x = s
+		return true
+	case *bool:
+		lit, ok := inner("bool")
+		if !ok || x == nil {
+			return false
+		}
+		switch string(lit) {
+		case "true":
+			*x = true
+			return true
+		case "false":
+			*x = false
+			return true
+		}
+	}
+	return false
+}
+
 // Str returns the envelope of the str s, as the original stores its
 // secrets (a Fernet token) and passwords (a bcrypt hash).
 func Str(s string) ([]byte, error) {
@@ -156,6 +229,9 @@ func Str(s string) ([]byte, error) {
 // value as it is (as encoding/json does) and other mismatches are errors
 // naming the place: value["nested"][2].
 func Unmarshal(data []byte, v any, cfg Config) error {
+	if unmarshalFast(data, v) {
+		return nil
+	}
 	n, err := parse(data)
 	if err != nil {
 		return err

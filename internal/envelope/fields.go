@@ -17,6 +17,7 @@ import (
 
 type field struct {
 	name      string
+	nameJSON  []byte // `"name": ` as json.dumps writes it
 	index     []int
 	typ       reflect.Type
 	tagged    bool
@@ -170,6 +171,11 @@ func typeFields(t reflect.Type) *structFields {
 	s := &structFields{list: out, byName: make(map[string]int, len(out))}
 	for i, f := range out {
 		s.byName[f.name] = i
+		b, err := appendString(nil, f.name)
+		if err != nil { // not UTF-8: as encoding/json, U+FFFD
+			b, _ = appendString(nil, strings.ToValidUTF8(f.name, "\ufffd"))
+		}
+		out[i].nameJSON = append(b, ':', ' ')
 	}
 	return s
 }

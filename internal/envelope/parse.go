@@ -60,12 +60,22 @@ type parser struct {
 	data  []byte
 	pos   int
 	depth int
+	stack []node // the elements of the open lists and dicts
+}
+
+// collect moves the elements pushed since mark into a slice of their own.
+func (p *parser) collect(mark int) []node {
+	out := make([]node, len(p.stack)-mark)
+	copy(out, p.stack[mark:])
+	clear(p.stack[mark:])
+	p.stack = p.stack[:mark]
+	return out
 }
 
 // parse parses data, which must hold exactly one value (surrounded by
 // whitespace at most).
 func parse(data []byte) (node, error) {
-	p := parser{data: data}
+	p := parser{data: data, stack: make([]node, 0, 4)}
 	p.ws()
 	n, err := p.value()
 	if err != nil {
@@ -158,13 +168,14 @@ func (p *parser) array() (node, error) {
 		p.depth--
 		return n, nil
 	}
+	mark := len(p.stack)
 	for {
 		p.ws()
 		el, err := p.value()
 		if err != nil {
 			return node{}, err
 		}
-		n.elems = append(n.elems, el)
+		p.stack = append(p.stack, el)
 		p.ws()
 		if p.pos >= len(p.data) {
 			return node{}, p.errorf("unexpected end of input in a list")
@@ -175,6 +186,7 @@ func (p *parser) array() (node, error) {
 		case ']':
 			p.pos++
 			p.depth--
+			n.elems = p.collect(mark)
 			return n, nil
 		default:
 			return node{}, p.errorf("want ',' or ']' in a list, got %s", p.quoteNext())
@@ -194,6 +206,7 @@ func (p *parser) object() (node, error) {
 		p.depth--
 		return n, nil
 	}
+	mark := len(p.stack)
 	for {
 		p.ws()
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
@@ -214,7 +227,7 @@ func (p *parser) object() (node, error) {
 			return node{}, err
 		}
 		v.key = key
-		n.elems = append(n.elems, v)
+		p.stack = append(p.stack, v)
 		p.ws()
 		if p.pos >= len(p.data) {
 			return node{}, p.errorf("unexpected end of input in a dict")
@@ -225,6 +238,7 @@ func (p *parser) object() (node, error) {
 		case '}':
 			p.pos++
 			p.depth--
+			n.elems = p.collect(mark)
 			return n, nil
 		default:
 			return node{}, p.errorf("want ',' or '}' in a dict, got %s", p.quoteNext())

@@ -226,10 +226,11 @@ func appendInt(b []byte, n, width int) []byte {
 
 // parseISO reads what Python's datetime.fromisoformat reads from
 // isoformat's output and its common variants: YYYY-MM-DD, optionally
-// followed by 'T' or ' ' and HH, HH:MM, HH:MM:SS or HH:MM:SS.f (1 to 9
-// fractional digits), optionally followed by Z or a UTC offset ±HH:MM,
-// ±HHMM, ±HH:MM:SS or ±HH:MM:SS.ffffff. A value without an offset is
-// naive: it is read in naive. An offset of zero reads as time.UTC.
+// followed by 'T' or ' ' and HH, HH:MM, HH:MM:SS or HH:MM:SS.f (or ,f),
+// optionally followed by Z or a UTC offset ±HH:MM,
+// ±HHMM or ±HH:MM:SS. Fractional seconds are truncated to microseconds,
+// as Python's datetime holds them. A value without an offset is naive: it
+// is read in naive. An offset of zero reads as time.UTC.
 func parseISO(s string, naive *time.Location) (time.Time, error) {
 	bad := func(why string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%q is not an ISO 8601 datetime as Python writes it: %s", truncate(s), why)
@@ -280,18 +281,21 @@ func parseISO(s string, naive *time.Location) (time.Time, error) {
 					return bad("want SS after HH:MM:")
 				}
 				if sep('.') || sep(',') {
+					// As fromisoformat: any number of digits, truncated
+					// to microseconds.
 					start := p
 					for p < len(s) && '0' <= s[p] && s[p] <= '9' {
 						p++
 					}
-					n := p - start
-					if n == 0 || n > 9 {
-						return bad("want 1 to 9 fractional digits")
+					if p == start {
+						return bad("want fractional digits after the decimal point")
 					}
-					ns, _ = strconv.Atoi(s[start:p])
-					for range 9 - n {
-						ns *= 10
+					frac := s[start:min(p, start+6)]
+					us, _ := strconv.Atoi(frac)
+					for range 6 - len(frac) {
+						us *= 10
 					}
+					ns = us * 1000
 				}
 			}
 		}
@@ -319,14 +323,8 @@ func parseISO(s string, naive *time.Location) (time.Time, error) {
 				if osec, ok = num(2); !ok {
 					return bad("want SS in the UTC offset")
 				}
-				if sep('.') {
-					start := p
-					for p < len(s) && '0' <= s[p] && s[p] <= '9' {
-						p++
-					}
-					if p-start != 6 {
-						return bad("want 6 fractional digits in the UTC offset")
-					}
+				if p < len(s) && s[p] == '.' {
+					return bad("a UTC offset with fractions of a second, which Go's time zones cannot hold")
 				}
 			}
 			if oh > 23 || om > 59 || osec > 59 {
