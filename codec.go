@@ -23,6 +23,8 @@ import (
 // [encoding.BinaryMarshaler]) through those methods. Everything else goes
 // through the schema's codec ([Options.Codec], JSON by default), unless the
 // key names one with a `codec:"name"` tag, which then applies to every type.
+// The tag `codec:"redisimnest"` selects the stored format of the original
+// Python package, for every type; see [OriginalOptions].
 //
 // Stored values may have been written by anyone with access to Redis, so
 // decoding them is defensive: a stored form larger than

@@ -16,7 +16,9 @@ type Options struct {
 	Codec Codec
 
 	// Codecs names extra codecs that keys can select with `codec:"name"`.
-	// "json" and "msgpack" are always available.
+	// "json", "msgpack" and "redisimnest" (the original Python package's
+	// format, see [OriginalOptions]) are always available; the last name
+	// cannot be taken.
 	Codecs map[string]Codec
 
 	// DeleteChunkSize is how many keys one UNLINK command removes during

@@ -55,6 +55,14 @@ func (p PasswordParams) resolve() (PasswordParams, error) {
 // commands behave as for [Key] (there is no Dump: it would be a second way
 // to read the hash). A Password is an immutable handle, safe to copy and
 // share; printing it shows its key name.
+//
+// Verify also accepts the bcrypt hashes of the original Python package
+// (in its str envelope) and replaces them with argon2id after a match, so
+// that users move to argon2id as they log in. With `codec:"redisimnest"`
+// (or [OriginalOptions].Passwords) the original must still verify the
+// password: Set writes a bcrypt hash in its envelope, and Verify keeps
+// bcrypt (rewriting an argon2id hash, or a bcrypt hash cheaper than
+// [OriginalOptions].BcryptCost, as bcrypt after a match).
 type Password struct {
 	_ [0]passwordMark
 	keyHandle
@@ -133,14 +141,17 @@ func (p Password) newHash(ctx context.Context, plain string) (string, error) {
 // hashes in constant time: true on a match, false on a mismatch, and
 // [ErrNotFound] when no password is stored. A candidate that Set would
 // refuse is a mismatch, found without hashing. A stored value that is not
-// an argon2id PHC string, or one whose memory or iterations exceed four
-// times the schema's (a planted hash must not tie up the hashing slots),
-// is an error matching [ErrDecode].
+// an argon2id PHC string or the original's bcrypt hash, or one whose memory
+// or iterations exceed four times the schema's (for bcrypt: a cost above
+// max(BcryptCost, 12)+2), is an error matching [ErrDecode]: a planted hash
+// must not tie up the hashing slots. bcrypt compares the first 72 bytes of
+// a candidate, all that its hashes hold (as Python's bcrypt before 5.0).
 //
 // After a match, a stored hash weaker than the schema's parameters (below
 // them in memory or iterations and above them in neither, or with a salt
-// or hash shorter than 16 and 32 bytes) is replaced by a new hash, keeping
-// the key's TTL, unless the key changed meanwhile. Hashes are never
+// or hash shorter than 16 and 32 bytes), or a bcrypt hash of the original,
+// is replaced by a new hash (bcrypt, for a key in the original's format),
+// keeping the key's TTL, unless the key changed meanwhile. Hashes are never
 // downgraded, so instances running different parameters during a rollout
 // do not undo each other. A failed upgrade does not fail Verify; it is
 // logged as a warning through [Options.Logger] (or [slog.Default]) and
@@ -218,8 +229,9 @@ func (p Password) rehash(ctx context.Context, old, plain string) {
 	}
 }
 
-// Hash returns the stored PHC string, or [ErrNotFound]. It is the only way
-// to read a Password key's value, for migrations and audits.
+// Hash returns the stored string (a PHC string, or the original's bcrypt
+// hash in its envelope), or [ErrNotFound]. It is the only way to read a
+// Password key's value, for migrations and audits.
 func (p Password) Hash(ctx context.Context) (string, error) {
 	if err := p.Err(); err != nil {
 		return "", err

@@ -42,6 +42,15 @@ import (
 // contain the value: a value that does not encode or decode is reported
 // with [ErrEncode] or [ErrDecode] but without the codec's message, which
 // may quote it. A Secret is an immutable handle, safe to copy and share.
+//
+// With `codec:"redisimnest"` (or [OriginalOptions].Secrets) the Secret is
+// in the original Python package's format instead, so that Python reads
+// it: the value's text (T is a string or []byte type) as a Fernet token
+// under Options.Original.EncryptionKey, in a str envelope. That format is
+// weaker: the token is not bound to the key name and carries no key ID.
+// While EncryptionKey is set, a Secret in nest's format opens the
+// original's values too, and [Namespace.Reencrypt] rewrites them in nest's
+// format.
 type Secret[T any] struct {
 	_ [0]secretMark[T]
 	value[T]

@@ -10,8 +10,9 @@ import (
 )
 
 type decoder struct {
-	cfg  Config
-	path path
+	cfg     Config
+	path    path
+	pathBuf [8]seg
 }
 
 // top decodes the value of an envelope of type typ (checked by open) into

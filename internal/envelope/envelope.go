@@ -21,9 +21,11 @@
 package envelope
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -63,15 +65,19 @@ func Marshal(v any, cfg Config) ([]byte, error) {
 	if b, ok := marshalFast(v, cfg); ok {
 		return b, nil
 	}
-	e := encoder{cfg: cfg, b: make([]byte, 0, 64)}
+	e := encoders.Get().(*encoder)
+	defer e.release()
+	e.cfg = cfg
 	rv := reflect.ValueOf(v)
 	switch t := e.pyType(rv); t {
 	case "none":
 		return []byte(noneValue), nil
 	case "datetime", "uuid":
 		// The nested form is the envelope itself.
-		_, err := e.value(rv)
-		return e.b, err
+		if _, err := e.value(rv); err != nil {
+			return nil, err
+		}
+		return bytes.Clone(e.b), nil
 	case "":
 		// A json.Marshaler: its JSON decides the type. (Or an unsupported
 		// type, which value reports.)
@@ -90,8 +96,21 @@ func Marshal(v any, cfg Config) ([]byte, error) {
 		if _, err := e.value(rv); err != nil {
 			return nil, err
 		}
-		return append(e.b, '}'), nil
+		e.b = append(e.b, '}')
+		return bytes.Clone(e.b), nil
 	}
+}
+
+// encoders are reused, with their buffers, as encoding/json reuses its
+// encode states.
+var encoders = sync.Pool{New: func() any { return &encoder{b: make([]byte, 0, 512), path: make(path, 0, 16)} }}
+
+func (e *encoder) release() {
+	if cap(e.b) > 64<<10 || cap(e.path) > 1<<10 {
+		return // a rare huge value: let its buffers go
+	}
+	e.b, e.path, e.depth, e.cfg = e.b[:0], e.path[:0], 0, Config{}
+	encoders.Put(e)
 }
 
 // marshalFast writes the envelope of the common scalar types without
@@ -245,6 +264,7 @@ func Unmarshal(data []byte, v any, cfg Config) error {
 		return fmt.Errorf("envelope: Unmarshal needs a non-nil pointer, got %T", v)
 	}
 	d := decoder{cfg: cfg}
+	d.path = d.pathBuf[:0]
 	return d.top(typ, val, &n, rv.Elem())
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -55,6 +56,9 @@ func (n *node) member(key string) *node {
 	return nil
 }
 
+// stacks are reused parser stacks (*[]node), emptied.
+var stacks sync.Pool
+
 // parser reads one JSON text.
 type parser struct {
 	data  []byte
@@ -75,7 +79,17 @@ func (p *parser) collect(mark int) []node {
 // parse parses data, which must hold exactly one value (surrounded by
 // whitespace at most).
 func parse(data []byte) (node, error) {
-	p := parser{data: data, stack: make([]node, 0, 4)}
+	p := parser{data: data}
+	if s, ok := stacks.Get().(*[]node); ok {
+		p.stack = *s
+	}
+	defer func() {
+		if cap(p.stack) <= 1<<10 {
+			clear(p.stack[:cap(p.stack)])
+			s := p.stack[:0]
+			stacks.Put(&s)
+		}
+	}()
 	p.ws()
 	n, err := p.value()
 	if err != nil {
