@@ -29,7 +29,7 @@ func (d *decoder) top(typ string, val, whole *node, v reflect.Value) error {
 			v.SetZero()
 			return nil
 		}
-		return fmt.Errorf("None cannot be stored in a %s: declare a pointer, slice, map or interface type to read it", v.Type())
+		return fmt.Errorf("the value None cannot be stored in %s: declare a pointer, slice, map or interface type to read it", v.Type())
 	case "datetime", "uuid":
 		return d.value(whole, v)
 	case "float":

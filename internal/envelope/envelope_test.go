@@ -331,7 +331,7 @@ func TestUnmarshalErrors(t *testing.T) {
 		{`{"__type__": "int", "value": "42"}`, new(int), "does not match its value"},
 		{`{"__type__": "int", "value": 4.2}`, new(int), "does not match its value, the number 4.2"},
 		{`{"__type__": "str", "value": 42}`, new(string), "does not match"},
-		{`{"__type__": "none", "value": null}`, new(int), "None cannot be stored in a int"},
+		{`{"__type__": "none", "value": null}`, new(int), "the value None cannot be stored in int"},
 		{`{"__type__": "none", "value": "nil"}`, new(*int), `wants the value "None"`},
 		{`{"__type__": "int", "value": 18446744073709551617}`, new(int64), "the int 18446744073709551617 overflows int64"},
 		{`{"__type__": "int", "value": 18446744073709551617}`, new(uint64), "overflows uint64"},
