@@ -22,11 +22,19 @@ import (
 
 // Zero-size markers, one per handle kind.
 type (
-	keyMark[T any]      struct{}
-	paramKeyMark[T any] struct{}
-	secretMark[T any]   struct{}
-	subMark[U any]      struct{}
-	passwordMark        struct{}
+	keyMark[T any]       struct{}
+	paramKeyMark[T any]  struct{}
+	secretMark[T any]    struct{}
+	subMark[U any]       struct{}
+	passwordMark         struct{}
+	counterMark          struct{}
+	floatCounterMark     struct{}
+	hashMark[V any]      struct{}
+	structMark[T any]    struct{}
+	listMark[T any]      struct{}
+	setMark[T any]       struct{}
+	sortedSetMark[T any] struct{}
+	lockMark             struct{}
 )
 
 var (

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -30,12 +31,15 @@ type client struct {
 	scanCount int64
 	retries   int
 	log       *slog.Logger
-	hasher    *phc.Hasher // argon2id with the schema's PasswordParams
-	keys      *seal.Ring  // nil until a Secret key needs it
-	keysErr   error       // why keys could not be loaded
-	keysOpt   []SecretKey // Options.SecretKeys
-	maxValue  int         // Options.MaxValueSize, resolved by valueCodec.setMaxSize
-	orig      origConfig  // Options.Original (original.go)
+	hasher    *phc.Hasher           // argon2id with the schema's PasswordParams
+	keys      *seal.Ring            // nil until a Secret key needs it
+	keysErr   error                 // why keys could not be loaded
+	keysOpt   []SecretKey           // Options.SecretKeys
+	maxValue  int                   // Options.MaxValueSize, resolved by valueCodec.setMaxSize
+	admin     redis.UniversalClient // Options.AdminClient: subtree SCANs go through it
+	orig      origConfig            // Options.Original (original.go)
+
+	standalone atomic.Int32 // modeUnknown, modeStandalone or modeOther: what an AutoPipeliner rdb reaches
 }
 
 // newClient resolves o's defaults. It always returns a client, so that New
@@ -58,6 +62,7 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 		codec:    o.Codec,
 		log:      o.Logger,
 		maxValue: o.MaxValueSize,
+		admin:    o.AdminClient,
 		codecs:   map[string]Codec{JSON.Name(): JSON, MsgPack.Name(): MsgPack},
 	}
 	for name, cd := range o.Codecs {
@@ -66,6 +71,11 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 			continue
 		}
 		c.codecs[name] = cd
+	}
+	switch o.AdminClient.(type) {
+	case nil, *redis.Client, *redis.ClusterClient, *redis.Ring:
+	default:
+		bad("Options.AdminClient is a %T: want a *redis.Client, *redis.ClusterClient or *redis.Ring", o.AdminClient)
 	}
 	errs = append(errs, c.orig.resolve(o.Original, c.codecs)...)
 	c.cluster, _ = rdb.(*redis.ClusterClient)
@@ -250,7 +260,6 @@ type node struct {
 	c      redis.Cmdable
 	addr   string // "" for a standalone server
 	bySlot bool   // a Redis Cluster master: multi-key commands must not cross slots
-	owner  bool   // it owns the slot of the prefix key itself
 }
 
 func (n node) wrap(err error) error {
@@ -260,35 +269,84 @@ func (n node) wrap(err error) error {
 	return fmt.Errorf("node %s: %w", n.addr, err)
 }
 
-// nodes returns the servers that may hold keys under prefix: the one
-// server, every shard of a Ring, or every master of a Redis Cluster (only
-// the master owning prefix's slot when the subtree is pinned).
+// nodes returns the servers a SCAN must walk to see every key under
+// prefix: the one server, every shard of a Ring, or every master of a
+// Redis Cluster (only the master owning prefix's slot when the subtree is
+// pinned). It goes through [Options.AdminClient] when set. An
+// AutoPipeliner is used as it is once the server says it is not a
+// cluster (asked once per schema); any other client kind is refused,
+// since its SCAN might reach one shard of many.
 func (c *client) nodes(ctx context.Context, prefix string, pinned bool) ([]node, error) {
-	switch {
-	case c.ring != nil:
-		return ringNodes(ctx, c.ring)
-	case c.cluster == nil:
-		if _, ok := c.rdb.(*redis.Client); !ok {
-			// Another UniversalClient (a wrapper, an auto-pipeliner) might
-			// send SCAN to one shard of many: refuse rather than be wrong.
-			return nil, fmt.Errorf("subtree operations need a *redis.Client, *redis.ClusterClient or *redis.Ring, not %T", c.rdb)
+	base := c.rdb
+	if c.admin != nil {
+		base = c.admin
+	}
+	switch b := base.(type) {
+	case *redis.Ring:
+		return ringNodes(ctx, b)
+	case *redis.Client:
+		return []node{{c: b}}, nil
+	case *redis.ClusterClient:
+		return clusterNodes(ctx, b, prefix, pinned)
+	case *redis.AutoPipeliner:
+		if err := c.probeStandalone(ctx, b); err != nil {
+			return nil, err
 		}
-		return []node{{c: c.rdb, owner: true}}, nil
+		return []node{{c: b}}, nil
 	}
-	owner, err := c.cluster.MasterForKey(ctx, prefix)
-	if err != nil {
-		return nil, fmt.Errorf("find the master of %s: %w", prefix, err)
+	return nil, fmt.Errorf("%w: SCAN needs a *redis.Client, *redis.ClusterClient, *redis.Ring or a *redis.AutoPipeliner of a standalone server, not %T; set Options.AdminClient to a plain client of the same servers", ErrConfig, base)
+}
+
+// Values of client.standalone.
+const (
+	modeUnknown int32 = iota
+	modeStandalone
+	modeOther
+)
+
+// probeStandalone checks, once per schema, that the AutoPipeliner ap
+// talks to one standalone server (INFO server says redis_mode:standalone),
+// whose SCAN then sees every key. go-redis does not expose the client
+// under an AutoPipeliner, so a cluster behind one cannot be walked
+// node by node: that needs Options.AdminClient.
+func (c *client) probeStandalone(ctx context.Context, ap *redis.AutoPipeliner) error {
+	switch c.standalone.Load() {
+	case modeStandalone:
+		return nil
+	case modeOther:
+		return errAutoPipelinerCluster
 	}
+	info, err := ap.Info(ctx, "server").Result()
+	switch {
+	case err == nil && strings.Contains(info, "redis_mode:standalone"):
+		c.standalone.Store(modeStandalone)
+		return nil
+	case err == nil || isReplyError(err):
+		// A cluster AutoPipeliner refuses INFO, a fan-out command.
+		c.standalone.Store(modeOther)
+		return errAutoPipelinerCluster
+	}
+	return fmt.Errorf("ask the server behind the AutoPipeliner for its mode: %w", err)
+}
+
+var errAutoPipelinerCluster = fmt.Errorf("%w: the AutoPipeliner does not reach a standalone server, and go-redis does not expose its cluster's nodes; set Options.AdminClient to the *redis.ClusterClient it was made from", ErrConfig)
+
+// clusterNodes returns the masters of a Redis Cluster that may hold keys
+// under prefix: all of them, or the owner of its slot when pinned.
+func clusterNodes(ctx context.Context, cc *redis.ClusterClient, prefix string, pinned bool) ([]node, error) {
 	if pinned {
-		return []node{{c: owner, addr: owner.Options().Addr, owner: true}}, nil
+		owner, err := cc.MasterForKey(ctx, prefix)
+		if err != nil {
+			return nil, fmt.Errorf("find the master of %s: %w", prefix, err)
+		}
+		return []node{{c: owner, addr: owner.Options().Addr, bySlot: true}}, nil
 	}
 	var mu sync.Mutex
 	var nodes []node
-	err = c.cluster.ForEachMaster(ctx, func(_ context.Context, m *redis.Client) error {
+	err := cc.ForEachMaster(ctx, func(_ context.Context, m *redis.Client) error {
 		mu.Lock()
 		defer mu.Unlock()
-		addr := m.Options().Addr
-		nodes = append(nodes, node{c: m, addr: addr, bySlot: true, owner: addr == owner.Options().Addr})
+		nodes = append(nodes, node{c: m, addr: m.Options().Addr, bySlot: true})
 		return nil
 	})
 	if err != nil {

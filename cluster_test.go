@@ -238,11 +238,19 @@ func TestClusterClearNodeFailure(t *testing.T) {
 		return nil
 	})
 	paused := masters[0]
-	if err := paused.Do(ctx, "CLIENT", "PAUSE", "1500", "ALL").Err(); err != nil {
-		t.Fatal(err)
+	// Paused once the known names (cl, cl:motd) are done, when the SCAN
+	// phase starts: a cluster pipeline of known names waits the pause out.
+	var pauseEnds time.Time
+	var pauseErr error
+	deleted, err := root.Clear(ctx, nest.WithProgress(func(int64) {
+		if pauseEnds.IsZero() {
+			pauseErr = paused.Do(ctx, "CLIENT", "PAUSE", "1500", "ALL").Err()
+			pauseEnds = time.Now().Add(1600 * time.Millisecond)
+		}
+	}))
+	if pauseErr != nil {
+		t.Fatal(pauseErr)
 	}
-	pauseEnds := time.Now().Add(1600 * time.Millisecond)
-	deleted, err := root.Clear(ctx)
 	if err == nil {
 		t.Fatal("Clear with a paused master succeeded")
 	}

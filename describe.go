@@ -29,16 +29,17 @@ type Description struct {
 
 // KeyDescription describes a key.
 type KeyDescription struct {
-	Field    string   `json:"field"`             // Go path, e.g. "Root.User.Age"
-	Template string   `json:"template"`          // name template, e.g. "age"
-	Name     string   `json:"name,omitempty"`    // full name, when resolvable
-	Pattern  string   `json:"pattern"`           // glob matching every full name
-	Type     string   `json:"type"`              // Go value type
-	Codec    string   `json:"codec"`             // "int", "string", "json", "argon2id", ...
-	Kind     string   `json:"kind,omitempty"`    // "password" or "secret" for those keys
-	Default  *string  `json:"default,omitempty"` // as written in the tag; nil when none
-	Missing  []string `json:"missing,omitempty"` // unbound placeholders of the key's own template
-	TTL      *TTLInfo `json:"ttl,omitempty"`
+	Field     string   `json:"field"`             // Go path, e.g. "Root.User.Age"
+	Template  string   `json:"template"`          // name template, e.g. "age"
+	Name      string   `json:"name,omitempty"`    // full name, when resolvable
+	Pattern   string   `json:"pattern"`           // glob matching every full name
+	Type      string   `json:"type"`              // Go value type
+	Codec     string   `json:"codec"`             // "int", "string", "json", "argon2id", ...
+	Kind      string   `json:"kind,omitempty"`    // "password", "secret", "counter", "hash", "struct", "list", "set", "sortedset", "lock"; "" for a Key
+	RedisType string   `json:"redis_type"`        // Redis type the key holds, as TYPE reports it: "string", "hash", "list", "set", "zset"
+	Default   *string  `json:"default,omitempty"` // as written in the tag; nil when none
+	Missing   []string `json:"missing,omitempty"` // unbound placeholders of the key's own template
+	TTL       *TTLInfo `json:"ttl,omitempty"`
 }
 
 // Param is a placeholder of a template and, when bound, its value.
@@ -54,14 +55,15 @@ type TTLInfo struct {
 	Seconds float64       `json:"seconds"`        // TTL in seconds, for JSON
 	None    bool          `json:"none,omitempty"` // declared "none": never expires
 	Sliding bool          `json:"sliding,omitempty"`
-	From    string        `json:"from"` // Go path of the declaration
+	Fixed   bool          `json:"fixed,omitempty"` // counted from creation, never extended by writes
+	From    string        `json:"from"`            // Go path of the declaration
 }
 
 func ttlInfo(t ttlSpec) *TTLInfo {
 	if !t.declared() {
 		return nil
 	}
-	return &TTLInfo{TTL: t.d, Seconds: t.d.Seconds(), None: t.none, Sliding: t.sliding, From: t.from}
+	return &TTLInfo{TTL: t.d, Seconds: t.d.Seconds(), None: t.none, Sliding: t.sliding, Fixed: t.fixed, From: t.from}
 }
 
 // Describe describes the namespace and everything declared under it.
@@ -108,7 +110,7 @@ func describeNamespace(p *nsPlan, prefix string, vals []string, err error, tag s
 	for _, k := range p.keys {
 		kd := KeyDescription{
 			Field: k.path, Template: k.tmpl.String(), Pattern: k.pattern,
-			Type: k.typeName, Codec: k.codecOf, Kind: k.kind.String(), TTL: ttlInfo(k.ttl),
+			Type: k.typeName, Codec: k.codecOf, Kind: k.kind.String(), RedisType: k.kind.redisType(), TTL: ttlInfo(k.ttl),
 			Missing: slices.Clone(k.tmpl.Params()),
 		}
 		if k.hasDef {

@@ -52,7 +52,7 @@ func TestDescribeRoot(t *testing.T) {
 	}
 	pn := keyDesc(t, d, "Root.ProjectName")
 	want := nest.KeyDescription{Field: "Root.ProjectName", Template: "project_name", Name: "root:project_name",
-		Pattern: "root:project_name", Type: "string", Codec: "string"}
+		Pattern: "root:project_name", Type: "string", Codec: "string", RedisType: "string"}
 	if !reflect.DeepEqual(pn, want) {
 		t.Errorf("ProjectName = %+v, want %+v", pn, want)
 	}
@@ -190,7 +190,7 @@ func TestDescribeKeys(t *testing.T) {
 	age := root.User.At(1).Age.Describe()
 	want := nest.KeyDescription{
 		Field: "Root.User.Age", Template: "age", Name: "root:user:1:age", Pattern: "root:user:*:age",
-		Type: "int", Codec: "int", Default: strPtr("0"),
+		Type: "int", Codec: "int", RedisType: "string", Default: strPtr("0"),
 		TTL: &nest.TTLInfo{TTL: 120 * time.Second, Seconds: 120, From: "Root.User"},
 	}
 	if !reflect.DeepEqual(age, want) {

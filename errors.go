@@ -73,11 +73,21 @@ var (
 	// longer than [MaxPasswordLen] bytes, or not valid UTF-8. A wrong
 	// password is not an error: [Password.Verify] reports it as false.
 	ErrInvalidPassword = errors.New("nest: invalid password")
+	// ErrWrongType: the key holds another Redis type than its declaration
+	// (a list where a hash is declared); Redis's WRONGTYPE reply,
+	// translated. The error is a *[WrongTypeError] naming both types.
+	// Nothing was changed.
+	ErrWrongType = errors.New("nest: wrong Redis type")
 	// ErrNotExecuted: [Future.Result] was called before [Pipe.Exec].
 	ErrNotExecuted = errors.New("nest: pipeline not executed yet")
 	// ErrPipeDone: [Pipe.Exec] was called a second time, or an operation
 	// was queued on a Pipe after its Exec. A Pipe executes once.
 	ErrPipeDone = errors.New("nest: pipeline already executed")
+	// ErrInvalidArg: an argument of an operation is out of its domain (a
+	// NaN score, a negative count, flags that exclude each other, a
+	// transaction watching no key). The error names the key and the
+	// argument; nothing was sent.
+	ErrInvalidArg = errors.New("nest: invalid argument")
 )
 
 // DecodeError reports a stored value that does not decode into the key's
@@ -87,15 +97,43 @@ type DecodeError struct {
 	Type  string // the Go type the value was decoded into
 	Codec string // codec name
 	Raw   []byte // the stored bytes
+	Elem  string // where in a collection: `field "name"`, "index 3", "member 2"; "" for a whole value
 	Err   error  // the codec's error
 }
 
 // Error describes the value without naming the key: operations return a
 // DecodeError inside an *[OpError], which names it.
 func (e *DecodeError) Error() string {
-	return fmt.Sprintf("nest: cannot decode %d bytes as %s (%s codec): %v",
-		len(e.Raw), e.Type, e.Codec, e.Err)
+	at := ""
+	if e.Elem != "" {
+		at = " at " + e.Elem
+	}
+	return fmt.Sprintf("nest: cannot decode %d bytes%s as %s (%s codec): %v",
+		len(e.Raw), at, e.Type, e.Codec, e.Err)
 }
+
+// WrongTypeError reports a key that holds another Redis type than its
+// declared kind stores. It matches [ErrWrongType]; operations return it
+// inside an *[OpError], which names the key.
+type WrongTypeError struct {
+	Kind     string // declared kind: "hash", "list", "counter", ... ("string" for a Key)
+	Declared string // Redis type the kind stores: "hash", "list", "string", ...
+	Found    string // Redis type the key holds, when known ("" otherwise)
+}
+
+func (e *WrongTypeError) Error() string {
+	msg := "nest: wrong Redis type: declared " + e.Kind
+	if e.Kind != e.Declared {
+		msg += " (a Redis " + e.Declared + ")"
+	}
+	if e.Found != "" {
+		return msg + ", found a " + e.Found
+	}
+	return msg
+}
+
+// Is reports whether target is [ErrWrongType].
+func (e *WrongTypeError) Is(target error) bool { return target == ErrWrongType }
 
 // Is reports whether target is [ErrDecode].
 func (e *DecodeError) Is(target error) bool { return target == ErrDecode }

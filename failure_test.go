@@ -134,8 +134,8 @@ func TestFailureWrongType(t *testing.T) {
 		switch {
 		case err == nil:
 			t.Errorf("%s on a %s of the wrong type succeeded", what, key)
-		case !strings.Contains(err.Error(), "WRONGTYPE") || !strings.Contains(err.Error(), key):
-			t.Errorf("%s = %q; want WRONGTYPE and %s in the message", what, err, key)
+		case !errors.Is(err, nest.ErrWrongType) || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "declared key (a Redis string)"):
+			t.Errorf("%s = %q; want ErrWrongType, the declared type and %s in the message", what, err, key)
 		case errors.Is(err, nest.ErrDecode), errors.Is(err, nest.ErrNotFound):
 			t.Errorf("%s = %v; must match neither ErrDecode nor ErrNotFound", what, err)
 		}

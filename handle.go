@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -61,15 +62,40 @@ func (h keyHandle) EffectiveTTL() (ttl time.Duration, ok bool) {
 func (h keyHandle) Describe() KeyDescription { return describeKey(&h) }
 
 // fail wraps a go-redis error with the command and key; redis.Nil becomes
-// ErrNotFound.
+// ErrNotFound and a WRONGTYPE reply a *WrongTypeError.
 func (h *keyHandle) fail(op string, err error) error {
-	if err == nil {
+	switch {
+	case err == nil:
 		return nil
-	}
-	if errors.Is(err, redis.Nil) {
+	case errors.Is(err, redis.Nil):
 		err = ErrNotFound
+	case isWrongType(err):
+		kind := h.p.kind.String()
+		if kind == "" {
+			kind = "key"
+		}
+		err = &WrongTypeError{Kind: kind, Declared: h.p.kind.redisType()}
 	}
 	return opError(op, h.name, err)
+}
+
+// check is fail for a direct call: a wrong type is completed with the
+// type the key holds (one TYPE round trip, on that error only).
+func (h *keyHandle) check(ctx context.Context, op string, err error) error {
+	err = h.fail(op, err)
+	var wt *WrongTypeError
+	if errors.As(err, &wt) {
+		if found, terr := h.p.c.rdb.Type(ctx, h.name).Result(); terr == nil && found != "none" {
+			wt.Found = found
+		}
+	}
+	return err
+}
+
+// isWrongType reports Redis's WRONGTYPE reply, sent directly or raised by
+// a script.
+func isWrongType(err error) bool {
+	return isReplyError(err) && strings.Contains(err.Error(), "WRONGTYPE")
 }
 
 // do sends one command through the schema's client and logs it after it

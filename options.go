@@ -2,6 +2,8 @@ package nest
 
 import (
 	"log/slog"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Options configure a schema bound by [New]. The zero value (or a nil
@@ -30,6 +32,19 @@ type Options struct {
 	// and Clear.
 	// default: 1000
 	ScanCount int
+
+	// AdminClient, when set, carries the SCANs of [Namespace.Keys],
+	// [Namespace.Count], [Namespace.Clear], [Namespace.Reencrypt] and the
+	// Instances iterators, which must reach every server holding keys: a
+	// *redis.Client, *redis.ClusterClient or *redis.Ring of the same
+	// servers as the client given to [New]. Set it when that client cannot
+	// be walked node by node: a *redis.AutoPipeliner of a Redis Cluster
+	// (go-redis does not expose the cluster behind it) or a wrapping
+	// client of your own. Commands on known names still go through the
+	// client given to New.
+	// default: nil, SCAN through the client given to New (an
+	// AutoPipeliner of a standalone server is detected and used as it is)
+	AdminClient redis.UniversalClient
 
 	// UpdateRetries bounds the WATCH/MULTI attempts of [Key.Update].
 	// default: 32

@@ -55,8 +55,9 @@ const originalCodecName = "redisimnest"
 // as on a key without a codec tag (the stored form of strings, numbers,
 // bools and times; JSON otherwise).
 type OriginalOptions struct {
-	// Values stores the values of every Key (and ParamKey) of the schema
-	// in the original's envelope, as if each had `codec:"redisimnest"`.
+	// Values stores the values of every Key (and ParamKey) of the schema,
+	// and the members of its collections (Set, SortedSet), in the
+	// original's envelope, as if each had `codec:"redisimnest"`.
 	Values bool
 
 	// Secrets makes every [Secret] of the schema a secret in the
@@ -80,8 +81,11 @@ type OriginalOptions struct {
 
 	// EncryptionKey is the original's MY_ENCRYPTION_KEY: a Fernet key, 32
 	// bytes in URL-safe base64 (Fernet.generate_key()). Secrets in the
-	// original's format need it; while it is set, Secrets in nest's format
-	// also open the original's values (a migration in progress).
+	// original's format need it. While it is set, Secrets in nest's format
+	// also open the original's values (a migration in progress, see
+	// [Namespace.Reencrypt]) — and so share the original's weakness: a
+	// Fernet token copied onto such a key opens there. Remove it once
+	// Reencrypt has rewritten them.
 	// default: none ([OptionsFromEnv]: $MY_ENCRYPTION_KEY)
 	EncryptionKey FernetKey
 
@@ -199,7 +203,7 @@ func (oc *origConfig) wants(explicit Codec, schemaWide bool) bool {
 }
 
 // valuesCodec returns the codec of a value key (Key, ParamKey, and the
-// collections to come) whose tag names explicit (nil: none): explicit,
+// members of collections) whose tag names explicit (nil: none): explicit,
 // else the original's codec when Options.Original.Values is set, else nil
 // (the native forms and the schema's codec).
 func (c *client) valuesCodec(explicit Codec) Codec {

@@ -88,7 +88,7 @@ func (Password) compileKey(kp *keyPlan, explicit Codec) error {
 
 func (Password) isParamKey() bool { return false }
 
-func (Password) secureKind() keyKind { return kindPassword }
+func (Password) fieldKind() keyKind { return kindPassword }
 
 // checkPassword says why Set refuses a password; it never quotes it.
 func checkPassword(pw string) error {

@@ -35,6 +35,7 @@ type Pipe struct {
 	c     *client
 	pp    redis.Pipeliner
 	tx    bool
+	watch bool    // reads of an optimistic transaction: they renew no sliding TTL (see Tx.Reads)
 	first string  // first queued key of a transaction, for the slot check
 	err   error   // first queue-time failure: Exec sends nothing
 	done  bool    // Exec was called
@@ -115,6 +116,15 @@ func (n Namespace) pipe(tx bool) *Pipe {
 	}
 	return p
 }
+
+// Pipeliner returns the go-redis pipeline under p, to queue raw go-redis
+// commands beside typed ones: they are sent by [Pipe.Exec] in the same
+// round trip (inside the same MULTI/EXEC for a [Namespace.TxPipeline]),
+// in queue order. Read their results from the go-redis commands after
+// Exec. Raw commands get none of the schema's checks: no TTL, no codec
+// and, in a transaction on Redis Cluster, no slot check. It returns nil
+// for a Pipe that failed to build (see [Pipe.Exec]).
+func (p *Pipe) Pipeliner() redis.Pipeliner { return p.pp }
 
 // Len returns the number of commands queued so far.
 func (p *Pipe) Len() int {
@@ -218,6 +228,7 @@ const (
 	opInt                  // DEL, EXISTS: reply 1 is true
 	opBool                 // SET NX, EXPIRE
 	opTTL                  // PTTL: -2 is ErrNotFound, -1 is NoExpiry
+	opFunc                 // the Future's read function decides
 )
 
 // opName is the command of a queued operation, for errors and the log.
@@ -235,9 +246,33 @@ const (
 	opNamePTTL
 )
 
-var opNames = [...]string{"GET", "GETEX", "SET", "SET NX", "DEL", "EXISTS", "EXPIRE", "PEXPIRE", "PTTL"}
+// opNames holds the names of the operations above, then those each key
+// kind registers with newOpName.
+var opNames = []string{"GET", "GETEX", "SET", "SET NX", "DEL", "EXISTS", "EXPIRE", "PEXPIRE", "PTTL"}
 
 func (o opName) String() string { return opNames[o] }
+
+// newOpName registers a queued operation's name; call it in a package
+// variable's initialiser.
+func newOpName(name string) opName {
+	if len(opNames) > 255 {
+		panic("nest: too many queued operation names")
+	}
+	opNames = append(opNames, name)
+	return opName(len(opNames) - 1)
+}
+
+// replyReader reads a queued command's reply into a Future's value, with
+// the same results and errors as the direct call. It is a plain function
+// (no closure), so queuing allocates nothing for it.
+type replyReader[T any] func(h *keyHandle, op string, cmd redis.Cmder) (T, error)
+
+// enqueueRead is enqueue for a Future whose reply read decodes.
+func enqueueRead[V any](p *Pipe, h *keyHandle, op opName, ttl time.Duration, read replyReader[V], add func() (redis.Cmder, error)) *Future[V] {
+	f := enqueue[V](p, h, opFunc, op, ttl, add)
+	f.rd = read
+	return f
+}
 
 // enqueue admits h, then lets add queue the command (add's error, an
 // encoding failure, fails the pipe) and returns its Future, taken from the
@@ -278,6 +313,7 @@ type Future[T any] struct {
 	done bool
 	val  T
 	err  error
+	rd   replyReader[T] // for opFunc
 }
 
 func (f *Future[T]) link(next pending) pending {
@@ -323,6 +359,8 @@ func (f *Future[T]) read() (v T, err error) {
 	case opBool:
 		ok, err := f.cmd.(*redis.BoolCmd).Result()
 		return any(ok).(T), h.fail(op, err)
+	case opFunc:
+		return f.rd(h, op, f.cmd)
 	case opTTL:
 		d, err := f.cmd.(*redis.DurationCmd).Result()
 		if d, err = h.ttlReply(op, d, err); err != nil {
@@ -381,10 +419,13 @@ func (v value[T]) In(p *Pipe) Queued[T] { return Queued[T]{queued{v.keyHandle, p
 // default; GETEX renews a sliding TTL.
 func (q Queued[T]) Get(ctx context.Context) *Future[T] {
 	op, ttl := opNameGET, time.Duration(0)
-	if t := q.h.p; t != nil && t.ttl.sliding && t.ttl.d > 0 {
+	if t := q.h.p; t != nil && t.ttl.sliding && t.ttl.d > 0 && !q.p.watch {
 		op, ttl = opNameGETEX, t.ttl.d
 	}
 	return enqueue[T](q.p, &q.h, opGet, op, ttl, func() (redis.Cmder, error) {
+		if op == opNameGET {
+			return q.p.pp.Get(ctx, q.h.name), nil
+		}
 		return value[T]{q.h}.getCmd(ctx, q.p.pp), nil
 	})
 }

@@ -127,25 +127,50 @@ type keyPlan struct {
 	original bool // a Secret or Password in the original Python package's format (original.go)
 }
 
-// keyKind tells plain keys from the secure kinds, which Describe reports
-// and Reencrypt looks for.
+// keyKind tells the kinds of key apart: plain string keys, the secure
+// kinds (which Describe reports and Reencrypt looks for) and the
+// collections, each stored as its own Redis type.
 type keyKind uint8
 
 const (
-	kindValue    keyKind = iota // Key, ParamKey
-	kindPassword                // Password: an argon2id PHC string
-	kindSecret                  // Secret: a sealed value
+	kindValue     keyKind = iota // Key, ParamKey
+	kindPassword                 // Password: an argon2id PHC string
+	kindSecret                   // Secret: a sealed value
+	kindCounter                  // Counter, FloatCounter: a number in a string
+	kindHash                     // Hash: typed values under string fields
+	kindStruct                   // Struct: a Go struct as hash fields
+	kindList                     // List
+	kindSet                      // Set
+	kindSortedSet                // SortedSet
+	kindLock                     // Lock: a lease token in a string
 )
 
-func (k keyKind) String() string {
-	switch k {
-	case kindPassword:
-		return "password"
-	case kindSecret:
-		return "secret"
-	}
-	return ""
+var kindNames = [...]struct{ kind, redisType string }{
+	kindValue:     {"", "string"},
+	kindPassword:  {"password", "string"},
+	kindSecret:    {"secret", "string"},
+	kindCounter:   {"counter", "string"},
+	kindHash:      {"hash", "hash"},
+	kindStruct:    {"struct", "hash"},
+	kindList:      {"list", "list"},
+	kindSet:       {"set", "set"},
+	kindSortedSet: {"sortedset", "zset"},
+	kindLock:      {"lock", "string"},
 }
+
+// String returns the kind as Describe reports it: "" for a plain key.
+func (k keyKind) String() string { return kindNames[k].kind }
+
+// fixedTTL reports whether keys of this kind support `ttl:"...,fixed"`.
+func (k keyKind) fixedTTL() bool { return k == kindCounter || k.collection() }
+
+// redisType returns the Redis type a key of this kind holds, as TYPE
+// reports it.
+func (k keyKind) redisType() string { return kindNames[k].redisType }
+
+// collection reports whether keys of this kind are written through the
+// TTL-applying write script (see write.go).
+func (k keyKind) collection() bool { return k >= kindHash && k <= kindSortedSet }
 
 // The field kinds of a schema, recognised by these unexported interfaces so
 // that only this package's types implement them.
@@ -155,9 +180,10 @@ type (
 		isParamKey() bool
 	}
 	subField interface{ subType() reflect.Type }
-	// secureField is implemented by Password and Secret, whose names
-	// cannot have parameters (there is no ParamKey form of them).
-	secureField interface{ secureKind() keyKind }
+	// kindField is implemented by every key kind but Key and ParamKey:
+	// their names cannot have parameters (there is no ParamKey form of
+	// them; parameters come from an enclosing nest.Sub).
+	kindField interface{ fieldKind() keyKind }
 )
 
 var (

@@ -114,6 +114,9 @@ func (cp *compiler) namespace(t reflect.Type, parent *nsPlan, path string, field
 		p.tmpl = tp
 	}
 	own, err := parseTTL(ttlTag, path)
+	if err == nil && own.fixed {
+		err = errors.New("ttl option \"fixed\" belongs on a counter or collection key, not on a namespace")
+	}
 	if err != nil {
 		fail("%v", err)
 		own = ttlSpec{from: path}
@@ -275,7 +278,7 @@ func (cp *compiler) fields(p *nsPlan, lay *layout, base uintptr, slot int) {
 			claim(f, child.tmpl, true)
 			p.children = append(p.children, child)
 		default:
-			fail("unsupported field type %s: want nest.Key[T], nest.ParamKey[T], nest.Password, nest.Secret[T], nest.Sub[T] or a namespace struct (tag it `nest:\"-\"` to ignore it)", f.Type)
+			fail("unsupported field type %s: want a key (nest.Key[T], nest.ParamKey[T], nest.Secret[T], nest.Password, nest.Counter, nest.FloatCounter, nest.Hash[V], nest.Struct[T], nest.List[T], nest.Set[T], nest.SortedSet[T], nest.Lock), nest.Sub[T] or a namespace struct (tag it `nest:\"-\"` to ignore it)", f.Type)
 		}
 	}
 }
@@ -292,10 +295,10 @@ func (cp *compiler) key(ns *nsPlan, f reflect.StructField, path string) *keyPlan
 		fail("%v", err)
 	} else {
 		kp.tmpl = tp
-		sf, secure := kf.(secureField)
+		kd, kinded := kf.(kindField)
 		switch {
-		case secure && !tp.Static():
-			fail("key name %q has parameters, which %s keys do not support: declare the parameter on an enclosing namespace (nest.Sub) instead", name, sf.secureKind())
+		case kinded && !tp.Static():
+			fail("key name %q has parameters, which %s keys do not support: declare the parameter on an enclosing namespace (nest.Sub) instead", name, kd.fieldKind())
 		case kf.isParamKey() && tp.Static():
 			fail("key name %q has no parameters: declare the field as nest.Key, not nest.ParamKey", name)
 		case !kf.isParamKey() && !tp.Static():
@@ -324,7 +327,11 @@ func (cp *compiler) key(ns *nsPlan, f reflect.StructField, path string) *keyPlan
 			return kp // the value type cannot be checked without its codec
 		}
 	}
-	if err := kf.compileKey(kp, explicit); err != nil {
+	err = kf.compileKey(kp, explicit)
+	if err == nil {
+		err = checkKindTTL(kp, own)
+	}
+	if err != nil {
 		switch {
 		case !errors.Is(err, ErrConfig):
 			cp.add(&SchemaError{Type: ns.typ.String(), Field: f.Name, Msg: err.Error(), Err: err})
@@ -364,4 +371,34 @@ func compileKeyCodec[T any](kp *keyPlan, explicit Codec) error {
 		}
 	}
 	return nil
+}
+
+// checkKindTTL refuses TTL options that mean nothing for the key's kind:
+// "fixed" (the TTL counts from the key's creation and writes never extend
+// it) needs writes that can leave an existing TTL alone, which counters
+// and collections have and SET-based kinds do not; a Lock's TTL is its
+// lease, which only Refresh extends.
+func checkKindTTL(kp *keyPlan, own ttlSpec) error {
+	switch {
+	case own.fixed && !kp.kind.fixedTTL():
+		what := "a nest.Key"
+		if k := kp.kind.String(); k != "" {
+			what = "a " + k + " key"
+		}
+		return fmt.Errorf("ttl option \"fixed\" is for counters and collections, not %s", what)
+	case kp.kind == kindLock && own.sliding:
+		return errors.New("a lock's TTL is its lease: it cannot slide (Refresh extends a held lock)")
+	}
+	return nil
+}
+
+// compileCollection compiles a collection key whose elements (members,
+// field values) are of type T: like compileKeyCodec, without a default,
+// which means nothing for a collection.
+func compileCollection[T any](kp *keyPlan, explicit Codec, kind keyKind) error {
+	kp.kind = kind
+	if kp.hasDef {
+		return fmt.Errorf("a %s key has no default: a missing %s reads as empty", kind, kind)
+	}
+	return compileKeyCodec[T](kp, kp.c.valuesCodec(explicit))
 }

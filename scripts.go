@@ -13,9 +13,14 @@ var (
 	renameLua string
 	//go:embed lua/cas.lua
 	casLua string
+	//go:embed lua/write.lua
+	writeLua string
 
 	// renameScript renames a key and applies the destination's TTL.
 	renameScript = redis.NewScript(renameLua)
 	// casScript replaces a value only if it is unchanged, keeping the TTL.
 	casScript = redis.NewScript(casLua)
+	// writeScript runs a counter's or collection's write and applies the
+	// key's TTL atomically.
+	writeScript = redis.NewScript(writeLua)
 )

@@ -70,7 +70,7 @@ func (Secret[T]) compileKey(kp *keyPlan, explicit Codec) error {
 
 func (Secret[T]) isParamKey() bool { return false }
 
-func (Secret[T]) secureKind() keyKind { return kindSecret }
+func (Secret[T]) fieldKind() keyKind { return kindSecret }
 
 // seal encodes x with the key's codec and encrypts it for this key name.
 func (v value[T]) seal(x T) ([]byte, error) {

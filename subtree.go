@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"iter"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -15,68 +14,288 @@ import (
 	"github.com/redisimnest/nest/internal/tmpl"
 )
 
-// A namespace's subtree is its prefix key itself ("root:user:1") and every
-// key under "root:user:1:" — never "root:user:12". Keys, Count and Clear
-// find them with SCAN and a glob-escaped pattern, so they never block Redis
-// the way KEYS does. Like SCAN, they see every key that exists for the whole
-// call; keys written or deleted meanwhile may or may not be seen, so a key
-// written during a Clear may survive it.
+// A namespace's subtree is what the schema declares under it, and Keys,
+// Count and Clear find it from the schema rather than by walking the
+// keyspace. The subtree of the namespace instance "root:user:1" is:
 //
-// On Redis Cluster they walk every master (SCAN through a cluster client
-// would reach one node only), and Clear groups deletions by hash slot so no
-// command crosses slots. A pinned subtree lives in one slot: they then talk
-// to the one master that owns it.
+//   - its prefix key itself, "root:user:1", if someone stored one;
+//   - its declared keys ("root:user:1:age"), and, recursively, those of its
+//     plain child namespaces together with their prefix keys;
+//   - below its parameterised children ([Sub] and [ParamKey] fields),
+//     every stored name that parses as an instance's prefix key or as a
+//     key declared in an instance ("root:user:1:message:7:text"), with
+//     values that [Sub.At] or [ParamKey.At] would accept (so
+//     "root:user:1:message:*:text", written by someone else, is not one).
+//
+// Never "root:user:12", "root:user:1x" or "root:user:1:message:7:x:y" (no
+// such key is declared). Undeclared keys directly under a plain prefix,
+// such as "root:user:1:legacy", are not part of the subtree either: this
+// is what lets a subtree without parameterised children be handled
+// without any SCAN. (Before version 0.3 the subtree was the prefix key
+// and every name under "prefix:"; [WithUndeclared] asks for that, to
+// clean up legacy or foreign data.)
+//
+// The names the schema knows in full (the first two items) are checked
+// with EXISTS or deleted with UNLINK by name, pipelined in chunks: a
+// subtree without parameterised children costs one round trip per chunk,
+// whatever the size of the database. Below parameterised children the
+// names are found by SCAN, which costs O(keyspace) whatever its MATCH
+// pattern says; so a call makes at most one SCAN walk (per Redis Cluster
+// master), whose MATCH is the narrowest pattern covering all the
+// parameterised descendants, and filters the names it returns against the
+// schema. Like SCAN, Keys, Count and Clear see every key that exists for
+// the whole call; keys written or deleted meanwhile may or may not be
+// seen, so a key written during a Clear may survive it.
+//
+// On Redis Cluster the SCAN walks every master (SCAN through a cluster
+// client would reach one node only), and Clear groups deletions by hash
+// slot so no command crosses slots. A pinned subtree lives in one slot:
+// its SCAN then walks the one master that owns it. The SCANs need a client
+// that can reach each server: see [Options.AdminClient].
+//
+// Memory: Keys and Clear hold one batch of names at a time; Count keeps a
+// 64-bit fingerprint (8 bytes) per name found by SCAN, to count each once
+// although SCAN may return a name twice (see fingerprints for the odds of
+// a collision). Keys yields the known names once each, but may yield a
+// name found by SCAN twice, as SCAN does.
+//
+// Throttling: [WithKeyRate] and [WithCommandRate] bound the load a call
+// puts on a live server, and [WithScanCount] the work of each SCAN.
 
-// ClearOption adjusts [Namespace.Clear].
-type ClearOption func(*clearOptions)
+// SubtreeOption adjusts [Namespace.Keys], [Namespace.Count] and
+// [Namespace.Clear]. Options that mean nothing to an operation are
+// ignored by it.
+type SubtreeOption func(*subtreeOptions)
 
-type clearOptions struct {
-	chunk    int
-	progress func(deleted int64)
+// ClearOption is the former name of [SubtreeOption].
+//
+// Deprecated: use SubtreeOption, which Keys and Count accept too.
+type ClearOption = SubtreeOption
+
+type subtreeOptions struct {
+	chunk      int
+	scanCount  int64
+	progress   func(n int64)
+	keyRate    float64
+	cmdRate    float64
+	undeclared bool
+	skipped    func(name string)
 }
 
 // WithChunkSize sets how many keys one UNLINK command removes, overriding
-// [Options.DeleteChunkSize] for this call.
-func WithChunkSize(n int) ClearOption {
-	return func(o *clearOptions) {
+// [Options.DeleteChunkSize] for this call. Names known in full go in
+// pipelines of that many commands.
+func WithChunkSize(n int) SubtreeOption {
+	return func(o *subtreeOptions) {
 		if n > 0 {
 			o.chunk = n
 		}
 	}
 }
 
-// WithProgress calls fn after each batch of deletions with the running
-// total. Calls never overlap; on Redis Cluster they may come from several
-// goroutines, one per master.
-func WithProgress(fn func(deleted int64)) ClearOption {
-	return func(o *clearOptions) { o.progress = fn }
+// WithScanCount sets the COUNT hint of the SCANs of this call, overriding
+// [Options.ScanCount]: a smaller COUNT makes each SCAN shorter (less
+// latency for the commands queued behind it on the server) and the walk
+// longer.
+func WithScanCount(n int) SubtreeOption {
+	return func(o *subtreeOptions) {
+		if n > 0 {
+			o.scanCount = int64(n)
+		}
+	}
 }
 
-// subtreePattern is the SCAN pattern of everything strictly under prefix.
-func subtreePattern(prefix string) string { return tmpl.EscapeGlob(prefix) + ":*" }
-
-// nodes returns the servers that may hold keys of the subtree.
-func (in *nsInst) nodes(ctx context.Context) ([]node, error) {
-	return in.plan.c.nodes(ctx, in.prefix, in.plan.pin != nil)
+// WithProgress calls fn after each batch with the running total: of keys
+// deleted by Clear, of keys counted by Count (Keys ignores it). Calls
+// never overlap; on Redis Cluster they may come from several goroutines,
+// one per master.
+func WithProgress(fn func(n int64)) SubtreeOption {
+	return func(o *subtreeOptions) { o.progress = fn }
 }
 
-// Keys iterates over the names of the keys in the namespace's subtree, each
-// once, in no particular order. Iteration stops at the first error, which
-// is yielded with an empty name. It remembers the names it has yielded
-// (SCAN may return a key twice), so memory grows with the subtree.
-func (n Namespace) Keys(ctx context.Context) iter.Seq2[string, error] {
+// WithKeyRate bounds the keys the call makes Redis examine or delete, per
+// second, on average over the call: a SCAN costs its COUNT (the entries it
+// examines), each name sent to EXISTS or UNLINK costs one. Batches are
+// delayed, never split, so a rate below one batch per second still sends
+// whole batches, further apart. On Redis Cluster the rate is shared by
+// all masters. Zero or less means no limit.
+func WithKeyRate(perSecond float64) SubtreeOption {
+	return func(o *subtreeOptions) { o.keyRate = perSecond }
+}
+
+// WithCommandRate bounds the commands the call sends per second (a SCAN,
+// an UNLINK of a chunk, an EXISTS each count one), on average over the
+// call; like [WithKeyRate] it delays batches. Zero or less means no limit.
+func WithCommandRate(perSecond float64) SubtreeOption {
+	return func(o *subtreeOptions) { o.cmdRate = perSecond }
+}
+
+// WithUndeclared widens the subtree to the prefix key and every name
+// under "prefix:", declared or not, found by one SCAN walk over the whole
+// keyspace: the subtree of versions before 0.3. Use it to clean up keys
+// the schema no longer declares, or written by other programs.
+func WithUndeclared() SubtreeOption {
+	return func(o *subtreeOptions) { o.undeclared = true }
+}
+
+// WithSkipped calls fn with each name that the SCAN pattern matched but
+// that is not part of the subtree (or not an instance, for the Instances
+// iterators): a name that does not parse under the schema's templates, or
+// whose parameter values At would refuse. It reports foreign or legacy
+// keys sitting among the schema's. On Redis Cluster, Clear may call it
+// from several goroutines at once (one per master).
+func WithSkipped(fn func(name string)) SubtreeOption {
+	return func(o *subtreeOptions) { o.skipped = fn }
+}
+
+// walk is one Keys, Count, Clear or Reencrypt call on a namespace
+// instance.
+type walk struct {
+	in   *nsInst
+	c    *client
+	o    subtreeOptions
+	sh   shape
+	pace *pacer
+}
+
+// walk starts a call on the instance's subtree.
+func (in *nsInst) walk(opts []SubtreeOption) *walk { return newWalk(in, opts, shape{}) }
+
+// newWalk starts a call on in; a shape with a match is walked instead of
+// the subtree's (for Instances).
+func newWalk(in *nsInst, opts []SubtreeOption, sh shape) *walk {
+	c := in.plan.c
+	o := subtreeOptions{chunk: c.chunk, scanCount: c.scanCount}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if sh.match == "" {
+		sh = shapeOf(in, o.undeclared)
+	}
+	return &walk{in: in, c: c, o: o, sh: sh, pace: newPacer(o.keyRate, o.cmdRate)}
+}
+
+// existing calls fn with the known names that exist, one pipeline of
+// single-key EXISTS per chunk (single-key commands route to the right
+// server whatever the client: cluster, Ring or wrapper), until fn returns
+// false; it reports whether fn asked to stop.
+func (w *walk) existing(ctx context.Context, fn func([]string) bool) (stopped bool, err error) {
+	for names := range chunks(w.sh.fixed, w.o.chunk) {
+		if err := w.pace.wait(ctx, len(names), len(names)); err != nil {
+			return false, opError("EXISTS", w.in.prefix, err)
+		}
+		pipe := w.c.rdb.Pipeline()
+		cmds := make([]*redis.IntCmd, len(names))
+		for i, name := range names {
+			cmds[i] = pipe.Exists(ctx, name)
+		}
+		start := w.c.clock()
+		_, err := pipe.Exec(ctx)
+		w.c.logged(ctx, "EXISTS", batchName(names), 0, start, err)
+		if err != nil {
+			return false, opError("EXISTS", names[0], err)
+		}
+		found := names[:0:0]
+		for i, cmd := range cmds {
+			if cmd.Val() == 1 {
+				found = append(found, names[i])
+			}
+		}
+		if len(found) > 0 && !fn(found) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// batchName names a batch of keys in a log record.
+func batchName(names []string) string {
+	if len(names) == 1 {
+		return names[0]
+	}
+	return fmt.Sprintf("%s (%d %s)", names[0], len(names), plural(len(names), "key", "keys"))
+}
+
+// scan walks the servers once with SCAN and calls fn with each batch of
+// names of the subtree it finds (possibly repeated, as SCAN may), until fn
+// returns false. It does nothing when the subtree has no parameterised
+// descendants.
+func (w *walk) scan(ctx context.Context, fn func([]string) bool) error {
+	if w.sh.match == "" {
+		return nil
+	}
+	nodes, err := w.c.nodes(ctx, w.in.prefix, w.in.plan.pin != nil)
+	if err != nil {
+		return opError("SCAN", w.in.prefix, err)
+	}
+	match := w.sh.match
+	for _, nd := range nodes {
+		var cursor uint64
+		for {
+			if err := w.pace.wait(ctx, int(w.o.scanCount), 1); err != nil {
+				return opError("SCAN", match, nd.wrap(err))
+			}
+			start := w.c.clock()
+			keys, next, err := nd.c.Scan(ctx, cursor, match, w.o.scanCount).Result()
+			w.c.logged(ctx, "SCAN", match, 0, start, err)
+			if err != nil {
+				return opError("SCAN", match, nd.wrap(err))
+			}
+			if !fn(w.filter(keys)) {
+				return nil
+			}
+			if cursor = next; cursor == 0 {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// filter keeps, in place, the names of keys that belong to the subtree.
+func (w *walk) filter(keys []string) []string {
+	out := keys[:0]
+	for _, k := range keys {
+		switch {
+		case w.sh.member(k):
+			out = append(out, k)
+		case w.o.skipped != nil:
+			w.o.skipped(k)
+		}
+	}
+	return out
+}
+
+// names calls fn with batches of the subtree's names: first the known
+// names that exist, then what SCAN finds.
+func (w *walk) names(ctx context.Context, fn func([]string) bool) error {
+	stopped, err := w.existing(ctx, fn)
+	if err != nil || stopped {
+		return err
+	}
+	return w.scan(ctx, fn)
+}
+
+// scan calls fn with batches of subtree key names until fn returns false,
+// the walk completes, or an error occurs.
+func (in *nsInst) scan(ctx context.Context, fn func([]string) bool) error {
+	return in.walk(nil).names(ctx, fn)
+}
+
+// Keys iterates over the names of the keys in the namespace's subtree (see
+// the package documentation of subtrees), in no particular order: first
+// the names the schema knows in full that exist, each once; then the names
+// SCAN finds below parameterised children, which, as with SCAN, may come
+// twice. It holds one batch of names at a time. Iteration stops at the
+// first error, which is yielded with an empty name.
+func (n Namespace) Keys(ctx context.Context, opts ...SubtreeOption) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		if err := n.Err(); err != nil {
 			yield("", err)
 			return
 		}
-		seen := make(map[string]struct{})
-		err := n.ns.scan(ctx, func(keys []string) bool {
+		err := n.ns.walk(opts).names(ctx, func(keys []string) bool {
 			for _, k := range keys {
-				if _, dup := seen[k]; dup {
-					continue
-				}
-				seen[k] = struct{}{}
 				if !yield(k, nil) {
 					return false
 				}
@@ -89,107 +308,74 @@ func (n Namespace) Keys(ctx context.Context) iter.Seq2[string, error] {
 	}
 }
 
-// Count returns how many keys the namespace's subtree holds.
-func (n Namespace) Count(ctx context.Context) (int64, error) {
-	var count int64
-	for _, err := range n.Keys(ctx) {
-		if err != nil {
-			return count, err
-		}
-		count++
+// Count returns how many keys the namespace's subtree holds, each counted
+// once. Names found by SCAN are de-duplicated through 64-bit fingerprints,
+// 8 bytes per name (about 8.5 MB for a million); two distinct names share
+// one with a probability of about n²/2⁶⁵, which makes the count one short.
+func (n Namespace) Count(ctx context.Context, opts ...SubtreeOption) (int64, error) {
+	if err := n.Err(); err != nil {
+		return 0, err
 	}
-	return count, nil
-}
-
-// scan calls fn with batches of subtree key names until fn returns false,
-// the scan completes, or an error occurs.
-func (in *nsInst) scan(ctx context.Context, fn func([]string) bool) error {
-	c := in.plan.c
-	start := c.clock()
-	n, err := c.rdb.Exists(ctx, in.prefix).Result()
-	c.logged(ctx, "EXISTS", in.prefix, 0, start, err)
+	w := n.ns.walk(opts)
+	var known int64
+	_, err := w.existing(ctx, func(names []string) bool {
+		known += int64(len(names))
+		if w.o.progress != nil {
+			w.o.progress(known)
+		}
+		return true
+	})
 	if err != nil {
-		return opError("EXISTS", in.prefix, err)
+		return known, err
 	}
-	if n == 1 && !fn([]string{in.prefix}) {
-		return nil
-	}
-	nodes, err := in.nodes(ctx)
-	if err != nil {
-		return opError("SCAN", in.prefix, err)
-	}
-	match := subtreePattern(in.prefix)
-	for _, nd := range nodes {
-		var cursor uint64
-		for {
-			start := c.clock()
-			keys, next, err := nd.c.Scan(ctx, cursor, match, c.scanCount).Result()
-			c.logged(ctx, "SCAN", match, 0, start, err)
-			if err != nil {
-				return opError("SCAN", match, nd.wrap(err))
-			}
-			if !fn(in.within(keys)) {
-				return nil
-			}
-			if cursor = next; cursor == 0 {
-				break
-			}
+	var fp fingerprints
+	err = w.scan(ctx, func(names []string) bool {
+		for _, name := range names {
+			fp.add(name)
 		}
-	}
-	return nil
+		if w.o.progress != nil && len(names) > 0 {
+			w.o.progress(known + int64(fp.n)) // an upper bound until the end
+		}
+		return true
+	})
+	return known + fp.count(), err
 }
 
-// within drops any name outside the subtree. SCAN's pattern already
-// guarantees this; the check keeps Clear exact even against a server that
-// matched loosely.
-func (in *nsInst) within(keys []string) []string {
-	out := keys[:0]
-	for _, k := range keys {
-		if len(k) > len(in.prefix) && k[len(in.prefix)] == ':' && strings.HasPrefix(k, in.prefix) {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-// Clear deletes every key of the namespace's subtree and returns how many
-// it deleted. It pipelines each SCAN with the UNLINKs of the previous
-// batch (chunked by [Options.DeleteChunkSize]), so a subtree of n keys
-// costs about n/ScanCount round trips; on Redis Cluster it clears every
-// master concurrently. Cancelling ctx stops it after the current batch; it
-// then returns the count so far and the context's error. A failing node
-// is named in the error, with the count deleted everywhere. Nothing outside
-// the subtree is ever deleted, and running Clear again finishes the job.
+// Clear deletes every key of the namespace's subtree (see the package
+// documentation of subtrees) and returns how many it deleted. The names
+// the schema knows in full are deleted by name, one pipeline of UNLINKs
+// per chunk; below parameterised children it pipelines each SCAN with the
+// UNLINKs of the previous batch (chunked by [Options.DeleteChunkSize]), so
+// that part costs about keyspace/ScanCount round trips; on Redis Cluster
+// it clears every master concurrently. Cancelling ctx stops it after the
+// current batch; it then returns the count so far and the context's
+// error. A failing node is named in the error, with the count deleted
+// everywhere. Nothing outside the subtree is ever deleted, and running
+// Clear again finishes the job.
 //
 // With an error, the count is a lower bound: when a reply is lost (a
 // timeout or a dropped connection after Redis ran the batch), the keys of
 // that batch are gone but not counted.
-func (n Namespace) Clear(ctx context.Context, opts ...ClearOption) (int64, error) {
+func (n Namespace) Clear(ctx context.Context, opts ...SubtreeOption) (int64, error) {
 	if err := n.Err(); err != nil {
 		return 0, err
 	}
-	in := n.ns
-	c := in.plan.c
-	o := clearOptions{chunk: c.chunk}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	nodes, err := in.nodes(ctx)
-	if err != nil {
-		return 0, opError("CLEAR", in.prefix, err)
-	}
-	cl := &clearer{in: in, o: o, match: subtreePattern(in.prefix)}
-	if !slices.ContainsFunc(nodes, func(nd node) bool { return nd.owner }) {
-		start := c.clock()
-		n, err := c.rdb.Unlink(ctx, in.prefix).Result()
-		c.logged(ctx, "UNLINK", in.prefix, 0, start, err)
-		if err != nil {
-			return 0, opError("CLEAR", in.prefix, err)
+	w := n.ns.walk(opts)
+	cl := &clearer{w: w}
+	var nodes []node
+	if w.sh.match != "" {
+		// Found first, so that a client that cannot SCAN deletes nothing.
+		var err error
+		if nodes, err = w.c.nodes(ctx, w.in.prefix, w.in.plan.pin != nil); err != nil {
+			return 0, opError("CLEAR", w.in.prefix, err)
 		}
-		cl.add(n)
 	}
-	if err = cl.nodes(ctx, nodes); err != nil {
-		return cl.deleted, opError("CLEAR", in.prefix, fmt.Errorf("%w (deleted %d keys)", err, cl.deleted))
+	err := cl.known(ctx)
+	if err == nil && len(nodes) > 0 {
+		err = cl.nodes(ctx, nodes)
+	}
+	if err != nil {
+		return cl.deleted, opError("CLEAR", w.in.prefix, fmt.Errorf("%w (deleted %d keys)", err, cl.deleted))
 	}
 	return cl.deleted, nil
 }
@@ -200,9 +386,7 @@ const slotBatchFactor = 32
 
 // clearer runs one Clear, possibly on several nodes at once.
 type clearer struct {
-	in    *nsInst
-	o     clearOptions
-	match string
+	w *walk
 
 	mu      sync.Mutex
 	deleted int64
@@ -212,9 +396,37 @@ func (cl *clearer) add(n int64) {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	cl.deleted += n
-	if cl.o.progress != nil {
-		cl.o.progress(cl.deleted)
+	if cl.w.o.progress != nil {
+		cl.w.o.progress(cl.deleted)
 	}
+}
+
+// known deletes the names the schema knows in full: single-key UNLINKs,
+// which any client routes right, one pipeline per chunk.
+func (cl *clearer) known(ctx context.Context) error {
+	c := cl.w.c
+	for names := range chunks(cl.w.sh.fixed, cl.w.o.chunk) {
+		if err := cl.w.pace.wait(ctx, len(names), len(names)); err != nil {
+			return err
+		}
+		pipe := c.rdb.Pipeline()
+		cmds := make([]*redis.IntCmd, len(names))
+		for i, name := range names {
+			cmds[i] = pipe.Unlink(ctx, name)
+		}
+		start := c.clock()
+		_, err := pipe.Exec(ctx)
+		c.logged(ctx, "UNLINK", batchName(names), 0, start, err)
+		var n int64
+		for _, cmd := range cmds {
+			n += cmd.Val()
+		}
+		cl.add(n)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // nodes clears every node, concurrently, and joins their errors.
@@ -231,13 +443,11 @@ func (cl *clearer) nodes(ctx context.Context, nodes []node) error {
 	return errors.Join(errs...)
 }
 
-// node clears the subtree's keys on one node.
+// node clears the subtree's keys on one node that SCAN finds.
 func (cl *clearer) node(ctx context.Context, nd node) error {
-	c := cl.in.plan.c
+	w := cl.w
+	c, match, count := w.c, w.sh.match, w.o.scanCount
 	var pending []string
-	if nd.owner {
-		pending = []string{cl.in.prefix} // the prefix key itself, if any
-	}
 	var cursor uint64
 	scanned := false
 	for {
@@ -251,30 +461,42 @@ func (cl *clearer) node(ctx context.Context, nd node) error {
 		// On a cluster master, keys gather over several SCANs first: a
 		// batch spreads over thousands of slots, and grouping more keys
 		// per slot means far fewer UNLINK commands for Redis to run.
-		flush := !nd.bySlot || !more || len(pending) >= slotBatchFactor*cl.o.chunk
+		flush := !nd.bySlot || !more || len(pending) >= slotBatchFactor*w.o.chunk
+		var pieces [][]string
+		if flush {
+			pieces = slices.Collect(cl.chunks(pending, nd.bySlot))
+		}
+		units, cmds := len(pending), len(pieces)
+		if !flush {
+			units = 0
+		}
+		if more {
+			units, cmds = units+int(count), cmds+1
+		}
+		if err := w.pace.wait(ctx, units, cmds); err != nil {
+			return nd.wrap(err)
+		}
 		pipe := nd.c.Pipeline()
 		var scan *redis.ScanCmd
 		if more {
-			scan = pipe.Scan(ctx, cursor, cl.match, c.scanCount)
+			scan = pipe.Scan(ctx, cursor, match, count)
 		}
-		var unlinks []*redis.IntCmd
-		if flush {
-			for chunk := range cl.chunks(pending, nd.bySlot) {
-				unlinks = append(unlinks, pipe.Unlink(ctx, chunk...))
-			}
+		unlinks := make([]*redis.IntCmd, len(pieces))
+		for i, piece := range pieces {
+			unlinks[i] = pipe.Unlink(ctx, piece...)
 		}
 		start := c.clock()
 		_, err := pipe.Exec(ctx)
 		if scan != nil {
-			c.logged(ctx, "SCAN", cl.match, 0, start, scan.Err())
+			c.logged(ctx, "SCAN", match, 0, start, scan.Err())
 		}
 		var n int64
-		for _, u := range unlinks {
+		for i, u := range unlinks {
 			d, uerr := u.Result()
 			if uerr == nil {
 				n += d
 			}
-			c.logged(ctx, "UNLINK", fmt.Sprintf("%s (%d %s)", u.Args()[1], len(u.Args())-1, plural(len(u.Args())-1, "key", "keys")), 0, start, uerr)
+			c.logged(ctx, "UNLINK", batchName(pieces[i]), 0, start, uerr)
 		}
 		if len(unlinks) > 0 {
 			cl.add(n)
@@ -288,7 +510,7 @@ func (cl *clearer) node(ctx context.Context, nd node) error {
 		if scan != nil {
 			var keys []string
 			keys, cursor = scan.Val()
-			pending, scanned = append(pending, cl.in.within(keys)...), true
+			pending, scanned = append(pending, w.filter(keys)...), true
 		}
 	}
 }
@@ -296,9 +518,10 @@ func (cl *clearer) node(ctx context.Context, nd node) error {
 // chunks yields the UNLINK argument lists for keys: pieces of at most the
 // chunk size, each within one hash slot when bySlot is set.
 func (cl *clearer) chunks(keys []string, bySlot bool) iter.Seq[[]string] {
+	size := cl.w.o.chunk
 	return func(yield func([]string) bool) {
 		if !bySlot {
-			for piece := range chunks(keys, cl.o.chunk) {
+			for piece := range chunks(keys, size) {
 				if !yield(piece) {
 					return
 				}
@@ -311,7 +534,7 @@ func (cl *clearer) chunks(keys []string, bySlot bool) iter.Seq[[]string] {
 			groups[s] = append(groups[s], k)
 		}
 		for _, group := range groups {
-			for piece := range chunks(group, cl.o.chunk) {
+			for piece := range chunks(group, size) {
 				if !yield(piece) {
 					return
 				}
@@ -351,8 +574,9 @@ func chunks(s []string, size int) iter.Seq[[]string] {
 // them (TTL kept) like values of an old key. Secrets still declared in the
 // original's format are left alone: Python reads them.
 //
-// It walks the subtree with SCAN, as [Namespace.Keys] does, and considers
-// only keys matching the declared Secret keys' patterns; values already
+// It walks the subtree as [Namespace.Keys] does (known names by EXISTS,
+// SCAN only below parameterised children), and considers only keys
+// matching the declared Secret keys' patterns; values already
 // sealed with the current key are not even opened. Each rewrite is a
 // compare-and-set script that keeps the key's TTL and leaves a value that
 // changed since it was read alone (a concurrent Set seals with the current

@@ -25,17 +25,23 @@ func TestSubtreeClearUser(t *testing.T) {
 	must(t, u1.Messages.At(1).Text.Set(ctx, "hello"))
 	must(t, u1.Messages.At(1).Seen.Set(ctx, true))
 	must(t, u1.Messages.At(2).Text.Set(ctx, "world"))
-	rawInside := []string{
-		"root:user:1", // the prefix key itself
+	// Undeclared names under the prefix, and names below Messages that do
+	// not parse as a message's keys: not part of the subtree unless
+	// WithUndeclared asks for everything under "root:user:1:".
+	undeclared := []string{
 		"root:user:1:undeclared", "root:user:1:a:b:c", "root:user:1:*", "root:user:1:[x]",
 		"root:user:1:?", "root:user:1:", "root:user:1::",
+		"root:user:1:message:1:x", "root:user:1:message:1:text:y", "root:user:1:message:*:text",
+		"root:user:1:message:", "root:user:1:message:1:", "root:user:1:message::text",
 	}
-	writeKeys(t, rdb, rawInside...)
-	inside := append([]string{
+	writeKeys(t, rdb, undeclared...)
+	writeKeys(t, rdb, "root:user:1", "root:user:1:message:3") // the prefix keys of the user and of a message
+	inside := []string{
+		"root:user:1", "root:user:1:message:3",
 		"root:user:1:age", "root:user:1:name", "root:user:1:message:1:text",
 		"root:user:1:message:1:seen", "root:user:1:message:2:text",
-	}, rawInside...)
-	siblingsOnly := dbSize(t, rdb) - int64(len(inside))
+	}
+	siblingsOnly := dbSize(t, rdb) - int64(len(inside)+len(undeclared))
 	if siblingsOnly != int64(len(userSiblings)) {
 		t.Fatalf("setup: %d sibling keys, want %d", siblingsOnly, len(userSiblings))
 	}
@@ -62,14 +68,27 @@ func TestSubtreeClearUser(t *testing.T) {
 	}
 	assertAbsent(t, rdb, inside...)
 	assertExist(t, rdb, userSiblings)
-	if size := dbSize(t, rdb); size != int64(len(userSiblings)) {
-		t.Fatalf("DBSIZE after Clear = %d, want %d", size, len(userSiblings))
+	assertExist(t, rdb, undeclared)
+	if size := dbSize(t, rdb); size != int64(len(userSiblings)+len(undeclared)) {
+		t.Fatalf("DBSIZE after Clear = %d, want %d", size, len(userSiblings)+len(undeclared))
 	}
 	if n, err := u1.Count(ctx); err != nil || n != 0 {
 		t.Fatalf("Count after Clear = %d, %v", n, err)
 	}
 	if n, err := u1.Clear(ctx); err != nil || n != 0 {
 		t.Fatalf("second Clear = %d, %v; want 0", n, err)
+	}
+
+	// WithUndeclared: everything under the prefix, as before 0.3.
+	if n, err := u1.Count(ctx, nest.WithUndeclared()); err != nil || n != int64(len(undeclared)) {
+		t.Fatalf("Count(WithUndeclared) = %d, %v; want %d", n, err, len(undeclared))
+	}
+	if n, err := u1.Clear(ctx, nest.WithUndeclared()); err != nil || n != int64(len(undeclared)) {
+		t.Fatalf("Clear(WithUndeclared) = %d, %v; want %d", n, err, len(undeclared))
+	}
+	assertExist(t, rdb, userSiblings)
+	if size := dbSize(t, rdb); size != int64(len(userSiblings)) {
+		t.Fatalf("DBSIZE after Clear(WithUndeclared) = %d, want %d", size, len(userSiblings))
 	}
 
 	// Defaults after clear.
@@ -149,14 +168,18 @@ func TestSubtreeClearApp(t *testing.T) {
 	}
 	writeKeys(t, rdb, siblings...)
 
-	if n, err := root.App.Count(ctx); err != nil || n != 4 {
-		t.Fatalf("Count = %d, %v; want 4", n, err)
+	if n, err := root.App.Count(ctx); err != nil || n != 3 {
+		t.Fatalf("Count = %d, %v; want 3 (root:app:x:y is not declared)", n, err)
 	}
 	n, err := root.App.Clear(ctx)
-	if err != nil || n != 4 {
-		t.Fatalf("Clear = %d, %v; want 4", n, err)
+	if err != nil || n != 3 {
+		t.Fatalf("Clear = %d, %v; want 3", n, err)
 	}
-	assertAbsent(t, rdb, "root:app", "root:app:tokens", "root:app:pending_users", "root:app:x:y")
+	assertAbsent(t, rdb, "root:app", "root:app:tokens", "root:app:pending_users")
+	assertExist(t, rdb, []string{"root:app:x:y"})
+	if n, err := root.App.Clear(ctx, nest.WithUndeclared()); err != nil || n != 1 {
+		t.Fatalf("Clear(WithUndeclared) = %d, %v; want 1", n, err)
+	}
 	assertExist(t, rdb, siblings)
 	if size := dbSize(t, rdb); size != int64(len(siblings)) {
 		t.Fatalf("DBSIZE = %d, want %d", size, len(siblings))
@@ -198,16 +221,16 @@ func TestSubtreeLarge(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		opts      *nest.Options
-		clear     []nest.ClearOption
+		clear     []nest.SubtreeOption
 		chunk     int   // expected largest UNLINK, 0 to skip the check
 		scanCount int64 // expected SCAN COUNT
 	}{
 		{"Options", &nest.Options{ScanCount: 10, DeleteChunkSize: 7}, nil, 7, 10},
-		{"WithChunkSize", &nest.Options{ScanCount: 10}, []nest.ClearOption{nest.WithChunkSize(7)}, 7, 10},
+		{"WithChunkSize", &nest.Options{ScanCount: 10}, []nest.SubtreeOption{nest.WithChunkSize(7)}, 7, 10},
 		{"WithChunkSize overrides Options", &nest.Options{ScanCount: 10, DeleteChunkSize: 500},
-			[]nest.ClearOption{nest.WithChunkSize(3)}, 3, 10},
+			[]nest.SubtreeOption{nest.WithChunkSize(3)}, 3, 10},
 		{"WithChunkSize(0) keeps Options", &nest.Options{ScanCount: 25, DeleteChunkSize: 4},
-			[]nest.ClearOption{nest.WithChunkSize(0)}, 4, 25},
+			[]nest.SubtreeOption{nest.WithChunkSize(0)}, 4, 25},
 		{"defaults", nil, nil, 0, 1000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -20,6 +20,7 @@ type ttlSpec struct {
 	d       time.Duration
 	none    bool
 	sliding bool   // renew on read (GETEX)
+	fixed   bool   // set when the key is created, never extended by writes
 	from    string // Go path of the declaration, for Describe
 }
 
@@ -38,12 +39,14 @@ func parseTTL(tag, from string) (ttlSpec, error) {
 	case "":
 	case "sliding":
 		spec.sliding = true
+	case "fixed":
+		spec.fixed = true
 	default:
-		return spec, fmt.Errorf("ttl %q: unknown option %q (want \"sliding\")", tag, opt)
+		return spec, fmt.Errorf("ttl %q: unknown option %q (want \"sliding\" or \"fixed\")", tag, opt)
 	}
 	if val == "none" {
-		if spec.sliding {
-			return spec, fmt.Errorf("ttl %q: a key without expiry cannot slide", tag)
+		if opt != "" {
+			return spec, fmt.Errorf("ttl %q: a key without expiry cannot be %s", tag, opt)
 		}
 		spec.none = true
 		return spec, nil

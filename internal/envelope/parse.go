@@ -1,9 +1,9 @@
 package envelope
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -155,7 +155,7 @@ func (p *parser) value() (node, error) {
 }
 
 func (p *parser) literal(word string) error {
-	if !strings.HasPrefix(string(p.data[p.pos:min(len(p.data), p.pos+len(word))]), word) {
+	if !bytes.HasPrefix(p.data[p.pos:], []byte(word)) {
 		return p.errorf("unexpected %s", p.quoteNext())
 	}
 	p.pos += len(word)

@@ -1,0 +1,268 @@
+package nest
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/redisimnest/nest/internal/tmpl"
+)
+
+// The shape of a subtree, read from the schema: the names it knows in full
+// (fixed names, reached by EXISTS and UNLINK) and, below its parameterised
+// descendants, the one SCAN pattern covering them and the parser that
+// decides whether a scanned name is one of them.
+
+// shape is what one Keys, Count or Clear walks.
+type shape struct {
+	fixed []string // names known in full, each once: the prefix key, static keys and static namespaces' prefix keys
+	match string   // SCAN MATCH covering every parameterised descendant; "" when there is none
+	// member reports whether a scanned name belongs to the subtree.
+	member func(name string) bool
+}
+
+// shapeOf returns the shape of the namespace instance in. With undeclared,
+// the subtree is the old one: the prefix key and every name under
+// "prefix:", found by one SCAN.
+func shapeOf(in *nsInst, undeclared bool) shape {
+	if undeclared {
+		return shape{
+			fixed:  []string{in.prefix},
+			match:  tmpl.EscapeGlob(in.prefix) + ":*",
+			member: in.under,
+		}
+	}
+	sh := shape{fixed: []string{in.prefix}}
+	var pats []string
+	sh.fixed = appendFixed(sh.fixed, in.plan, in.prefix, &pats)
+	if len(pats) > 0 {
+		sh.match = coveringPattern(pats)
+		plan, n := in.plan, len(in.prefix)
+		sh.member = func(name string) bool {
+			return len(name) > n+1 && name[n] == ':' && strings.HasPrefix(name, in.prefix) && plan.below(name[n+1:], false)
+		}
+	}
+	return sh
+}
+
+// under reports whether name lies strictly under the instance's prefix.
+func (in *nsInst) under(name string) bool {
+	return len(name) > len(in.prefix) && name[len(in.prefix)] == ':' && strings.HasPrefix(name, in.prefix)
+}
+
+// appendFixed appends to dst the fixed names declared in p, whose
+// instance is named prefix, recursing into its plain child namespaces, and
+// appends to pats the SCAN pattern of each parameterised descendant (a
+// ParamKey's names, a Sub's instances with everything under them).
+// Prefixes hold no glob characters (template literals and parameter values
+// refuse them), so they need no escaping.
+func appendFixed(dst []string, p *nsPlan, prefix string, pats *[]string) []string {
+	for _, k := range p.keys {
+		if k.param {
+			*pats = append(*pats, prefix+":"+k.tmpl.Pattern())
+			continue
+		}
+		dst = append(dst, prefix+":"+k.tmpl.String())
+	}
+	for _, ch := range p.children {
+		if ch.sub {
+			pat := prefix + ":" + ch.segment(ch.tmpl.Pattern())
+			if !strings.HasSuffix(pat, "*") {
+				pat += "*" // the keys under an instance follow its segment
+			}
+			*pats = append(*pats, pat)
+			continue
+		}
+		cp := prefix + ":" + ch.segment(ch.tmpl.String())
+		dst = append(dst, cp)
+		dst = appendFixed(dst, ch, cp, pats)
+	}
+	return dst
+}
+
+// coveringPattern returns the narrowest single glob pattern matching every
+// name the patterns match: the one pattern, or the longest common literal
+// start of all followed by '*'. (SCAN walks the whole keyspace whatever its
+// MATCH says, so one walk with a wider pattern, filtered here, beats one
+// walk per pattern.)
+func coveringPattern(pats []string) string {
+	if len(pats) == 1 {
+		return pats[0]
+	}
+	common := pats[0]
+	if i := strings.IndexByte(common, '*'); i >= 0 {
+		common = common[:i]
+	}
+	for _, p := range pats[1:] {
+		n := 0
+		for n < len(common) && n < len(p) && common[n] == p[n] {
+			n++
+		}
+		common = common[:n]
+	}
+	return common + "*"
+}
+
+// segments returns how many ':'-separated segments a rendering of the
+// namespace's own template spans.
+func (p *nsPlan) segments() int { return strings.Count(p.tmpl.String(), ":") + 1 }
+
+// cutSegments splits s after its first n ':'-separated segments: head
+// holds them, tail the rest ("" when s has exactly n segments). ok is false
+// when s has fewer segments, or when a ':' after them ends s.
+func cutSegments(s string, n int) (head, tail string, ok bool) {
+	i := 0
+	for k := range n {
+		j := strings.IndexByte(s[i:], ':')
+		switch {
+		case j < 0 && k == n-1:
+			return s, "", true
+		case j < 0:
+			return "", "", false
+		case k == n-1:
+			head, tail = s[:i+j], s[i+j+1:]
+			return head, tail, tail != ""
+		}
+		i += j + 1
+	}
+	return "", "", false
+}
+
+// ownPattern returns the glob pattern of the namespace's own segment
+// (pinned braces included), a substring of its full pattern.
+func (p *nsPlan) ownPattern() string {
+	if p.parent == nil {
+		return p.pattern
+	}
+	return p.pattern[len(p.parent.pattern)+1:]
+}
+
+// ownPattern returns the glob pattern of the key's name within its
+// namespace.
+func (k *keyPlan) ownPattern() string { return k.pattern[len(k.ns.pattern)+1:] }
+
+// matchValid reports whether name is a rendering of pattern (see
+// tmpl.MatchPattern) whose parameter values checkParam accepts, without
+// allocating.
+func matchValid(pattern, name string, max int) bool {
+	for {
+		pseg, prest, pmore := strings.Cut(pattern, ":")
+		nseg, nrest, nmore := strings.Cut(name, ":")
+		if pmore != nmore {
+			return false
+		}
+		pre, suf, star := strings.Cut(pseg, "*")
+		switch {
+		case !star:
+			if pseg != nseg {
+				return false
+			}
+		case len(nseg) <= len(pre)+len(suf) || !strings.HasPrefix(nseg, pre) || !strings.HasSuffix(nseg, suf):
+			return false
+		case !validParam(nseg[len(pre):len(nseg)-len(suf)], max):
+			return false
+		}
+		if !pmore {
+			return true
+		}
+		pattern, name = prest, nrest
+	}
+}
+
+// validParam is checkParam(v) == "" with a fast path for printable ASCII.
+func validParam(v string, max int) bool {
+	if len(v) == 0 || len(v) > max {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b >= utf8.RuneSelf || b <= ' ' || b == 0x7f || asciiSpecial[b] {
+			return checkParam([]byte(v), max) == ""
+		}
+	}
+	return true
+}
+
+// instanceSegment parses head, a rendering of the child namespace ch's own
+// segment; ok is false when head is not one, or when a value would be
+// refused by [Sub.At] (see validValues). vals holds the parameter values
+// when the namespace has a ValidateParams (which needs them), else nil.
+func (ch *nsPlan) instanceSegment(head string) (vals []string, ok bool) {
+	if !matchValid(ch.ownPattern(), head, ch.c.maxParam) {
+		return nil, false
+	}
+	if ch.validate == nil {
+		return nil, true // the common case, without allocating
+	}
+	vals, ok = ch.tmpl.Extract(ch.unpin(head))
+	if !ok || !ch.validValues(vals) {
+		return nil, false
+	}
+	return vals, true
+}
+
+// validValues reports whether values parsed back from a stored name pass
+// the checks [Sub.At] and [ParamKey.At] apply: checkParam, and the
+// namespace's ValidateParams when p is a namespace that has one.
+func (p *nsPlan) validValues(vals []string) bool {
+	for _, v := range vals {
+		if checkParam([]byte(v), p.c.maxParam) != "" {
+			return false
+		}
+	}
+	if p.validate != nil {
+		m := make(map[string]string, len(vals))
+		for i, name := range p.tmpl.Params() {
+			m[name] = vals[i]
+		}
+		if p.validate(m) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// validKeyValues is validValues for a ParamKey's values.
+func (k *keyPlan) validKeyValues(vals []string) bool {
+	for _, v := range vals {
+		if checkParam([]byte(v), k.c.maxParam) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// below reports whether rest, a name less the prefix of an instance of p
+// and the ':' after it, is declared below a parameterised descendant of p:
+// a ParamKey's name, a Sub instance's prefix key, or any key or prefix key
+// declared inside such an instance. crossed says a parameterised
+// namespace lies on the way already, so that static names count too.
+func (p *nsPlan) below(rest string, crossed bool) bool {
+	for _, k := range p.keys {
+		if k.param {
+			if matchValid(k.ownPattern(), rest, k.c.maxParam) {
+				return true
+			}
+		} else if crossed && rest == k.tmpl.String() {
+			return true
+		}
+	}
+	for _, ch := range p.children {
+		head, tail, ok := cutSegments(rest, ch.segments())
+		if !ok {
+			continue
+		}
+		if _, ok := ch.instanceSegment(head); !ok {
+			continue
+		}
+		inside := crossed || ch.sub
+		if tail == "" {
+			if inside {
+				return true
+			}
+			continue
+		}
+		if ch.below(tail, inside) {
+			return true
+		}
+	}
+	return false
+}
