@@ -67,8 +67,9 @@ func (d *decoder) value(n *node, v reflect.Value) error {
 		return d.value(n, v.Elem())
 	}
 	t := v.Type()
-	switch {
-	case t == timeType:
+	ti := infoOf(t)
+	switch ti.special {
+	case specTime:
 		s, ok := special(n, "datetime")
 		if !ok {
 			return d.path.errorf(`want a datetime ({"__type__": "datetime", "value": ...}) for %s, got %s`, t, n.kind)
@@ -79,14 +80,14 @@ func (d *decoder) value(n *node, v reflect.Value) error {
 		}
 		v.Set(reflect.ValueOf(tm))
 		return nil
-	case t == bigIntType:
+	case specBigInt:
 		if n.kind != kNumber || !n.isInt {
 			return d.path.errorf("want an int for big.Int, got %s", describe(n))
 		}
 		b, _ := new(big.Int).SetString(n.s, 10) // the parser checked the literal
 		v.Set(reflect.ValueOf(b).Elem())
 		return nil
-	case isUUID(t):
+	case specUUID:
 		s, ok := special(n, "uuid")
 		if !ok {
 			return d.path.errorf(`want a uuid ({"__type__": "uuid", "value": ...}) for %s, got %s`, t, n.kind)
@@ -99,26 +100,24 @@ func (d *decoder) value(n *node, v reflect.Value) error {
 			v.Index(i).SetUint(uint64(c))
 		}
 		return nil
-	case t == numberType:
+	case specNumber:
 		if n.kind != kNumber || n.s == "NaN" || n.s == "Infinity" || n.s == "-Infinity" {
 			return d.path.errorf("want a finite number for json.Number, got %s", describe(n))
 		}
 		v.SetString(n.s)
 		return nil
 	}
-	if v.CanAddr() {
+	if (ti.jsonU || ti.textU) && v.CanAddr() {
 		pv := v.Addr()
-		if pv.Type().Implements(jsonUnmarshalerType) {
+		if ti.jsonU {
 			return d.unmarshalJSON(n, pv)
 		}
-		if pv.Type().Implements(textUnmarshalerType) {
-			if n.kind != kString {
-				return d.path.errorf("want a str for %s (an encoding.TextUnmarshaler), got %s", t, describe(n))
-			}
-			return call(d.path, t, "UnmarshalText", func() error {
-				return pv.Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.s))
-			})
+		if n.kind != kString {
+			return d.path.errorf("want a str for %s (an encoding.TextUnmarshaler), got %s", t, describe(n))
 		}
+		return call(d.path, t, "UnmarshalText", func() error {
+			return pv.Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.s))
+		})
 	}
 	switch v.Kind() {
 	case reflect.Interface:
@@ -185,7 +184,7 @@ func (d *decoder) value(n *node, v reflect.Value) error {
 		}
 		return d.path.errorf("want a str for %s, got %s", t, describe(n))
 	case reflect.Slice:
-		if isBytes(t) {
+		if ti.bytes {
 			if n.kind != kString {
 				return d.path.errorf("want a str for %s, got %s", t, describe(n))
 			}
@@ -275,7 +274,8 @@ func (d *decoder) dict(n *node, v reflect.Value) error {
 // mapKeyOf converts a dict key to a Go map key as encoding/json does:
 // TextUnmarshalers, then strings, then integers in decimal.
 func mapKeyOf(kt reflect.Type, key string) (reflect.Value, error) {
-	if reflect.PointerTo(kt).Implements(textUnmarshalerType) {
+	ti := infoOf(kt)
+	if ti.textU {
 		k := reflect.New(kt)
 		if err := k.Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(key)); err != nil {
 			return k, fmt.Errorf("the key does not decode as %s: %v", kt, err)
@@ -321,11 +321,14 @@ func (d *decoder) structure(n *node, v reflect.Value) error {
 			if m.kind != kString {
 				return d.path.errorf("want a str holding the value (a `json:\",string\"` field), got %s", describe(m))
 			}
-			inner, err := parse([]byte(m.s))
-			if err != nil {
-				return d.path.errorf("the str of a `json:\",string\"` field: %v", err)
+			ip, inner, err := parse([]byte(m.s))
+			if err == nil {
+				err = d.value(&inner, fv)
+			} else {
+				err = d.path.errorf("the str of a `json:\",string\"` field: %v", err)
 			}
-			if err := d.value(&inner, fv); err != nil {
+			ip.release()
+			if err != nil {
 				return err
 			}
 			d.path = d.path[:len(d.path)-1]

@@ -78,21 +78,22 @@ func (e *encoder) pyType(v reflect.Value) string {
 		v = v.Elem()
 	}
 	t := v.Type()
+	ti := infoOf(t)
 	switch {
-	case t == timeType:
+	case ti.special == specTime:
 		return "datetime"
-	case t == bigIntType:
+	case ti.special == specBigInt:
 		return "int"
-	case isUUID(t):
+	case ti.special == specUUID:
 		return "uuid"
-	case t == numberType:
+	case ti.special == specNumber:
 		if strings.ContainsAny(v.String(), ".eE") {
 			return "float"
 		}
 		return "int"
-	case implements(v, jsonMarshalerType):
+	case ti.jsonM.has(v):
 		return ""
-	case implements(v, textMarshalerType):
+	case ti.textM.has(v):
 		return "str"
 	}
 	switch v.Kind() {
@@ -109,7 +110,7 @@ func (e *encoder) pyType(v reflect.Value) string {
 		if v.IsNil() {
 			return "none"
 		}
-		if isBytes(t) {
+		if ti.bytes {
 			return "str"
 		}
 		return "list"
@@ -124,17 +125,6 @@ func (e *encoder) pyType(v reflect.Value) string {
 		return "dict"
 	}
 	return "" // unsupported: encoding reports it
-}
-
-// implements reports whether v's type, or its pointer type when v is
-// addressable, implements iface (encoding/json calls pointer methods on
-// addressable values only).
-func implements(v reflect.Value, iface reflect.Type) bool {
-	t := v.Type()
-	if t.Implements(iface) {
-		return true
-	}
-	return v.CanAddr() && reflect.PointerTo(t).Implements(iface)
 }
 
 // method returns v, or its address, as the interface iface.
@@ -176,14 +166,15 @@ func (e *encoder) value(v reflect.Value) (string, error) {
 		return t, err
 	}
 	t := v.Type()
+	ti := infoOf(t)
 	switch {
-	case t == timeType:
+	case ti.special == specTime:
 		return "datetime", e.datetime(v.Interface().(time.Time))
-	case t == bigIntType:
+	case ti.special == specBigInt:
 		n := v.Interface().(big.Int)
 		e.b = n.Append(e.b, 10)
 		return "int", nil
-	case isUUID(t):
+	case ti.special == specUUID:
 		var u [16]byte
 		for i := range u {
 			u[i] = byte(v.Index(i).Uint())
@@ -192,11 +183,11 @@ func (e *encoder) value(v reflect.Value) (string, error) {
 		e.b = appendUUID(e.b, u)
 		e.b = append(e.b, `"}`...)
 		return "uuid", nil
-	case t == numberType:
+	case ti.special == specNumber:
 		return e.number(v.String())
-	case implements(v, jsonMarshalerType):
+	case ti.jsonM.has(v):
 		return e.marshalJSON(v)
-	case implements(v, textMarshalerType):
+	case ti.textM.has(v):
 		txt, err := method[encoding.TextMarshaler](v).MarshalText()
 		if err != nil {
 			return "", e.path.errorf("MarshalText of %s: %v", t, err)
@@ -226,7 +217,7 @@ func (e *encoder) value(v reflect.Value) (string, error) {
 			e.b = append(e.b, "null"...)
 			return "none", nil
 		}
-		if isBytes(t) {
+		if ti.bytes {
 			return "str", e.str(string(v.Bytes()))
 		}
 		return "list", e.list(v)
@@ -293,7 +284,8 @@ func (e *encoder) marshalJSON(v reflect.Value) (string, error) {
 	if err != nil {
 		return "", e.path.errorf("MarshalJSON of %s: %v", v.Type(), err)
 	}
-	n, err := parse(out)
+	p, n, err := parse(out)
+	defer p.release()
 	if err != nil {
 		return "", e.path.errorf("MarshalJSON of %s returned %v", v.Type(), err)
 	}

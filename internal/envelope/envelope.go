@@ -251,7 +251,8 @@ func Unmarshal(data []byte, v any, cfg Config) error {
 	if unmarshalFast(data, v) {
 		return nil
 	}
-	n, err := parse(data)
+	p, n, err := parse(data)
+	defer p.release()
 	if err != nil {
 		return err
 	}
@@ -270,7 +271,8 @@ func Unmarshal(data []byte, v any, cfg Config) error {
 
 // UnwrapStr returns the text of a str envelope.
 func UnwrapStr(data []byte) (string, error) {
-	n, err := parse(data)
+	p, n, err := parse(data)
+	defer p.release()
 	if err != nil {
 		return "", err
 	}

@@ -7,7 +7,9 @@ import (
 	"math/big"
 	"net/netip"
 	"reflect"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -400,4 +402,30 @@ func TestStr(t *testing.T) {
 			t.Errorf("UnwrapStr(%s) succeeded", bad)
 		}
 	}
+}
+
+// Encoders and parsers are pooled: values encoded and decoded at once by
+// many goroutines never mix.
+func TestConcurrentUse(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				in := map[string]any{"g": int64(g), "i": int64(i), "l": []any{strconv.Itoa(i), map[string]any{"x": float64(i) + 0.5}}}
+				b, err := Marshal(&in, cfg)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var out map[string]any
+				if err := Unmarshal(b, &out, cfg); err != nil || !reflect.DeepEqual(in, out) {
+					t.Errorf("goroutine %d: %v became %s and %v, %v", g, in, b, out, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

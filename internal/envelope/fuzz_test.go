@@ -45,7 +45,8 @@ func FuzzUnmarshal(f *testing.F) {
 
 // slowUnmarshal is Unmarshal without its fast path.
 func slowUnmarshal(data []byte, v any, cfg Config) error {
-	n, err := parse(data)
+	p, n, err := parse(data)
+	defer p.release()
 	if err != nil {
 		return err
 	}

@@ -56,50 +56,62 @@ func (n *node) member(key string) *node {
 	return nil
 }
 
-// stacks are reused parser stacks (*[]node), emptied.
-var stacks sync.Pool
-
-// parser reads one JSON text.
+// parser reads one JSON text. Parsers are reused (parse, release) with
+// their stack and slab, so that parsing allocates little beyond strings.
 type parser struct {
 	data  []byte
 	pos   int
 	depth int
 	stack []node // the elements of the open lists and dicts
+	slab  []node // the elements of the closed ones
 }
 
-// collect moves the elements pushed since mark into a slice of their own.
+var parsers = sync.Pool{New: func() any { return new(parser) }}
+
+// collect moves the elements pushed since mark to the slab, and returns
+// them there.
 func (p *parser) collect(mark int) []node {
-	out := make([]node, len(p.stack)-mark)
-	copy(out, p.stack[mark:])
+	k := len(p.stack) - mark
+	if cap(p.slab)-len(p.slab) < k {
+		p.slab = make([]node, 0, max(64, k, 2*cap(p.slab)))
+	}
+	start := len(p.slab)
+	p.slab = append(p.slab, p.stack[mark:]...)
 	clear(p.stack[mark:])
 	p.stack = p.stack[:mark]
-	return out
+	return p.slab[start:len(p.slab):len(p.slab)]
 }
 
 // parse parses data, which must hold exactly one value (surrounded by
-// whitespace at most).
-func parse(data []byte) (node, error) {
-	p := parser{data: data}
-	if s, ok := stacks.Get().(*[]node); ok {
-		p.stack = *s
-	}
-	defer func() {
-		if cap(p.stack) <= 1<<10 {
-			clear(p.stack[:cap(p.stack)])
-			s := p.stack[:0]
-			stacks.Put(&s)
-		}
-	}()
+// whitespace at most). The tree lives in the parser: call release once
+// done with it (on error too).
+func parse(data []byte) (*parser, node, error) {
+	p := parsers.Get().(*parser)
+	p.data, p.pos, p.depth = data, 0, 0
 	p.ws()
 	n, err := p.value()
+	if err == nil {
+		p.ws()
+		if p.pos < len(p.data) {
+			err = p.errorf("unexpected %s after the value", p.quoteNext())
+		}
+	}
 	if err != nil {
-		return node{}, err
+		return p, node{}, err
 	}
-	p.ws()
-	if p.pos < len(p.data) {
-		return node{}, p.errorf("unexpected %s after the value", p.quoteNext())
+	return p, n, nil
+}
+
+// release returns the parser to the pool; the nodes of its tree must no
+// longer be used.
+func (p *parser) release() {
+	clear(p.stack)
+	clear(p.slab)
+	p.data, p.stack, p.slab = nil, p.stack[:0], p.slab[:0]
+	if cap(p.stack) > 1<<10 || cap(p.slab) > 1<<12 {
+		return // a rare huge value: let its memory go
 	}
-	return n, nil
+	parsers.Put(p)
 }
 
 func (p *parser) errorf(format string, args ...any) error {
