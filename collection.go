@@ -51,9 +51,11 @@ func decodeElem[T any](vc *valueCodec[T], op, key, elem, s string) (T, error) {
 // errors ("index", "member"). It stops at the first that does not decode.
 func (c coll[T]) decAll(op, elem string, ss []string) ([]T, error) {
 	out := make([]T, len(ss))
+	vc := c.codec()
 	for i, s := range ss {
-		x, err := c.dec(op, elem+" "+strconv.Itoa(i), s)
-		if err != nil {
+		x, err := vc.dec(s)
+		if err != nil { // name the element only now: no string per element
+			_, err = c.dec(op, elem+" "+strconv.Itoa(i), s)
 			return nil, err
 		}
 		out[i] = x
@@ -87,6 +89,10 @@ type wcmd struct {
 	args []any
 	head int  // how many arguments of the command form its head (name, keys, flags)
 	sum  bool // replies of chunks add up (counts), else the last one counts (lengths)
+	// hget makes the script reply with the hash field the command names
+	// (its third argument) read back as text: HINCRBY's integer reply
+	// would pass through a Lua double and lose precision beyond 2^53.
+	hget bool
 }
 
 const writeLead = 4 // ttl, mode, head, combine
@@ -124,8 +130,11 @@ func (h *keyHandle) writeCmd(ctx context.Context, c doer, w wcmd, queued bool, o
 	if t.fixed {
 		mode = "f"
 	}
-	if w.sum {
+	switch {
+	case w.sum:
 		combine = "sum"
+	case w.hget:
+		combine = "hget"
 	}
 	w.args[0], w.args[1], w.args[2], w.args[3] = t.d.Milliseconds(), mode, w.head, combine
 	keys := append(make([]string, 0, 1+len(others)), h.name)

@@ -19,7 +19,7 @@
 //	root := nest.MustNew[Root](rdb, nil)         // rdb: any go-redis v9 UniversalClient
 //	err := root.User.At(42).Age.Set(ctx, 30)     // SET root:user:42:age 30 EX 120
 //	age, err := root.User.At(42).Age.Get(ctx)    // 30; 0 (the default) when missing
-//	n, err := root.User.At(42).Clear(ctx)        // root:user:42 and root:user:42:*, nothing else
+//	n, err := root.User.At(42).Clear(ctx)        // root:user:42, its declared keys and sub-namespaces, nothing else
 //
 // # Namespaces
 //
@@ -66,7 +66,8 @@
 // A key's effective TTL is its own `ttl` tag, else the nearest enclosing
 // namespace's, else none; `ttl:"none"` opts a key out of an inherited TTL.
 // Writes apply it in the same command (SET ... EX/PX), never as a separate
-// EXPIRE that could leave an immortal key. [KeepTTL] and [WithTTL] adjust a
+// EXPIRE that could leave an immortal key (collections: in one script, see
+// Collections). [KeepTTL] and [WithTTL] adjust a
 // single write. A TTL declared with ",sliding" is renewed by every read
 // (GETEX): Get, Lookup and a queued Get renew it; Raw, GetSet and GetDel
 // do not. [Key.EffectiveTTL] tells the TTL without Redis; [Key.TTL] tells
@@ -84,13 +85,33 @@
 // decoded, and the built-in codecs bound nesting and declared lengths (see
 // [Codec]).
 //
+// # Collections
+//
+// Every Redis data type is a key kind declared like [Key]: [Counter] and
+// [FloatCounter], [Hash], [Struct], [List], [Set], [SortedSet] and
+// [Lock]. Their names take no parameters (those come from an enclosing
+// [Sub]); elements go through the key's codec. Every write that can create
+// or grow one applies the effective TTL in the same atomic step (one Lua
+// script with the command and PEXPIRE), so no key ever exists without its
+// declared expiry. `ttl:"1m,fixed"` counts the TTL from the key's creation
+// and never extends it (a fixed rate-limit window); by default writes
+// refresh it. Removals leave it alone; reads of a ",sliding" key renew it
+// in the same round trip. A key holding another Redis type is
+// [ErrWrongType]; an element that does not decode is a *[DecodeError]
+// whose Elem says where. Multi-key commands need one slot on Redis
+// Cluster. [Namespace.Watch] runs optimistic transactions over several
+// keys of any kind.
+//
 // # Subtrees
 //
-// [Namespace.Keys], [Namespace.Count] and [Namespace.Clear] work on a
-// namespace's subtree: its prefix key and everything under prefix + ":",
-// found with SCAN and a glob-escaped pattern, so clearing user 1 never
-// touches user 12. Clear pipelines each SCAN with UNLINKs of the previous
-// batch, in chunks of [Options.DeleteChunkSize].
+// [Namespace.Keys], [Namespace.Count] and [Namespace.Clear] work on what
+// the schema declares under a namespace: its prefix key, its declared keys
+// and plain child namespaces, by name and without SCAN, and below
+// parameterised children ([Sub], [ParamKey]) every stored name that parses
+// as an instance's key, found by one filtered SCAN; clearing user 1 never
+// touches user 12. [WithUndeclared] adds every other key under
+// prefix + ":". [Sub.Instances] and [ParamKey.Instances] list instances
+// with their parameters parsed back.
 //
 // # Redis Cluster
 //

@@ -88,6 +88,9 @@ var (
 	// transaction watching no key). The error names the key and the
 	// argument; nothing was sent.
 	ErrInvalidArg = errors.New("nest: invalid argument")
+	// ErrOutOfRange: [List.Set] was given an index outside the list.
+	// Nothing was changed.
+	ErrOutOfRange = errors.New("nest: index out of range")
 )
 
 // DecodeError reports a stored value that does not decode into the key's

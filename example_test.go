@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"slices"
 	"strings"
 	"time"
 
@@ -169,8 +170,10 @@ func ExampleCodec() {
 	// true true many
 }
 
-// Clear removes a namespace's prefix key and everything under it — here
-// customer 1 — and never a sibling such as customer 12.
+// Clear removes a namespace's subtree — here customer 1: its prefix key,
+// its declared keys and its carts — and never a sibling such as customer
+// 12, nor a key the schema does not declare (unless asked with
+// WithUndeclared).
 func ExampleNamespace_Clear() {
 	rdb := exampleRedis()
 	defer rdb.Close()
@@ -184,16 +187,57 @@ func ExampleNamespace_Clear() {
 		_ = c.Cart.At("a").Items.Set(ctx, []string{"book"})
 	}
 
+	_ = rdb.Set(ctx, "shop:customer:1:legacy", "x", 0).Err() // not declared
+
 	n, err := shop.Customer.At(1).Clear(ctx, nest.WithChunkSize(500))
 	fmt.Println(n, err)
 	left, _ := shop.Customer.At(12).Count(ctx)
 	fmt.Println(left)
 	name, _ := shop.Customer.At(1).Name.Get(ctx)
 	fmt.Println(name)
+	n, _ = shop.Customer.At(1).Clear(ctx, nest.WithUndeclared())
+	fmt.Println(n)
 	// Output:
 	// 3 <nil>
 	// 3
 	// guest
+	// 1
+}
+
+// Instances lists the customers that have keys, with their parameters
+// parsed back; a foreign name that does not parse is skipped.
+func ExampleSub_Instances() {
+	rdb := exampleRedis()
+	defer rdb.Close()
+	ctx := context.Background()
+	shop := nest.MustNew[Shop](rdb, nil)
+
+	_ = shop.Customer.At(7).Name.Set(ctx, "ada")
+	_ = shop.Customer.At(7).Visits.Set(ctx, 2)
+	_ = shop.Customer.At(9).Cart.At("x").Coupon.Set(ctx, "SPRING")
+	_ = shop.Customer.At(9).Settings.At("theme").Set(ctx, "dark")
+	_ = rdb.Set(ctx, "shop:customer:*:name", "not a customer", 0).Err()
+
+	var ids []string
+	for c, err := range shop.Customer.Instances(ctx) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		ids = append(ids, c.Params()["customer_id"])
+	}
+	slices.Sort(ids)
+	fmt.Println(ids)
+
+	for k, err := range shop.Customer.At(9).Settings.Instances(ctx) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		v, _ := k.Get(ctx)
+		fmt.Println(k.Params()["name"], v)
+	}
+	// Output:
+	// [7 9]
+	// theme dark
 }
 
 // Update is a typed optimistic read-modify-write (WATCH/MULTI with retries).

@@ -82,7 +82,12 @@ func (h *keyHandle) fail(op string, err error) error {
 // check is fail for a direct call: a wrong type is completed with the
 // type the key holds (one TYPE round trip, on that error only).
 func (h *keyHandle) check(ctx context.Context, op string, err error) error {
-	err = h.fail(op, err)
+	return h.typeFound(ctx, h.fail(op, err))
+}
+
+// typeFound completes a *WrongTypeError inside err (already failed) with
+// the type the key holds: one TYPE round trip, on that error only.
+func (h *keyHandle) typeFound(ctx context.Context, err error) error {
 	var wt *WrongTypeError
 	if errors.As(err, &wt) {
 		if found, terr := h.p.c.rdb.Type(ctx, h.name).Result(); terr == nil && found != "none" {

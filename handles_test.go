@@ -14,7 +14,12 @@ import (
 // each of their methods.
 var everyKind = []any{
 	nest.Key[int]{}, nest.Secret[string]{}, nest.Password{},
-	nest.Set[string]{},
+	nest.Set[string]{}, nest.List[string]{}, nest.SortedSet[string]{},
+	nest.Hash[int]{}, nest.Struct[handleProfile]{}, nest.Counter{}, nest.FloatCounter{}, nest.Lock{},
+}
+
+type handleProfile struct {
+	Name string `redis:"name"`
 }
 
 // TestZeroHandles calls every method of every key kind that takes a

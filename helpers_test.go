@@ -1122,3 +1122,21 @@ func interleave(b *testing.B, raw, ours func(i int)) {
 	b.ReportMetric(float64(oursT.Nanoseconds())/float64(b.N), "nest-ns/op")
 	b.ReportMetric(float64(oursT)/float64(rawT), "nest/raw")
 }
+
+// pttl returns the key's raw PTTL.
+func pttl(t *testing.T, rdb redis.UniversalClient, name string) time.Duration {
+	t.Helper()
+	d, err := rdb.PTTL(context.Background(), name).Result()
+	if err != nil {
+		t.Fatalf("PTTL %s: %v", name, err)
+	}
+	return d
+}
+
+// assertTTLNear fails unless the key's PTTL is in (want-slack, want].
+func assertTTLNear(t *testing.T, rdb redis.UniversalClient, name string, want, slack time.Duration) {
+	t.Helper()
+	if d := pttl(t, rdb, name); d > want || d <= want-slack {
+		t.Fatalf("PTTL %s = %v, want in (%v, %v]", name, d, want-slack, want)
+	}
+}

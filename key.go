@@ -202,7 +202,7 @@ func (v value[T]) Lookup(ctx context.Context) (x T, ok bool, err error) {
 	cmd := v.getCmd(ctx, v.p.c.rdb)
 	x, ok, err = v.result("GET", cmd)
 	v.logGet(ctx, start, err)
-	return x, ok, err
+	return x, ok, v.typeFound(ctx, err)
 }
 
 // getCmd queues or sends the read: GET, or GETEX for a sliding TTL.
@@ -305,7 +305,8 @@ func (v value[T]) GetSet(ctx context.Context, x T, opts ...SetOption) (old T, ex
 	cmd := do(ctx, &v.keyHandle, "SET GET", args.TTL, func(c redis.Cmdable) *redis.StatusCmd {
 		return c.SetArgs(ctx, v.name, val, args)
 	})
-	return v.result("SET GET", cmd)
+	old, existed, err = v.result("SET GET", cmd)
+	return old, existed, v.typeFound(ctx, err)
 }
 
 // GetDel returns the value and deletes the key in one command (GETDEL).
@@ -315,7 +316,8 @@ func (v value[T]) GetDel(ctx context.Context) (x T, existed bool, err error) {
 		return x, false, err
 	}
 	cmd := do(ctx, &v.keyHandle, "GETDEL", 0, func(c redis.Cmdable) *redis.StringCmd { return c.GetDel(ctx, v.name) })
-	return v.result("GETDEL", cmd)
+	x, existed, err = v.result("GETDEL", cmd)
+	return x, existed, v.typeFound(ctx, err)
 }
 
 // Update is a typed optimistic read-modify-write: it WATCHes the key,

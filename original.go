@@ -56,8 +56,10 @@ const originalCodecName = "redisimnest"
 // bools and times; JSON otherwise).
 type OriginalOptions struct {
 	// Values stores the values of every Key (and ParamKey) of the schema,
-	// and the members of its collections (Set, SortedSet), in the
-	// original's envelope, as if each had `codec:"redisimnest"`.
+	// and the elements of its collections (Hash values, List, Set and
+	// SortedSet members), in the original's envelope, as if each had
+	// `codec:"redisimnest"`. Counters stay decimal text (INCRBY), and a
+	// Struct's fields follow their own codec tags.
 	Values bool
 
 	// Secrets makes every [Secret] of the schema a secret in the

@@ -639,6 +639,8 @@ type (
 		Scores         nest.SortedSet[string]    `nest:"scores"`
 		When           nest.SortedSet[time.Time] `nest:"when"`
 		Native         nest.Set[int]             `nest:"native" codec:"json"`
+		Fields         nest.Hash[int]            `nest:"fields"`
+		Queue          nest.List[string]         `nest:"queue"`
 	}
 )
 
@@ -681,8 +683,27 @@ func TestOriginalCollections(t *testing.T) {
 	if raw := rdb.SMembers(ctx, r.Native.Name()).Val(); len(raw) != 1 || raw[0] != "7" {
 		t.Errorf(`a codec:"json" set of a Values schema stored %q`, raw)
 	}
+	if _, err := r.Fields.Set(ctx, "n", 42); err != nil {
+		t.Fatal(err)
+	}
+	if raw := rdb.HGet(ctx, r.Fields.Name(), "n").Val(); raw != `{"__type__": "int", "value": 42}` {
+		t.Errorf("hash value stored as %q", raw)
+	}
+	if n, err := r.Fields.Get(ctx, "n"); err != nil || n != 42 {
+		t.Errorf("Hash.Get: %v, %v", n, err)
+	}
+	if _, err := r.Queue.RPush(ctx, "job"); err != nil {
+		t.Fatal(err)
+	}
+	if raw := rdb.LRange(ctx, r.Queue.Name(), 0, -1).Val(); len(raw) != 1 || raw[0] != `{"__type__": "str", "value": "job"}` {
+		t.Errorf("list element stored as %q", raw)
+	}
+	if l, err := r.Queue.Range(ctx, 0, -1); err != nil || len(l) != 1 || l[0] != "job" {
+		t.Errorf("List.Range: %v, %v", l, err)
+	}
 	for _, k := range r.Describe().Keys {
-		want := map[string]string{"tagged": "redisimnest", "scores": "redisimnest", "when": "redisimnest", "native": "json"}[k.Template]
+		want := map[string]string{"tagged": "redisimnest", "scores": "redisimnest", "when": "redisimnest", "native": "json",
+			"fields": "redisimnest", "queue": "redisimnest"}[k.Template]
 		if k.Codec != want {
 			t.Errorf("Describe %s: codec %q, want %q", k.Template, k.Codec, want)
 		}

@@ -283,7 +283,9 @@ func enqueue[V any](p *Pipe, h *keyHandle, kind opKind, op opName, ttl time.Dura
 	err := p.admit(h, op.String())
 	if err == nil {
 		if f.cmd, err = add(); err != nil {
-			err = opError(op.String(), h.name, err)
+			if oe := (*OpError)(nil); !errors.As(err, &oe) || oe.Key != h.name {
+				err = opError(op.String(), h.name, err) // already named otherwise
+			}
 			p.err = err
 		}
 	}

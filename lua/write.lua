@@ -11,7 +11,9 @@
 --          (command name, keys and flags); the rest are items (members,
 --          field-value pairs, score-member pairs)
 -- ARGV[4]  how replies combine when the items are sent in several chunks:
---          "sum" (counts: SADD, HSET, ZADD) or "last" (lengths: RPUSH)
+--          "sum" (counts: SADD, HSET, ZADD) or "last" (lengths: RPUSH); or
+--          "hget": the reply is the hash field ARGV[7] read back as text
+--          (HINCRBY: a Lua number is a double, exact only up to 2^53)
 -- ARGV[5..] the command: head, then items
 --
 -- Items go in chunks of at most 4096 arguments, so a write of any size
@@ -30,6 +32,9 @@ else
     local x = redis.call(unpack(c))
     if r and ARGV[4] == 'sum' then r = r + x else r = x end
   end
+end
+if ARGV[4] == 'hget' then
+  r = redis.call('HGET', KEYS[1], ARGV[7])
 end
 if ARGV[2] == 'f' then
   redis.call('PEXPIRE', KEYS[1], ARGV[1], 'NX')

@@ -127,7 +127,7 @@ func checkDemo(t *testing.T, out string) {
 		"n, err := root.User.At(\"1:*\").Clear(ctx)\n    → nothing sent to Redis\n    err = nest: invalid parameter {user_id}",
 		"    errors.Is(err, nest.ErrInvalidParam) = true\n",
 		"n, err := root.App.Clear(ctx)\n",
-		"    → pipeline: SCAN 0 MATCH root:app:* COUNT 1000 | UNLINK root:app\n",
+		"    → pipeline: UNLINK root:app | UNLINK root:app:tokens | UNLINK root:app:pending_users\n",
 		"    n = 1 (deleted)\n",
 	} {
 		if !strings.Contains(out, want) {

@@ -1,0 +1,81 @@
+package nest
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestFingerprintsCount(t *testing.T) {
+	var f fingerprints
+	for i := range 100_000 {
+		f.add(fmt.Sprint("k:", i))
+		if i%3 == 0 {
+			f.add(fmt.Sprint("k:", i)) // SCAN may return a name twice
+		}
+	}
+	if got := f.count(); got != 100_000 {
+		t.Fatalf("count = %d, want 100000", got)
+	}
+	if got := f.count(); got != 0 {
+		t.Fatalf("count after release = %d, want 0", got)
+	}
+}
+
+func TestCutSegments(t *testing.T) {
+	for _, tc := range []struct {
+		s          string
+		n          int
+		head, tail string
+		ok         bool
+	}{
+		{"user:1", 2, "user:1", "", true},
+		{"user:1:age", 2, "user:1", "age", true},
+		{"user:1:", 2, "user:1", "", false},
+		{"user", 2, "", "", false},
+		{"a:b:c:d", 1, "a", "b:c:d", true},
+		{"{user:1}:age", 2, "{user:1}", "age", true},
+	} {
+		head, tail, ok := cutSegments(tc.s, tc.n)
+		if head != tc.head || tail != tc.tail || ok != tc.ok {
+			t.Errorf("cutSegments(%q, %d) = %q, %q, %v; want %q, %q, %v", tc.s, tc.n, head, tail, ok, tc.head, tc.tail, tc.ok)
+		}
+	}
+}
+
+func TestCoveringPattern(t *testing.T) {
+	for _, tc := range []struct {
+		pats []string
+		want string
+	}{
+		{[]string{"r:user:1:message:*"}, "r:user:1:message:*"},
+		{[]string{"r:user:*", "r:admin:*:*"}, "r:*"},
+		{[]string{"r:a:msg:*", "r:a:mail:*"}, "r:a:m*"},
+		{[]string{"r:item:*x", "r:item:*y"}, "r:item:*"},
+	} {
+		if got := coveringPattern(tc.pats); got != tc.want {
+			t.Errorf("coveringPattern(%q) = %q, want %q", tc.pats, got, tc.want)
+		}
+	}
+}
+
+func TestMatchValid(t *testing.T) {
+	for _, tc := range []struct {
+		pat, name string
+		want      bool
+	}{
+		{"user:*", "user:1", true},
+		{"user:*", "user:*", false},
+		{"user:*", "user:", false},
+		{"user:*", "user:1:x", false},
+		{"{user:*}", "{user:1}", true},
+		{"{user:*}", "{user:1}x", false},
+		{"admin:*:*", "admin:5:eu", true},
+		{"admin:*:*", "admin:5:e u", false},
+		{"user:*", "user:é", true},
+		{"user:*", "user:\uFF1A", false},
+	} {
+		if got := matchValid(tc.pat, tc.name, 256); got != tc.want {
+			t.Errorf("matchValid(%q, %q) = %v, want %v", tc.pat, tc.name, got, tc.want)
+		}
+	}
+}
