@@ -38,10 +38,12 @@ fuzz-short:
 	$(FUZZ) '^FuzzDecodeJSON$$' .
 	$(FUZZ) '^FuzzDecodeMsgpack$$' .
 	$(FUZZ) '^FuzzDecodeNative$$' .
+	$(FUZZ) '^FuzzDecodeEnvelope$$' .
 	$(FUZZ) '^FuzzParamValue$$' .
 	$(FUZZ) '^FuzzCodecRoundTrip$$' .
 	$(FUZZ) '^FuzzParseTag$$' .
 	$(FUZZ) '^FuzzCheck$$' ./internal/msgpackguard
+	$(FUZZ) '^FuzzUnmarshal$$' ./internal/envelope
 	$(FUZZ) '^FuzzOpen$$' ./internal/seal
 	$(FUZZ) '^FuzzParse$$' ./internal/phc
 	$(FUZZ) '^FuzzParse$$' ./internal/tmpl

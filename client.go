@@ -37,6 +37,7 @@ type client struct {
 	keysOpt   []SecretKey           // Options.SecretKeys
 	maxValue  int                   // Options.MaxValueSize, resolved by valueCodec.setMaxSize
 	admin     redis.UniversalClient // Options.AdminClient: subtree SCANs go through it
+	orig      origConfig            // Options.Original (original.go)
 
 	standalone atomic.Int32 // modeUnknown, modeStandalone or modeOther: what an AutoPipeliner rdb reaches
 }
@@ -76,6 +77,7 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 	default:
 		bad("Options.AdminClient is a %T: want a *redis.Client, *redis.ClusterClient or *redis.Ring", o.AdminClient)
 	}
+	errs = append(errs, c.orig.resolve(o.Original, c.codecs)...)
 	c.cluster, _ = rdb.(*redis.ClusterClient)
 	c.ring, _ = rdb.(*redis.Ring)
 	if c.codec == nil {

@@ -23,6 +23,8 @@ import (
 // [encoding.BinaryMarshaler]) through those methods. Everything else goes
 // through the schema's codec ([Options.Codec], JSON by default), unless the
 // key names one with a `codec:"name"` tag, which then applies to every type.
+// The tag `codec:"redisimnest"` selects the stored format of the original
+// Python package, for every type; see [OriginalOptions].
 //
 // Stored values may have been written by anyone with access to Redis, so
 // decoding them is defensive: a stored form larger than
@@ -215,18 +217,24 @@ func codecFor[T any](c Codec) *valueCodec[T] {
 		err := c.Unmarshal([]byte(s), &v)
 		return v, err
 	}
+	parseDefault := func(s string) (T, error) {
+		var v T
+		err := json.Unmarshal([]byte(s), &v)
+		return v, err
+	}
+	if _, ok := c.(*originalCodec); ok {
+		// A schema ported from the original keeps its defaults as
+		// written: default:"Unknown" on a Key[string].
+		parseDefault = chooseCodec[T](nil, JSON).parseDefault
+	}
 	return &valueCodec[T]{
 		name: c.Name(),
 		enc: func(v T) (any, error) {
 			b, err := c.Marshal(&v)
 			return b, err
 		},
-		dec: dec,
-		parseDefault: func(s string) (T, error) {
-			var v T
-			err := json.Unmarshal([]byte(s), &v)
-			return v, err
-		},
+		dec:          dec,
+		parseDefault: parseDefault,
 	}
 }
 

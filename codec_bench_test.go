@@ -40,6 +40,13 @@ func BenchmarkValueCodec(b *testing.B) {
 	benchCodec(b, "time", newValueCodec[time.Time](nil, JSON), time.Date(2024, 2, 29, 23, 59, 59, 123456789, time.UTC))
 	benchCodec(b, "json", newValueCodec[profile](nil, JSON), p)
 	benchCodec(b, "msgpack", newValueCodec[profile](MsgPack, JSON), p)
+	env := &originalCodec{}
+	benchCodec(b, "envelope", newValueCodec[profile](env, JSON), p)
+	benchCodec(b, "envelope-int", newValueCodec[int](env, JSON), 123456)
+	tags := []string{"admin", "beta", "math"}
+	benchCodec(b, "json-list", newValueCodec[[]string](nil, JSON), tags)
+	benchCodec(b, "envelope-list", newValueCodec[[]string](env, JSON), tags)
+	benchCodec(b, "envelope-time", newValueCodec[time.Time](env, JSON), time.Date(2024, 2, 29, 23, 59, 59, 123456000, time.UTC))
 }
 
 func benchCodec[T any](b *testing.B, name string, c *valueCodec[T], v T) {

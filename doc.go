@@ -149,6 +149,23 @@
 // which holds the keys. Dispatch logs, errors and printed handles never
 // contain passwords, hashes, plaintext, ciphertext or keys.
 //
+// # Running beside the Python original
+//
+// A Go service can share one Redis with services still on the original
+// Python package, redisimnest, reading and writing its stored data: a
+// `codec:"redisimnest"` tag on a key, or [OriginalOptions] in
+// [Options].Original for the whole schema, stores values in the original's
+// JSON envelope ({"__type__": "int", "value": 42}, byte for byte as
+// Python's json.dumps writes it), secrets as its Fernet tokens (under its
+// MY_ENCRYPTION_KEY, which [OptionsFromEnv] reads) and passwords as its
+// bcrypt hashes. [Password.Verify] accepts the original's bcrypt hashes in
+// any schema and replaces them with argon2id after a match, unless the
+// schema keeps them for the original. A schema ported from the original
+// names its keys as the original does for integer and string parameters.
+// When the last Python reader is gone, drop the tags and options:
+// [Namespace.Reencrypt] moves the original's secrets to nest's format in
+// one call.
+//
 // # Pipelines and transactions
 //
 // [Namespace.Pipeline] and [Namespace.TxPipeline] (MULTI/EXEC) return a
@@ -178,7 +195,7 @@
 // original package are read on request:
 //
 //	rdb, err := nest.ClientFromEnv()   // REDIS_URL, or REDIS_HOST, REDIS_PORT, ...
-//	opts, err := nest.OptionsFromEnv() // REDIS_DELETE_CHUNK_SIZE, SHOW_METHOD_DISPATCH_LOGS, NEST_SECRET_KEYS(_FILE)
+//	opts, err := nest.OptionsFromEnv() // REDIS_DELETE_CHUNK_SIZE, SHOW_METHOD_DISPATCH_LOGS, NEST_SECRET_KEYS(_FILE), MY_ENCRYPTION_KEY
 //	root, err := nest.New[Root](rdb, opts)
 //
 // [RedisOptionsFromEnv] (which [ClientFromEnv] uses) reads REDIS_URL
@@ -188,6 +205,7 @@
 // the URL or REDIS_CLUSTER=1 make it a Redis Cluster. [OptionsFromEnv]
 // reads the delete chunk size, dispatch logging (a text logger on standard
 // error at debug level, method, key and TTL of every command, never
-// values) and the keyring of Secret keys. Their errors match [ErrConfig],
+// values), the keyring of Secret keys and the original's Fernet key
+// (MY_ENCRYPTION_KEY). Their errors match [ErrConfig],
 // name the variable and never show a password or a key.
 package nest

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisimnest/nest/internal/original"
 	"github.com/redisimnest/nest/internal/redisurl"
 )
 
@@ -28,7 +29,10 @@ import (
 //     standard error at debug level, so that it shows every dispatch record;
 //   - NEST_SECRET_KEYS_FILE (recommended) or NEST_SECRET_KEYS:
 //     [Options.SecretKeys], from the file named or the value itself, in the
-//     format of [ParseSecretKeys]; setting both is an error.
+//     format of [ParseSecretKeys]; setting both is an error;
+//   - MY_ENCRYPTION_KEY: [OriginalOptions].EncryptionKey, the original
+//     Python package's Fernet key (32 bytes in URL-safe base64), which
+//     Secrets in its format need.
 //
 // An unset or empty variable leaves its field zero (the default). Each
 // malformed variable is reported, all of them in one error (joined with
@@ -52,6 +56,12 @@ func OptionsFromEnv() (*Options, error) {
 		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	o.SecretKeys = r.secretKeys()
+	if k := os.Getenv("MY_ENCRYPTION_KEY"); k != "" {
+		if _, err := original.ParseFernetKey(k); err != nil {
+			r.failf("MY_ENCRYPTION_KEY (the original's Fernet key): %v", err)
+		}
+		o.Original.EncryptionKey = FernetKey(k)
+	}
 	if err := r.err(); err != nil {
 		return nil, err
 	}

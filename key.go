@@ -22,7 +22,7 @@ type Key[T any] struct {
 }
 
 func (Key[T]) compileKey(kp *keyPlan, explicit Codec) error {
-	return compileKeyCodec[T](kp, explicit)
+	return compileKeyCodec[T](kp, kp.c.valuesCodec(explicit))
 }
 
 func (Key[T]) isParamKey() bool { return false }
@@ -37,7 +37,7 @@ type ParamKey[T any] struct {
 }
 
 func (ParamKey[T]) compileKey(kp *keyPlan, explicit Codec) error {
-	return compileKeyCodec[T](kp, explicit)
+	return compileKeyCodec[T](kp, kp.c.valuesCodec(explicit))
 }
 
 func (ParamKey[T]) isParamKey() bool { return true }

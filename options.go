@@ -18,7 +18,9 @@ type Options struct {
 	Codec Codec
 
 	// Codecs names extra codecs that keys can select with `codec:"name"`.
-	// "json" and "msgpack" are always available.
+	// "json", "msgpack" and "redisimnest" (the original Python package's
+	// format, see [OriginalOptions]) are always available; the last name
+	// cannot be taken.
 	Codecs map[string]Codec
 
 	// DeleteChunkSize is how many keys one UNLINK command removes during
@@ -92,6 +94,15 @@ type Options struct {
 	// proto-max-bulk-len.)
 	// default: [DefaultMaxValueSize], 64 MiB
 	MaxValueSize int
+
+	// Original configures running beside the original Python package,
+	// redisimnest, on one Redis: its stored format for every Key, Secret
+	// or Password of the schema (or per key, with `codec:"redisimnest"`),
+	// its MY_ENCRYPTION_KEY, and the rule for naive datetimes. See
+	// [OriginalOptions].
+	// default: nest's own formats; `codec:"redisimnest"` tags read naive
+	// datetimes in UTC and write them naive
+	Original OriginalOptions
 }
 
 // PasswordParams sets the cost of the argon2id hashes of [Password] keys.

@@ -10,6 +10,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redisimnest/nest/internal/envelope"
+	"github.com/redisimnest/nest/internal/original"
 	"github.com/redisimnest/nest/internal/phc"
 )
 
@@ -53,15 +55,24 @@ func (p PasswordParams) resolve() (PasswordParams, error) {
 // commands behave as for [Key] (there is no Dump: it would be a second way
 // to read the hash). A Password is an immutable handle, safe to copy and
 // share; printing it shows its key name.
+//
+// Verify also accepts the bcrypt hashes of the original Python package
+// (in its str envelope) and replaces them with argon2id after a match, so
+// that users move to argon2id as they log in. With `codec:"redisimnest"`
+// (or [OriginalOptions].Passwords) the original must still verify the
+// password: Set writes a bcrypt hash in its envelope, and Verify keeps
+// bcrypt (rewriting an argon2id hash, or a bcrypt hash cheaper than
+// [OriginalOptions].BcryptCost, as bcrypt after a match).
 type Password struct {
 	_ [0]passwordMark
 	keyHandle
 }
 
 func (Password) compileKey(kp *keyPlan, explicit Codec) error {
+	orig := kp.c.orig.wants(explicit, kp.c.orig.opts.Passwords)
 	switch {
-	case explicit != nil:
-		return fmt.Errorf("a Password key takes no codec tag: it stores an argon2id PHC string")
+	case explicit != nil && !orig:
+		return fmt.Errorf("a Password key takes no codec tag but %q (the original's bcrypt hashes): it stores an argon2id PHC string", originalCodecName)
 	case kp.hasDef:
 		return fmt.Errorf("a Password key cannot have a default")
 	}
@@ -69,6 +80,9 @@ func (Password) compileKey(kp *keyPlan, explicit Codec) error {
 		return err
 	}
 	kp.kind, kp.codecOf = kindPassword, "argon2id"
+	if orig {
+		kp.original, kp.codecOf = true, "bcrypt"
+	}
 	return nil
 }
 
@@ -102,25 +116,42 @@ func (p Password) Set(ctx context.Context, plain string, opts ...SetOption) erro
 	if err := checkPassword(plain); err != nil {
 		return opError("SET", p.name, err)
 	}
-	h, err := p.p.c.hasher.New(ctx, plain)
+	h, err := p.newHash(ctx, plain)
 	if err != nil {
 		return opError("SET", p.name, err)
 	}
-	return p.fail("SET", p.setCmd(ctx, p.p.c.rdb, h.String(), opts, true).Err())
+	return p.fail("SET", p.setCmd(ctx, p.p.c.rdb, h, opts, true).Err())
+}
+
+// newHash hashes plain as Set stores it: an argon2id PHC string or, for a
+// key in the original's format, a bcrypt hash in the original's envelope.
+func (p Password) newHash(ctx context.Context, plain string) (string, error) {
+	c := p.p.c
+	if p.p.original {
+		return c.orig.bcryptHash(ctx, c.hasher, plain)
+	}
+	h, err := c.hasher.New(ctx, plain)
+	if err != nil {
+		return "", err
+	}
+	return h.String(), nil
 }
 
 // Verify reports whether candidate is the stored password, comparing the
 // hashes in constant time: true on a match, false on a mismatch, and
 // [ErrNotFound] when no password is stored. A candidate that Set would
 // refuse is a mismatch, found without hashing. A stored value that is not
-// an argon2id PHC string, or one whose memory or iterations exceed four
-// times the schema's (a planted hash must not tie up the hashing slots),
-// is an error matching [ErrDecode].
+// an argon2id PHC string or the original's bcrypt hash, or one whose memory
+// or iterations exceed four times the schema's (for bcrypt: a cost above
+// max(BcryptCost, 12)+2), is an error matching [ErrDecode]: a planted hash
+// must not tie up the hashing slots. bcrypt compares the first 72 bytes of
+// a candidate, all that its hashes hold (as Python's bcrypt before 5.0).
 //
 // After a match, a stored hash weaker than the schema's parameters (below
 // them in memory or iterations and above them in neither, or with a salt
-// or hash shorter than 16 and 32 bytes) is replaced by a new hash, keeping
-// the key's TTL, unless the key changed meanwhile. Hashes are never
+// or hash shorter than 16 and 32 bytes), or a bcrypt hash of the original,
+// is replaced by a new hash (bcrypt, for a key in the original's format),
+// keeping the key's TTL, unless the key changed meanwhile. Hashes are never
 // downgraded, so instances running different parameters during a rollout
 // do not undo each other. A failed upgrade does not fail Verify; it is
 // logged as a warning through [Options.Logger] (or [slog.Default]) and
@@ -142,14 +173,24 @@ func (p Password) Verify(ctx context.Context, candidate string) (bool, error) {
 	if err != nil {
 		return false, p.fail("GET", err)
 	}
-	h, err := phc.Parse(stored)
+	hash := stored
+	if isEnvelope([]byte(stored)) {
+		// The original's format: the hash in a str envelope.
+		if hash, err = envelope.UnwrapStr([]byte(stored)); err != nil {
+			return false, opError("GET", p.name, fmt.Errorf("%w: the stored value is not a password hash in the original's str envelope", ErrDecode))
+		}
+	}
+	if original.IsBcrypt(hash) {
+		return p.verifyBcrypt(ctx, stored, hash, candidate)
+	}
+	h, err := phc.Parse(hash)
 	if cur := c.hasher.Params; err == nil && (h.Memory > storedCostFactor*cur.Memory || h.Iterations > storedCostFactor*cur.Iterations) {
 		// A hash planted in Redis must not tie up the hashing slots.
 		err = fmt.Errorf("its cost (m=%d, t=%d) exceeds %d times the schema's (m=%d, t=%d)",
 			h.Memory, h.Iterations, storedCostFactor, cur.Memory, cur.Iterations)
 	}
 	if err != nil {
-		return false, opError("GET", p.name, fmt.Errorf("%w: the stored value is not a usable argon2id hash: %v", ErrDecode, err))
+		return false, opError("GET", p.name, fmt.Errorf("%w: the stored value is not a usable argon2id or bcrypt hash: %v", ErrDecode, err))
 	}
 	if checkPassword(candidate) != nil {
 		return false, nil
@@ -161,20 +202,21 @@ func (p Password) Verify(ctx context.Context, candidate string) (bool, error) {
 	if subtle.ConstantTimeCompare(sum, h.Sum) != 1 {
 		return false, nil
 	}
-	if h.WeakerThan(c.hasher.Params) {
-		p.rehash(ctx, stored, candidate)
+	if p.p.original || h.WeakerThan(c.hasher.Params) {
+		p.rehash(ctx, stored, candidate) // for the original's format: to bcrypt
 	}
 	return true, nil
 }
 
-// rehash replaces the stored hash old by a hash of plain with the current
-// parameters, if the key still holds old, keeping its TTL.
+// rehash replaces the stored hash old by a hash of plain as Set makes it
+// (the current parameters; bcrypt for the original's format), if the key
+// still holds old, keeping its TTL.
 func (p Password) rehash(ctx context.Context, old, plain string) {
 	c := p.p.c
-	h, err := c.hasher.New(ctx, plain)
+	h, err := p.newHash(ctx, plain)
 	if err == nil {
 		err = do(ctx, &p.keyHandle, "REHASH", 0, func(r redis.Cmdable) *redis.Cmd {
-			return casScript.Run(ctx, r, []string{p.name}, old, h.String())
+			return casScript.Run(ctx, r, []string{p.name}, old, h)
 		}).Err()
 	}
 	if err != nil {
@@ -187,8 +229,9 @@ func (p Password) rehash(ctx context.Context, old, plain string) {
 	}
 }
 
-// Hash returns the stored PHC string, or [ErrNotFound]. It is the only way
-// to read a Password key's value, for migrations and audits.
+// Hash returns the stored string (a PHC string, or the original's bcrypt
+// hash in its envelope), or [ErrNotFound]. It is the only way to read a
+// Password key's value, for migrations and audits.
 func (p Password) Hash(ctx context.Context) (string, error) {
 	if err := p.Err(); err != nil {
 		return "", err

@@ -33,13 +33,16 @@ import (
 //	                  seconds, or "none"; ",sliding" renews it on reads
 //	default:"0"       value Get returns for a missing key (stored form for
 //	                  strings, numbers, bools and times; JSON otherwise)
-//	codec:"msgpack"   codec for this key (see [Codec])
+//	codec:"msgpack"   codec for this key (see [Codec]); "redisimnest" stores
+//	                  a Key, Secret or Password in the original Python
+//	                  package's format (see [OriginalOptions])
 //	slot:"pin"        on a namespace: make its resolved segment a Redis
 //	                  Cluster hash tag ("root:{user:42}:age"), so its whole
 //	                  subtree shares one slot
 //
 // Keys ([Key], [ParamKey], [Secret], [Password]) read nest, ttl, default
-// and codec ([Password] refuses the last two); namespaces (the embedded
+// and codec ([Password] refuses a default, and every codec but
+// redisimnest); namespaces (the embedded
 // Namespace, a child namespace field, a Sub field) read nest, ttl and slot.
 // Any other key in the tag of a field New reads is a mistake, with a
 // suggestion when it looks like a misspelling (`tll:"5s"`: did you mean
@@ -121,6 +124,7 @@ type keyPlan struct {
 	hasDef   bool
 	pattern  string
 	kind     keyKind
+	original bool // a Secret or Password in the original Python package's format (original.go)
 }
 
 // keyKind tells the kinds of key apart: plain string keys, the secure

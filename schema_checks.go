@@ -117,8 +117,9 @@ func otherKind(key string, known []string) string {
 // checkEncodable refuses a value type that codec c cannot encode, so that
 // New reports it instead of the first Set.
 //
-// For the built-in JSON and MsgPack codecs the type is checked by its
-// structure, with each codec's own rules (see internal/encodable): no
+// For the built-in JSON, MsgPack and redisimnest codecs the type is checked
+// by its structure, with each codec's own rules (redisimnest encodes what
+// encoding/json encodes) (see internal/encodable): no
 // channels, functions, complex numbers or unsafe pointers where the codec
 // would look, and (JSON) map keys that are strings, integers or
 // TextMarshalers. Each finding is confirmed by encoding a value that
@@ -127,10 +128,10 @@ func otherKind(key string, known []string) string {
 // must encode the type's zero value.
 func checkEncodable(t reflect.Type, c Codec) error {
 	var rules encodable.Rules
-	switch c {
-	case JSON:
+	switch c.(type) {
+	case jsonCodec, *originalCodec: // the original's codec writes what encoding/json writes
 		rules = encodable.JSON
-	case MsgPack:
+	case msgpackCodec:
 		rules = encodable.MsgPack
 	default:
 		if err := tryMarshal(c, reflect.New(t).Interface()); err != nil {

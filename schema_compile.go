@@ -335,7 +335,7 @@ func (cp *compiler) key(ns *nsPlan, f reflect.StructField, path string) *keyPlan
 		switch {
 		case !errors.Is(err, ErrConfig):
 			cp.add(&SchemaError{Type: ns.typ.String(), Field: f.Name, Msg: err.Error(), Err: err})
-		case !cp.cfg && len(cp.c.keysOpt) == 0: // a keyring given in Options is reported by newClient
+		case !cp.cfg && (len(cp.c.keysOpt) == 0 || err != cp.c.keysErr): // a keyring given in Options is reported by newClient
 			cp.cfg = true
 			cp.add(fmt.Errorf("%w (needed by %s)", err, path))
 		}
@@ -400,5 +400,5 @@ func compileCollection[T any](kp *keyPlan, explicit Codec, kind keyKind) error {
 	if kp.hasDef {
 		return fmt.Errorf("a %s key has no default: a missing %s reads as empty", kind, kind)
 	}
-	return compileKeyCodec[T](kp, explicit)
+	return compileKeyCodec[T](kp, kp.c.valuesCodec(explicit))
 }

@@ -42,12 +42,24 @@ import (
 // contain the value: a value that does not encode or decode is reported
 // with [ErrEncode] or [ErrDecode] but without the codec's message, which
 // may quote it. A Secret is an immutable handle, safe to copy and share.
+//
+// With `codec:"redisimnest"` (or [OriginalOptions].Secrets) the Secret is
+// in the original Python package's format instead, so that Python reads
+// it: the value's text (T is a string or []byte type) as a Fernet token
+// under Options.Original.EncryptionKey, in a str envelope. That format is
+// weaker: the token is not bound to the key name and carries no key ID.
+// While EncryptionKey is set, a Secret in nest's format opens the
+// original's values too, and [Namespace.Reencrypt] rewrites them in nest's
+// format.
 type Secret[T any] struct {
 	_ [0]secretMark[T]
 	value[T]
 }
 
 func (Secret[T]) compileKey(kp *keyPlan, explicit Codec) error {
+	if kp.c.orig.wants(explicit, kp.c.orig.opts.Secrets) {
+		return compileOriginalSecret[T](kp)
+	}
 	if err := compileKeyCodec[T](kp, explicit); err != nil {
 		return err
 	}
@@ -82,14 +94,32 @@ func (v value[T]) seal(x T) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("%w: unexpected encoded type %T", ErrEncode, enc)
 	}
-	return v.p.c.keys.Seal(v.name, pt), nil
+	return v.sealPlain(pt)
+}
+
+// sealPlain encrypts an encoded value for the key: with AES-256-GCM bound
+// to its name or, for a Secret in the original's format, as a Fernet token
+// in a str envelope.
+func (h *keyHandle) sealPlain(pt []byte) ([]byte, error) {
+	if h.p.original {
+		return h.p.c.orig.seal(pt)
+	}
+	return h.p.c.keys.Seal(h.name, pt), nil
+}
+
+// openPlain authenticates and decrypts a stored value of the key.
+func (h *keyHandle) openPlain(stored []byte) ([]byte, error) {
+	if h.p.original {
+		return h.p.c.orig.open(stored)
+	}
+	return h.p.c.openOurs(h.name, stored)
 }
 
 // open authenticates, decrypts and decodes a stored value. Its errors
 // withhold the codec's message, which may quote the plaintext.
 func (v value[T]) open(op, stored string) (T, error) {
 	var zero T
-	pt, err := v.p.c.keys.Open(v.name, []byte(stored))
+	pt, err := v.openPlain([]byte(stored))
 	if err != nil {
 		return zero, opError(op, v.name, fmt.Errorf("%w: %v", ErrDecrypt, err))
 	}
@@ -156,12 +186,15 @@ func (s Secret[T]) rename(ctx context.Context, op string, dst Secret[T], nx bool
 				return nil // dst taken: not renamed
 			}
 		}
-		pt, err := c.keys.Open(s.name, []byte(stored))
+		pt, err := s.openPlain([]byte(stored))
 		if err != nil {
 			return opError(op, s.name, fmt.Errorf("%w: %v", ErrDecrypt, err))
 		}
-		sealed := dst.p.c.keys.Seal(dst.name, pt) // as dst's schema seals: it may hold another keyring
+		sealed, err := dst.sealPlain(pt) // as dst seals: its schema may hold another keyring, or another format
 		clear(pt)
+		if err != nil {
+			return opError(op, dst.name, err)
+		}
 		start := c.clock()
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			dst.setCmd(ctx, p, sealed, nil, false)

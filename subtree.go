@@ -565,6 +565,15 @@ func chunks(s []string, size int) iter.Seq[[]string] {
 //  2. call Reencrypt on the root namespace (or on any subtree);
 //  3. remove the old keys from the keyring.
 //
+// It is also the one call that moves the secrets of the original Python
+// package to nest's format, once no Python reader remains: drop the
+// `codec:"redisimnest"` tags (or [OriginalOptions].Secrets), give the
+// schema a keyring and keep Options.Original.EncryptionKey, deploy, run
+// Reencrypt, then remove the EncryptionKey. Until then a Secret in nest's
+// format opens the original's Fernet values too, and Reencrypt rewrites
+// them (TTL kept) like values of an old key. Secrets still declared in the
+// original's format are left alone: Python reads them.
+//
 // It walks the subtree as [Namespace.Keys] does (known names by EXISTS,
 // SCAN only below parameterised children), and considers only keys
 // matching the declared Secret keys' patterns; values already
@@ -656,7 +665,7 @@ func reencrypt(ctx context.Context, c *client, names []string, failed []error) (
 		if r.Current([]byte(stored)) {
 			continue
 		}
-		pt, err := r.Open(names[i], []byte(stored))
+		pt, err := c.openOurs(names[i], []byte(stored)) // the original's values too, with its key
 		if err != nil {
 			failed = append(failed, opError("REENCRYPT", names[i], fmt.Errorf("%w: %v", ErrDecrypt, err)))
 			continue
@@ -698,7 +707,7 @@ func reencrypt(ctx context.Context, c *client, names []string, failed []error) (
 // p and below.
 func secretPatterns(p *nsPlan, pats *[]string) {
 	for _, k := range p.keys {
-		if k.kind == kindSecret {
+		if k.kind == kindSecret && !k.original { // the original's Fernet values stay for its readers
 			*pats = append(*pats, k.pattern)
 		}
 	}

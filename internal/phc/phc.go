@@ -149,6 +149,22 @@ func (hs *Hasher) Sum(ctx context.Context, pw string, h Hash) ([]byte, error) {
 	return hs.sum(ctx, pw, h.Params, h.Salt, uint32(len(h.Sum)))
 }
 
+// Do runs fn (another costly hash, such as bcrypt) in one of the hashing
+// slots, once one is free, or returns ctx's error without running it.
+func (hs *Hasher) Do(ctx context.Context, fn func()) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case hs.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-hs.sem }()
+	fn()
+	return nil
+}
+
 // sum computes argon2id once a slot is free, or returns ctx's error.
 func (hs *Hasher) sum(ctx context.Context, pw string, p Params, salt []byte, n uint32) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
