@@ -95,7 +95,10 @@ type wcmd struct {
 	hget bool
 }
 
-const writeLead = 4 // ttl, mode, head, combine
+const (
+	writeLead  = 4    // ttl, mode, head, combine
+	writeChunk = 4096 // items per call in lua/write.lua; more go in chunks
+)
 
 // newWrite starts the write command name on the key, with room for n
 // more arguments. Head arguments (flags) are appended with flag; items
@@ -136,7 +139,11 @@ func (h *keyHandle) writeCmd(ctx context.Context, c doer, w wcmd, queued bool, o
 	case w.hget:
 		combine = "hget"
 	}
-	w.args[0], w.args[1], w.args[2], w.args[3] = t.d.Milliseconds(), mode, w.head, combine
+	var head any = "" // one call: the script skips its chunking
+	if len(w.args)-writeLead-w.head > writeChunk {
+		head = w.head
+	}
+	w.args[0], w.args[1], w.args[2], w.args[3] = t.d.Milliseconds(), mode, head, combine
 	keys := append(make([]string, 0, 1+len(others)), h.name)
 	keys = append(keys, others...)
 	if queued {

@@ -7,9 +7,11 @@
 -- ARGV[1]  TTL in milliseconds
 -- ARGV[2]  "r": refresh the TTL; "f": fixed, apply it only when the key has
 --          none yet (PEXPIRE ... NX: counted from the key's creation)
--- ARGV[3]  h, how many of the following arguments form the command head
---          (command name, keys and flags); the rest are items (members,
---          field-value pairs, score-member pairs)
+-- ARGV[3]  "" when the command goes in one call (the common case, decided
+--          by the client); else h, how many of the following arguments
+--          form the command head (command name, keys and flags), the rest
+--          being items (members, field-value pairs, score-member pairs)
+--          sent in chunks
 -- ARGV[4]  how replies combine when the items are sent in several chunks:
 --          "sum" (counts: SADD, HSET, ZADD) or "last" (lengths: RPUSH); or
 --          "hget": the reply is the hash field ARGV[7] read back as text
@@ -19,11 +21,11 @@
 -- Items go in chunks of at most 4096 arguments, so a write of any size
 -- stays under Lua's unpack limit; chunks keep the items' order, so the
 -- result equals one command's.
-local head, n = tonumber(ARGV[3]), #ARGV
 local r
-if n - 4 - head <= 4096 then
-  r = redis.call(unpack(ARGV, 5, n))
+if ARGV[3] == '' then
+  r = redis.call(unpack(ARGV, 5))
 else
+  local head, n = tonumber(ARGV[3]), #ARGV
   local cmd = {}
   for i = 1, head do cmd[i] = ARGV[4 + i] end
   for i = 5 + head, n, 4096 do
