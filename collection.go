@@ -184,18 +184,27 @@ func read[C redis.Cmder](ctx context.Context, h *keyHandle, op string, send func
 	start := c.clock()
 	pp := c.rdb.Pipeline()
 	cmd := send(pp)
-	pp.PExpire(ctx, h.name, t.d)
+	h.renewCmd(ctx, pp)
 	_, _ = pp.Exec(ctx) // cmd carries its own error
 	c.logged(ctx, op, h.name, t.d, start, cmd.Err())
 	return cmd
 }
 
-// renew queues the PEXPIRE that renews a sliding TTL after a queued read,
+// renewCmd queues the renewal of h's sliding TTL on a pipeline, after a
+// read: a script that PEXPIREs the key only if it holds the declared Redis
+// type, so that a read failing with WRONGTYPE leaves a foreign key's TTL
+// alone. The script text is sent (EVAL): a NOSCRIPT reply could not be
+// retried inside a pipeline.
+func (h *keyHandle) renewCmd(ctx context.Context, pp redis.Pipeliner) {
+	renewScript.Eval(ctx, pp, []string{h.name}, h.p.ttl.d.Milliseconds(), h.p.kind.redisType())
+}
+
+// renew queues the renewal of a sliding TTL after a queued read,
 // except in the reads of an optimistic transaction (a renewal would touch
 // a watched key; Namespace.Watch renews at EXEC instead).
 func (q queued) renew(ctx context.Context) {
 	if t := q.h.p.ttl; t.sliding && t.d > 0 && !q.p.watch {
-		q.p.pp.PExpire(ctx, q.h.name, t.d)
+		q.h.renewCmd(ctx, q.p.pp)
 	}
 }
 

@@ -63,7 +63,7 @@ func readKeys[C redis.Cmder](ctx context.Context, op string, hs []*keyHandle, se
 	cmd := send(pp)
 	for _, h := range hs {
 		if t := h.p.ttl; t.sliding && t.d > 0 {
-			pp.PExpire(ctx, h.name, t.d)
+			h.renewCmd(ctx, pp)
 		}
 	}
 	_, _ = pp.Exec(ctx) // cmd carries its own error
@@ -79,7 +79,7 @@ func (q queued) renewKeys(ctx context.Context, hs []*keyHandle) {
 	}
 	for _, h := range hs {
 		if t := h.p.ttl; t.sliding && t.d > 0 {
-			q.p.pp.PExpire(ctx, h.name, t.d)
+			h.renewCmd(ctx, q.p.pp)
 		}
 	}
 }

@@ -15,6 +15,8 @@ var (
 	casLua string
 	//go:embed lua/write.lua
 	writeLua string
+	//go:embed lua/renew.lua
+	renewLua string
 
 	// renameScript renames a key and applies the destination's TTL.
 	renameScript = redis.NewScript(renameLua)
@@ -23,4 +25,7 @@ var (
 	// writeScript runs a counter's or collection's write and applies the
 	// key's TTL atomically.
 	writeScript = redis.NewScript(writeLua)
+	// renewScript renews a sliding TTL after a read, only on a key of the
+	// declared type.
+	renewScript = redis.NewScript(renewLua)
 )

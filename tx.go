@@ -139,7 +139,7 @@ func (tx *Tx) commit(ctx context.Context) error {
 		for i := range tx.watched {
 			h := &tx.watched[i]
 			if t := h.p.ttl; t.sliding && t.d > 0 {
-				w.pp.PExpire(ctx, h.name, t.d)
+				h.renewCmd(ctx, w.pp)
 			}
 		}
 	}
