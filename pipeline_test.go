@@ -360,7 +360,7 @@ func TestTxPipeline(t *testing.T) {
 		t.Fatalf("Exec: %v, want ErrCrossSlot", err)
 	}
 	msg := second.Err().Error()
-	for _, want := range []string{"pl:{team:1}:score", "pl:{team:2}:score", `slot:"pin"`} {
+	for _, want := range []string{"pl:{team:1}:score", "pl:{team:2}:score", "different pinned subtrees"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q does not mention %s", msg, want)
 		}
