@@ -28,7 +28,13 @@ type adv2Root struct {
 
 type adv2Plain struct {
 	nest.Namespace `nest:"plain" ttl:"1h"`
-	N              nest.Counter `nest:"n"`
+	N              nest.Counter           `nest:"n"`
+	Sa             nest.Set[string]       `nest:"sa"`
+	Sb             nest.Set[string]       `nest:"sb"`
+	La             nest.List[string]      `nest:"la"`
+	Lb             nest.List[string]      `nest:"lb"`
+	Za             nest.SortedSet[string] `nest:"za"`
+	Zb             nest.SortedSet[string] `nest:"zb"`
 }
 
 type adv2User struct {
@@ -495,6 +501,90 @@ func TestAdv2RESP2MatchesRESP3(t *testing.T) {
 	for i := range results[3] {
 		if i >= len(results[2]) || results[3][i] != results[2][i] {
 			t.Errorf("RESP3 %q\n      RESP2 %q", results[3][i], results[2][i])
+		}
+	}
+}
+
+// Issue 8, Cluster: multi-key operations on keys of different slots are
+// refused, direct and queued, and change nothing; never split.
+func TestAdv2CrossSlotRefused(t *testing.T) {
+	if !onCluster {
+		t.Skip("cluster backend only")
+	}
+	root, rdb := newAdv2(t)
+	ctx := context.Background()
+	pl := root.Plain
+	for _, pair := range [][2]string{{pl.Sa.Name(), pl.Sb.Name()}, {pl.La.Name(), pl.Lb.Name()}, {pl.Za.Name(), pl.Zb.Name()}} {
+		if a, b := rdb.ClusterKeySlot(ctx, pair[0]).Val(), rdb.ClusterKeySlot(ctx, pair[1]).Val(); a == b {
+			t.Fatalf("%s and %s share slot %d; pick other names", pair[0], pair[1], a)
+		}
+	}
+	_, err := pl.Sa.Add(ctx, "x")
+	must(t, err)
+	_, err = pl.Sb.Add(ctx, "y")
+	must(t, err)
+	_, err = pl.La.RPush(ctx, "x")
+	must(t, err)
+	_, err = pl.Lb.RPush(ctx, "y")
+	must(t, err)
+	_, err = pl.Za.Add(ctx, nest.Z[string]{Member: "x", Score: 1})
+	must(t, err)
+	_, err = pl.Zb.Add(ctx, nest.Z[string]{Member: "y", Score: 2})
+	must(t, err)
+	snap := func() map[string]string {
+		m := map[string]string{}
+		for _, k := range []string{pl.Sa.Name(), pl.Sb.Name(), pl.La.Name(), pl.Lb.Name(), pl.Za.Name(), pl.Zb.Name()} {
+			d, _ := rdb.Dump(ctx, k).Result()
+			m[k] = d
+		}
+		return m
+	}
+	before := snap()
+	cross := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, redis.ErrCrossSlot) {
+			t.Errorf("%s across slots: %v; want an error matching redis.ErrCrossSlot", what, err)
+		}
+	}
+	_, err = pl.Sa.Union(ctx, pl.Sb)
+	cross("SUNION", err)
+	_, err = pl.Sa.UnionStore(ctx, pl.Sb, pl.Sa)
+	cross("SUNIONSTORE", err)
+	_, err = pl.Sa.Move(ctx, pl.Sb, "x")
+	cross("SMOVE", err)
+	_, err = pl.La.Move(ctx, pl.Lb, nest.Left, nest.Right)
+	cross("LMOVE", err)
+	_, err = pl.La.BLMove(ctx, pl.Lb, nest.Left, nest.Right, 10*time.Millisecond)
+	cross("BLMOVE", err)
+	_, err = pl.Za.UnionStore(ctx, nest.StoreOptions{}, pl.Za, pl.Zb)
+	cross("ZUNIONSTORE", err)
+	_, err = pl.Za.InterStore(ctx, nest.StoreOptions{}, pl.Zb)
+	cross("ZINTERSTORE", err)
+	err = root.Watch(ctx, func(tx *nest.Tx) error { return nil }, pl.Sa, pl.Sb)
+	cross("WATCH", err)
+	p := root.Pipeline()
+	f1 := pl.Sa.In(p).Union(ctx, pl.Sb)
+	pl.Sa.In(p).Add(ctx, "z")
+	cross("queued SUNION", p.Exec(ctx))
+	_, err = f1.Result()
+	cross("queued SUNION future", err)
+	p = root.Pipeline()
+	pl.La.In(p).Move(ctx, pl.Lb, nest.Left, nest.Right)
+	cross("queued LMOVE", p.Exec(ctx))
+	p = root.Pipeline()
+	pl.Za.In(p).UnionStore(ctx, nest.StoreOptions{}, pl.Zb)
+	cross("queued ZUNIONSTORE", p.Exec(ctx))
+	p = root.Pipeline()
+	pl.Sa.In(p).Move(ctx, pl.Sb, "x")
+	cross("queued SMOVE", p.Exec(ctx))
+	p = root.TxPipeline()
+	pl.Sa.In(p).Add(ctx, "q")
+	pl.Sb.In(p).Add(ctx, "q")
+	cross("TxPipeline over two slots", p.Exec(ctx))
+	after := snap()
+	for k, v := range before {
+		if after[k] != v {
+			t.Errorf("%s changed by refused cross-slot operations", k)
 		}
 	}
 }
