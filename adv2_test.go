@@ -588,3 +588,116 @@ func TestAdv2CrossSlotRefused(t *testing.T) {
 		}
 	}
 }
+
+// Issue 12 under load: 64 goroutines write every kind into their own
+// instances and Clear them, while Count and Instances of a stable user
+// stay exact and the stable user's keys all survive.
+func TestAdv2ConcurrentMixCountExact(t *testing.T) {
+	root, rdb := newAdv2(t)
+	ctx := context.Background()
+	stable := root.User.At("stable")
+	_, err := stable.Tags.Add(ctx, "a")
+	must(t, err)
+	_, err = stable.Hits.Incr(ctx)
+	must(t, err)
+	_, err = stable.Board.Add(ctx, nest.Z[string]{Member: "m", Score: 1})
+	must(t, err)
+	_, err = stable.Prefs.Set(ctx, "k", "v")
+	must(t, err)
+	_, err = stable.Queue.RPush(ctx, "q")
+	must(t, err)
+	const workers, rounds = 64, 8
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range rounds {
+				u := root.User.At(fmt.Sprintf("w%d-%d", w, r%3))
+				for i := range 20 {
+					x := strconv.Itoa(i)
+					u.Tags.Add(ctx, x)
+					u.Hits.Incr(ctx)
+					u.Board.IncrBy(ctx, x, 1)
+					u.Prefs.Set(ctx, x, x)
+					u.Queue.LPush(ctx, x)
+					// shared keys of the stable user, read only
+					stable.Tags.IsMember(ctx, "a")
+				}
+				p := root.Pipeline()
+				u.Hits.In(p).Incr(ctx)
+				u.Tags.In(p).Add(ctx, "p")
+				u.Queue.In(p).RPush(ctx, "p")
+				if err := p.Exec(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+				if r%2 == 1 {
+					if _, err := u.Clear(ctx); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	var checks int
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			n, err := stable.Count(ctx)
+			if err != nil || n != 5 {
+				t.Errorf("Count of the stable user under load = %d, %v; want 5", n, err)
+				return
+			}
+			found := false
+			for u, err := range root.User.Instances(ctx) {
+				if err != nil {
+					t.Errorf("Instances: %v", err)
+					return
+				}
+				if u.Params()["id"] == "stable" {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("Instances under load missed the stable user")
+				return
+			}
+			checks++
+		}
+	}()
+	wg.Wait()
+	close(stop)
+	<-done
+	t.Logf("%d Count/Instances checks under load", checks)
+	for _, k := range []string{stable.Tags.Name(), stable.Hits.Name(), stable.Board.Name(), stable.Prefs.Name(), stable.Queue.Name()} {
+		if rdb.Exists(ctx, k).Val() != 1 {
+			t.Errorf("%s lost", k)
+		}
+	}
+	if onCluster {
+		return
+	}
+	// every key written has its TTL
+	var cursor uint64
+	for {
+		ks, next, err := rdb.Scan(ctx, cursor, "a2:*", 1000).Result()
+		must(t, err)
+		for _, k := range ks {
+			if d := rdb.PTTL(ctx, k).Val(); d < 0 && d != -2 {
+				t.Errorf("%s has no TTL (%v)", k, d)
+			}
+		}
+		if cursor = next; cursor == 0 {
+			break
+		}
+	}
+}
