@@ -51,6 +51,8 @@ type adv2User struct {
 	SlideZ         nest.SortedSet[string] `nest:"slidez" ttl:"1m,sliding"`
 	SlideC         nest.Counter           `nest:"slidec" ttl:"1m,sliding"`
 	Mutex          nest.Lock              `nest:"mutex" ttl:"2s"`
+	Win            nest.Counter           `nest:"win" ttl:"3s,fixed"`
+	WinH           nest.Hash[int]         `nest:"winh" ttl:"3s,fixed"`
 }
 
 func newAdv2(t *testing.T) (*adv2Root, redis.UniversalClient) {
@@ -699,5 +701,95 @@ func TestAdv2ConcurrentMixCountExact(t *testing.T) {
 		if cursor = next; cursor == 0 {
 			break
 		}
+	}
+}
+
+// Issue 8, fixed windows: under 64 concurrent writers the TTL counts from
+// the first write and is never extended; the count is exact.
+func TestAdv2FixedWindowConcurrent(t *testing.T) {
+	root, rdb := newAdv2(t)
+	ctx := context.Background()
+	u := root.User.At("win")
+	_, err := u.Win.Incr(ctx)
+	must(t, err)
+	_, err = u.WinH.IncrBy(ctx, "n", 1)
+	must(t, err)
+	first := time.Now()
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				var err error
+				switch i % 4 {
+				case 0, 1:
+					_, err = u.Win.Incr(ctx)
+				case 2:
+					_, err = u.WinH.IncrBy(ctx, "n", 1)
+				default:
+					p := root.Pipeline()
+					u.Win.In(p).Incr(ctx)
+					u.WinH.In(p).Set(ctx, "x", i)
+					err = p.Exec(ctx)
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(first)
+	for _, k := range []string{u.Win.Name(), u.WinH.Name()} {
+		if d := rdb.PTTL(ctx, k).Val(); d <= 0 || d > 3*time.Second-el+50*time.Millisecond {
+			t.Errorf("%s: PTTL %v after %v of writes; a fixed 3s window must not be extended", k, d, el)
+		}
+	}
+	if n, err := u.Win.Get(ctx); err != nil || n != 1+64*15 {
+		t.Errorf("Win = %d, %v; want %d", n, err, 1+64*15)
+	}
+}
+
+// Issue 8, Watch: reads in the transaction renew no sliding TTL, EXEC
+// renews it; a conflict retries.
+func TestAdv2WatchSliding(t *testing.T) {
+	root, rdb := newAdv2(t)
+	ctx := context.Background()
+	u := root.User.At("w")
+	_, err := u.SlideH.Set(ctx, "n", "0")
+	must(t, err)
+	must(t, rdb.PExpire(ctx, u.SlideH.Name(), 5*time.Second).Err())
+	attempts := 0
+	err = root.Watch(ctx, func(tx *nest.Tx) error {
+		attempts++
+		r := tx.Reads()
+		f := u.SlideH.In(r).Get(ctx, "n")
+		if err := r.Exec(ctx); err != nil {
+			return err
+		}
+		if d := rdb.PTTL(ctx, u.SlideH.Name()).Val(); d > 5*time.Second {
+			t.Errorf("a read inside Watch renewed the TTL to %v", d)
+		}
+		v, err := f.Result()
+		if err != nil {
+			return err
+		}
+		if attempts == 1 { // a concurrent writer: the transaction must retry
+			must(t, rdb.HSet(ctx, u.SlideH.Name(), "n", "9").Err())
+		}
+		u.SlideH.In(tx.Writes()).Set(ctx, "n", v+"1")
+		return nil
+	}, u.SlideH)
+	must(t, err)
+	if attempts != 2 {
+		t.Errorf("%d attempts; want 2 (one conflict)", attempts)
+	}
+	if v, _ := rdb.HGet(ctx, u.SlideH.Name(), "n").Result(); v != "91" {
+		t.Errorf("n = %q; want 91", v)
+	}
+	if d := rdb.PTTL(ctx, u.SlideH.Name()).Val(); d < 55*time.Second {
+		t.Errorf("PTTL after the transaction %v; want the sliding TTL renewed (1m)", d)
 	}
 }
