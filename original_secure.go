@@ -53,7 +53,13 @@ func (oc *origConfig) open(stored []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not the original's secret (a Fernet token in a str envelope)")
 	}
-	return oc.fernet.Open([]byte(tok))
+	pt, err := oc.fernet.Open([]byte(tok))
+	if err == nil && !utf8.Valid(pt) {
+		// The original decrypts into str: it cannot read this either.
+		clear(pt)
+		return nil, fmt.Errorf("the Fernet token holds no UTF-8 text, which the original's secrets are")
+	}
+	return pt, err
 }
 
 // isEnvelope reports whether a stored value may be the original's: JSON

@@ -40,6 +40,14 @@ func (d *decoder) top(typ string, val, whole *node, v reflect.Value) error {
 	return d.value(val, v)
 }
 
+// isSpecial reports whether n is a datetime or uuid envelope, which the
+// original reads as a datetime or UUID, never as a dict.
+func isSpecial(n *node) bool {
+	_, dt := special(n, "datetime")
+	_, id := special(n, "uuid")
+	return dt || id
+}
+
 // special returns the value of a nested datetime or uuid envelope.
 func special(n *node, typ string) (string, bool) {
 	if n.kind != kObject || len(n.elems) != 2 {
@@ -217,12 +225,12 @@ func (d *decoder) value(n *node, v reflect.Value) error {
 		}
 		return nil
 	case reflect.Map:
-		if n.kind != kObject {
+		if n.kind != kObject || isSpecial(n) {
 			return d.path.errorf("want a dict for %s, got %s", t, describe(n))
 		}
 		return d.dict(n, v)
 	case reflect.Struct:
-		if n.kind != kObject {
+		if n.kind != kObject || isSpecial(n) {
 			return d.path.errorf("want a dict for %s, got %s", t, describe(n))
 		}
 		return d.structure(n, v)
@@ -306,12 +314,34 @@ func mapKeyOf(kt reflect.Type, key string) (reflect.Value, error) {
 
 func (d *decoder) structure(n *node, v reflect.Value) error {
 	fields := cachedFields(v.Type())
+	// When a dict names a field more than once, only its last member is
+	// decoded, wholly: Python's json.loads keeps the last of duplicates, so
+	// a struct must not merge a repeated dict or struct member the way
+	// encoding/json would.
+	var lastBuf [16]int
+	last := lastBuf[:0]
+	if len(n.elems) > 1 {
+		if len(fields.list) <= len(lastBuf) {
+			last = lastBuf[:len(fields.list)]
+		} else {
+			last = make([]int, len(fields.list))
+		}
+		for i := range n.elems {
+			if fi := fields.index(n.elems[i].key); fi >= 0 {
+				last[fi] = i
+			}
+		}
+	}
 	for i := range n.elems {
 		m := &n.elems[i]
-		f := fields.find(m.key)
-		if f == nil {
+		fi := fields.index(m.key)
+		if fi < 0 {
 			continue // as encoding/json: unknown members are ignored
 		}
+		if len(last) > 0 && last[fi] != i {
+			continue // a later member names the same field
+		}
+		f := &fields.list[fi]
 		d.path = append(d.path, seg{key: m.key})
 		fv, err := fieldAlloc(v, f.index)
 		if err != nil {

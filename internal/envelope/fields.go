@@ -34,15 +34,23 @@ type structFields struct {
 // find returns the field a dict key names: exactly, else ignoring case, as
 // encoding/json matches them.
 func (s *structFields) find(key string) *field {
-	if i, ok := s.byName[key]; ok {
+	if i := s.index(key); i >= 0 {
 		return &s.list[i]
+	}
+	return nil
+}
+
+// index returns the position in list of the field find returns, or -1.
+func (s *structFields) index(key string) int {
+	if i, ok := s.byName[key]; ok {
+		return i
 	}
 	for i := range s.list {
 		if strings.EqualFold(s.list[i].name, key) {
-			return &s.list[i]
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 var fieldCache sync.Map // reflect.Type -> *structFields

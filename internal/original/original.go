@@ -109,10 +109,20 @@ func IsBcrypt(s string) bool {
 	return len(s) > 4 && s[0] == '$' && s[1] == '2' && (s[2] == 'a' || s[2] == 'b' || s[2] == 'y') && s[3] == '$'
 }
 
+const (
+	bcryptHashLen  = 60
+	bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+)
+
 // BcryptCost returns the cost of a bcrypt hash, checking its format.
 func BcryptCost(hash string) (int, error) {
 	if !IsBcrypt(hash) {
 		return 0, errors.New("not a bcrypt hash")
+	}
+	// Exactly $2b$NN$ and 53 characters of bcrypt's base64: x/crypto/bcrypt
+	// would ignore bytes after the 60th, which Python's bcrypt refuses.
+	if len(hash) != bcryptHashLen || hash[6] != '$' || strings.Trim(hash[7:], bcryptAlphabet) != "" {
+		return 0, errors.New("a malformed bcrypt hash")
 	}
 	c, err := bcrypt.Cost([]byte(hash))
 	if err != nil {
