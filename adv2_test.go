@@ -493,7 +493,7 @@ func TestAdv2RESP2MatchesRESP3(t *testing.T) {
 			v2, e2 := f2.Result()
 			rec("queued Get", v2, e2)
 		}
-		n, err := u.Q.RPush(ctx, 0.5, math.MaxFloat64, -0.0)
+		n, err := u.Q.RPush(ctx, 0.5, math.MaxFloat64, math.Copysign(0, -1))
 		rec("RPush", n, err)
 		fs, err := u.Q.Range(ctx, 0, -1)
 		rec("LRange", fs, err)

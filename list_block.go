@@ -17,26 +17,20 @@ import (
 // blocking command with a server-side timeout of at most blockSlice,
 // sent with a context that is never cancelled, whose reply is always read;
 // the context is checked between slices. A cancel returns within a slice
-// (see listBlockSlice) and a round trip, and an element is either returned or still in the
+// (see blockSlice) and a round trip, and an element is either returned or still in the
 // list. A slice also works the same through Redis Cluster redirects, Ring
 // shards and failovers, which a dedicated connection unblocked by CLIENT
 // UNBLOCK would not; the price is one command per slice per idle waiter.
-
-// listBlockSlice caps the lists' slices below the shared blockSlice (see
-// client.blockSlice, which also keeps a slice under the client's read
-// timeout). Redis expires blocked clients on its cron tick (hz, 10 by
-// default: every 100ms), so a slice lasts its timeout rounded up to the
-// next tick: 50ms gives a cancel latency under about 150ms for about 10
-// commands a second per idle waiter, where 100ms gives up to 200ms for
-// the same rate.
-const listBlockSlice = 50 * time.Millisecond
 
 // BLPop removes and returns the head element (BLPOP), waiting for one up
 // to timeout (0: as long as ctx allows). It returns [ErrNotFound] when
 // timeout passes, or ctx's error soon after ctx is done (within about
 // 150ms with Redis's default hz of 10); an element is never lost: once popped, it is returned even if
 // ctx was cancelled meanwhile. A negative timeout is refused with
-// [ErrInvalidArg].
+// [ErrInvalidArg]. The wait is a series of short server-side blocks sent
+// on a context go-redis cannot cut short (so that a reply in flight is
+// always read), with ctx checked between them; a server that holds a
+// command (CLIENT PAUSE, a stall) delays the return until it answers.
 func (l List[T]) BLPop(ctx context.Context, timeout time.Duration) (T, error) {
 	return l.bpop(ctx, "BLPOP", timeout)
 }
@@ -125,7 +119,7 @@ func block(ctx context.Context, h *keyHandle, op string, timeout time.Duration, 
 	c := h.p.c
 	start := c.clock()
 	defer func() { c.logged(ctx, op, h.name, 0, start, err) }()
-	slice := min(c.blockSlice(), listBlockSlice)
+	slice := c.blockSlice()
 	var end time.Time
 	if timeout > 0 {
 		end = time.Now().Add(timeout)

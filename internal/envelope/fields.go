@@ -31,16 +31,8 @@ type structFields struct {
 	byName map[string]int
 }
 
-// find returns the field a dict key names: exactly, else ignoring case, as
-// encoding/json matches them.
-func (s *structFields) find(key string) *field {
-	if i := s.index(key); i >= 0 {
-		return &s.list[i]
-	}
-	return nil
-}
-
-// index returns the position in list of the field find returns, or -1.
+// index returns the position in list of the field a dict key names:
+// exactly, else ignoring case, as encoding/json matches them; or -1.
 func (s *structFields) index(key string) int {
 	if i, ok := s.byName[key]; ok {
 		return i
