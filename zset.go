@@ -127,8 +127,8 @@ func (s SortedSet[T]) add(opts AddOption, members []Z[T]) (wcmd, error) {
 		}
 	}
 	for i, m := range members {
-		if err := checkScore("score of member "+strconv.Itoa(i), m.Score); err != nil {
-			return wcmd{}, opError("ZADD", s.name, err)
+		if math.IsNaN(m.Score) { // named only on failure: no string built per member
+			return wcmd{}, opError("ZADD", s.name, checkScore("score of member "+strconv.Itoa(i), m.Score))
 		}
 		v, err := s.enc("ZADD", m.Member)
 		if err != nil {
