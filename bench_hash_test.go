@@ -40,6 +40,20 @@ func BenchmarkHashSet(b *testing.B) {
 			}
 		}
 	})
+	b.Run("interleaved", func(b *testing.B) {
+		interleave(b, func(int) {
+			pp := rdb.TxPipeline()
+			pp.HSet(ctx, key, field, val)
+			pp.PExpire(ctx, key, ttl)
+			if _, err := pp.Exec(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}, func(int) {
+			if _, err := h.Set(ctx, field, val); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
 }
 
 func BenchmarkHashGet(b *testing.B) {
