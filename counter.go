@@ -316,6 +316,12 @@ func countCmd(op string) string {
 // queued, as a NOSCRIPT reply cannot be retried in a pipeline), else as
 // the plain command.
 func (h *keyHandle) countArgs(ctx context.Context, c doer, op string, delta any, queued bool) *redis.Cmd {
+	if !queued && h.p.indexed {
+		return sendIndexed(ctx, h, h.p.c.rdb, func(pp redis.Pipeliner) *redis.Cmd { return h.countArgs(ctx, pp, op, delta, true) })
+	}
+	if queued {
+		h.queueIndex(ctx, c)
+	}
 	t := h.p.ttl
 	if t.d <= 0 {
 		return c.Do(ctx, countCmd(op), h.name, delta)
