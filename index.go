@@ -236,3 +236,36 @@ func (p ParamKey[T]) RepairIndex(ctx context.Context, opts ...SubtreeOption) (ad
 		return h.scanKeys(ctx, opts, fn)
 	})
 }
+
+// txPipe prepares a write of h inside one of nest's own transactions
+// (Update, Rename of a Secret): where the index lies in another slot or
+// shard than the key, a MULTI could not hold both, so the index entries
+// are added first, in their own round trip, and the returned pipeline
+// keeps them out of the MULTI. Elsewhere it returns p, and the entries go
+// in the MULTI.
+func (h *keyHandle) txPipe(ctx context.Context, p redis.Pipeliner) redis.Pipeliner {
+	if !h.p.indexed {
+		return p
+	}
+	ents := h.indexEntries()
+	keys := []string{h.name}
+	for _, e := range ents {
+		keys = append(keys, e.key)
+	}
+	if h.p.c.sameSlot(keys...) == nil {
+		return p
+	}
+	pp := h.p.c.rdb.Pipeline()
+	for _, e := range ents {
+		pp.SAdd(ctx, e.key, e.member)
+	}
+	_, _ = pp.Exec(ctx) // on failure the MULTI below most likely fails too; if not, RepairIndex adds the instance
+	return noIndex{p}
+}
+
+// noIndex is a pipeline whose index updates were sent already.
+type noIndex struct{ redis.Pipeliner }
+
+func (noIndex) SAdd(ctx context.Context, _ string, _ ...any) *redis.IntCmd {
+	return redis.NewIntCmd(ctx)
+}

@@ -358,7 +358,7 @@ func (v value[T]) Update(ctx context.Context, fn func(cur T, exists bool) (T, er
 		}
 		start = v.p.c.clock()
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			v.setCmd(ctx, p, val, nil, false)
+			v.setCmd(ctx, v.txPipe(ctx, p), val, nil, false)
 			return nil
 		})
 		v.p.c.logged(ctx, "MULTI/EXEC SET", v.name, v.p.ttl.d, start, err)

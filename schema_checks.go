@@ -15,8 +15,8 @@ import (
 // refused: a misspelt `tll:"5s"` would otherwise leave keys immortal.
 var (
 	keyTagKeys       = []string{"nest", "ttl", "default", "codec", "index"} // Key, ParamKey, Secret, Password (index: ParamKey only)
-	namespaceTagKeys = []string{"nest", "ttl", "slot"}                       // embedded Namespace, child namespace and Sub fields
-	subTagKeys       = []string{"nest", "ttl", "slot", "index"}              // Sub fields
+	namespaceTagKeys = []string{"nest", "ttl", "slot"}                      // embedded Namespace, child namespace and Sub fields
+	subTagKeys       = []string{"nest", "ttl", "slot", "index"}             // Sub fields
 )
 
 // tagPair is one key:"value" pair of a struct tag.
