@@ -219,7 +219,7 @@ func (c counter[N]) Update(ctx context.Context, fn func(cur N, exists bool) (N, 
 		}
 		start := c.p.c.clock()
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			c.writeCmd(ctx, c.txPipe(ctx, p), c.keepTTLSet(val, false), true)
+			c.writeCmd(ctx, c.txPipe(p), c.keepTTLSet(val, false), true)
 			return nil
 		})
 		c.p.c.logged(ctx, "MULTI/EXEC SET", c.name, c.p.ttl.d, start, err)
@@ -227,6 +227,9 @@ func (c counter[N]) Update(ctx context.Context, fn func(cur N, exists bool) (N, 
 			return err // retry
 		}
 		out = next
+		if err == nil {
+			err = c.indexAfter(ctx)
+		}
 		return c.fail("MULTI/EXEC", err)
 	}, c.name)
 	if err != nil {

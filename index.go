@@ -2,6 +2,7 @@ package nest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -156,24 +157,30 @@ func (h *keyHandle) queueIndex(ctx context.Context, c interface {
 }
 
 // sendIndexed sends a write of h that can create its key together with
-// its index updates, which queue adds: in one MULTI/EXEC when they share
-// h's slot and server, else in one pipeline. A failed index update fails
-// the write's command (the write itself may have happened: see the
-// consistency model above).
+// its index updates, which queue adds (through setCmd, writeCmd or
+// queueIndex): in one MULTI/EXEC when they share h's slot and server.
+// Elsewhere (Redis Cluster, a Ring) the write goes first and the index
+// updates follow in a second round trip once it succeeded: sent together,
+// servers could run them in any order, and a Clear removing the instance
+// between the index update and the write would leave the new key out of
+// the index. A failed index update fails the write's command (the write
+// itself happened: RepairIndex adds the instance).
 func sendIndexed[C redis.Cmder](ctx context.Context, h *keyHandle, c redis.Cmdable, queue func(pp redis.Pipeliner) C) C {
-	keys := []string{h.name}
-	for _, e := range h.indexEntries() {
-		keys = append(keys, e.key)
+	if h.crossSlotIndex() {
+		pp := c.Pipeline()
+		cmd := queue(noIndex{pp})
+		_, _ = pp.Exec(ctx) // cmd carries its own error
+		if err := cmd.Err(); err == nil || errors.Is(err, redis.Nil) { // SET ... GET of a new key replies nil
+			if err := h.indexAfter(ctx); err != nil {
+				cmd.SetErr(err)
+			}
+		}
+		return cmd
 	}
-	var pp redis.Pipeliner
-	if h.p.c.sameSlot(keys...) == nil {
-		pp = c.TxPipeline()
-	} else {
-		pp = c.Pipeline()
-	}
+	pp := c.TxPipeline()
 	cmd := queue(pp)
 	cmds, _ := pp.Exec(ctx) // cmd carries its own error
-	if cmd.Err() == nil {
+	if err := cmd.Err(); err == nil || errors.Is(err, redis.Nil) {
 		for _, x := range cmds {
 			if x != redis.Cmder(cmd) && x.Err() != nil {
 				cmd.SetErr(fmt.Errorf("index %v: %w", x.Args()[1], x.Err()))
@@ -182,6 +189,41 @@ func sendIndexed[C redis.Cmder](ctx context.Context, h *keyHandle, c redis.Cmdab
 		}
 	}
 	return cmd
+}
+
+// crossSlotIndex reports whether h lies in an indexed instance whose index
+// lives in another slot or shard than the key (Redis Cluster, a Ring):
+// then no MULTI can hold both.
+func (h *keyHandle) crossSlotIndex() bool {
+	if !h.p.indexed || h.p.c.ordered() {
+		return false
+	}
+	keys := []string{h.name}
+	for _, e := range h.indexEntries() {
+		keys = append(keys, e.key)
+	}
+	return h.p.c.sameSlot(keys...) != nil
+}
+
+// indexAfter adds h's instance to its indexes after a write that kept
+// them out of its MULTI or pipeline (see crossSlotIndex).
+func (h *keyHandle) indexAfter(ctx context.Context) error {
+	if !h.crossSlotIndex() {
+		return nil
+	}
+	ents := h.indexEntries()
+	pp := h.p.c.rdb.Pipeline()
+	cmds := make([]*redis.IntCmd, len(ents))
+	for i, e := range ents {
+		cmds[i] = pp.SAdd(ctx, e.key, e.member)
+	}
+	_, _ = pp.Exec(ctx)
+	for i, cmd := range cmds {
+		if err := cmd.Err(); err != nil {
+			return opError("SADD", ents[i].key, fmt.Errorf("index of %s: %w", h.name, err))
+		}
+	}
+	return nil
 }
 
 // doWrite is do for a write that can create h's key: with its index
@@ -238,32 +280,18 @@ func (p ParamKey[T]) RepairIndex(ctx context.Context, opts ...SubtreeOption) (ad
 }
 
 // txPipe prepares a write of h inside one of nest's own transactions
-// (Update, Rename of a Secret): where the index lies in another slot or
-// shard than the key, a MULTI could not hold both, so the index entries
-// are added first, in their own round trip, and the returned pipeline
-// keeps them out of the MULTI. Elsewhere it returns p, and the entries go
-// in the MULTI.
-func (h *keyHandle) txPipe(ctx context.Context, p redis.Pipeliner) redis.Pipeliner {
-	if !h.p.indexed {
-		return p
+// (Update, Rename of a Secret): the index updates go in the MULTI, except
+// where the index lies in another slot or shard than the key
+// (crossSlotIndex); there the caller adds them after the EXEC, with
+// indexAfter.
+func (h *keyHandle) txPipe(p redis.Pipeliner) redis.Pipeliner {
+	if h.crossSlotIndex() {
+		return noIndex{p}
 	}
-	ents := h.indexEntries()
-	keys := []string{h.name}
-	for _, e := range ents {
-		keys = append(keys, e.key)
-	}
-	if h.p.c.sameSlot(keys...) == nil {
-		return p
-	}
-	pp := h.p.c.rdb.Pipeline()
-	for _, e := range ents {
-		pp.SAdd(ctx, e.key, e.member)
-	}
-	_, _ = pp.Exec(ctx) // on failure the MULTI below most likely fails too; if not, RepairIndex adds the instance
-	return noIndex{p}
+	return p
 }
 
-// noIndex is a pipeline whose index updates were sent already.
+// noIndex is a pipeline that leaves index updates to indexAfter.
 type noIndex struct{ redis.Pipeliner }
 
 func (noIndex) SAdd(ctx context.Context, _ string, _ ...any) *redis.IntCmd {

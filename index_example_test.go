@@ -17,7 +17,7 @@ type Gadget struct {
 type Fan struct {
 	nest.Namespace `nest:"fan:{fan_id}" ttl:"1h"`
 	Name           nest.Key[string]    `nest:"name"`
-	Gadget         nest.Sub[Gadget]    `index:"set"` // root:member:{id}:gadget lists the gadgets
+	Gadget         nest.Sub[Gadget]    `index:"set"` // club:fan:{id}:gadget lists the gadgets
 	Flag           nest.ParamKey[bool] `nest:"flag:{flag}" index:"set"`
 }
 
@@ -57,12 +57,12 @@ func ExampleSub_RepairIndex() {
 	slices.Sort(ids)
 	fmt.Println(ids)
 
-	n, _ := club.Fan.At(2).Clear(ctx) // SREM from club:fan, then the two gadgets' keys
+	n, _ := club.Fan.At(2).Clear(ctx) // the two gadgets' keys and their index, club:fan:2:gadget
 	fmt.Println(n, rdb.SIsMember(ctx, "club:fan", "fan:2").Val())
 	// Output:
 	// [fan:1 fan:2]
 	// 2
 	// 1 0
 	// [1 2 3]
-	// 2 false
+	// 3 false
 }

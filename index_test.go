@@ -94,8 +94,12 @@ func TestIndexWritesAddInstances(t *testing.T) {
 		if err := w.write(u); err != nil {
 			t.Fatalf("%s: %v", w.what, err)
 		}
-		if n := pc.calls.Load() - before; n != 1 && w.what != "Update" {
-			t.Errorf("%s: %d round trips, want 1", w.what, n)
+		want := int64(1)
+		if onCluster {
+			want = 2 // the index lies in another slot: updated after the write
+		}
+		if n := pc.calls.Load() - before; n != want && w.what != "Update" {
+			t.Errorf("%s: %d round trips, want %d", w.what, n, want)
 		}
 	}
 	assertMembers(t, rdb, "root:user", "user:0", "user:1", "user:2", "user:3", "user:4", "user:5", "user:6", "user:7")
@@ -105,8 +109,8 @@ func TestIndexWritesAddInstances(t *testing.T) {
 	u9 := root.User.At(9)
 	before := pc.calls.Load()
 	must(t, u9.Session.At("s1").Data.Set(ctx, "x"))
-	if n := pc.calls.Load() - before; n != 1 {
-		t.Errorf("nested Set: %d round trips, want 1", n)
+	if n := pc.calls.Load() - before; n != 1 && !onCluster || n > 2 {
+		t.Errorf("nested Set: %d round trips", n)
 	}
 	_, err := u9.Session.At("s2").Hits.IncrBy(ctx, 2)
 	must(t, err)
@@ -180,8 +184,8 @@ func TestIndexSubtreeWithoutScan(t *testing.T) {
 		t.Fatalf("Count = %d, %v; want %d", n, err, len(inside))
 	}
 	n, err := root.Clear(ctx)
-	if err != nil || n != int64(len(inside))-1-5*2 { // index keys are emptied, not counted as deleted
-		t.Fatalf("Clear = %d, %v; want %d", n, err, len(inside)-11)
+	if err != nil || n != int64(len(inside)) { // index keys are emptied member by member, and counted
+		t.Fatalf("Clear = %d, %v; want %d", n, err, len(inside))
 	}
 	if scans := rec.named("scan"); len(scans) > 0 {
 		t.Fatalf("a subtree walk through indexes sent SCAN: %v", scans)
@@ -203,8 +207,8 @@ func TestIndexClearUserRoundTrips(t *testing.T) {
 	pc := &pipelineCounter{}
 	rdb.AddHook(pc)
 	n, err := u.Clear(ctx)
-	if err != nil || n != 12 {
-		t.Fatalf("Clear = %d, %v; want 12", n, err)
+	if err != nil || n != 13 { // 12 keys and the emptied session index
+		t.Fatalf("Clear = %d, %v; want 13", n, err)
 	}
 	max := int64(3)
 	if onCluster {

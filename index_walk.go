@@ -256,6 +256,7 @@ func (cl *clearer) indexed(ctx context.Context) error {
 		var names []string
 		pipe := c.rdb.Pipeline()
 		var srems int
+		var emptied []*redis.IntCmd // EXISTS of each index after its SREM: an index emptied counts as deleted
 		for _, b := range bs {
 			if len(b.members)+len(b.bad) == 0 {
 				continue
@@ -268,6 +269,7 @@ func (cl *clearer) indexed(ctx context.Context) error {
 				args = append(args, m)
 			}
 			pipe.SRem(ctx, b.ref.key, args...)
+			emptied = append(emptied, pipe.Exists(ctx, b.ref.key))
 			srems++
 			names = append(names, b.names...)
 		}
@@ -294,6 +296,11 @@ func (cl *clearer) indexed(ctx context.Context) error {
 		var n int64
 		for _, u := range unlinks {
 			n += u.Val()
+		}
+		for _, e := range emptied {
+			if e.Err() == nil && e.Val() == 0 {
+				n++
+			}
 		}
 		cl.add(n)
 		return err == nil, err

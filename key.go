@@ -358,7 +358,7 @@ func (v value[T]) Update(ctx context.Context, fn func(cur T, exists bool) (T, er
 		}
 		start = v.p.c.clock()
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			v.setCmd(ctx, v.txPipe(ctx, p), val, nil, false)
+			v.setCmd(ctx, v.txPipe(p), val, nil, false)
 			return nil
 		})
 		v.p.c.logged(ctx, "MULTI/EXEC SET", v.name, v.p.ttl.d, start, err)
@@ -366,6 +366,9 @@ func (v value[T]) Update(ctx context.Context, fn func(cur T, exists bool) (T, er
 			return err // retry
 		}
 		out = next
+		if err == nil {
+			err = v.indexAfter(ctx)
+		}
 		return v.fail("MULTI/EXEC", err)
 	}, v.name)
 	if err != nil {

@@ -256,7 +256,7 @@ func (k *keyPlan) validKeyValues(vals []string) bool {
 func (p *nsPlan) below(rest string, crossed bool) bool {
 	for _, k := range p.keys {
 		if k.param {
-			if matchValid(k.ownPattern(), rest, k.c.maxParam) {
+			if matchValid(k.ownPattern(), rest, k.c.maxParam) || crossed && k.index != nil && rest == k.index.name {
 				return true
 			}
 		} else if crossed && rest == k.tmpl.String() {
@@ -264,6 +264,9 @@ func (p *nsPlan) below(rest string, crossed bool) bool {
 		}
 	}
 	for _, ch := range p.children {
+		if crossed && ch.index != nil && rest == ch.index.name {
+			return true // the index of an instance's Sub
+		}
 		head, tail, ok := cutSegments(rest, ch.segments())
 		if !ok {
 			continue
