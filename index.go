@@ -176,13 +176,25 @@ func sendIndexed[C redis.Cmder](ctx context.Context, h *keyHandle, c redis.Cmdab
 	if cmd.Err() == nil {
 		for _, x := range cmds {
 			if x != redis.Cmder(cmd) && x.Err() != nil {
-				cmd.SetErr(fmt.Errorf("index %v: %w", x.Args()[1], x.Err()))
+				cmd.SetErr(&indexError{key: fmt.Sprint(x.Args()[1]), err: x.Err()})
 				break
 			}
 		}
 	}
 	return cmd
 }
+
+// indexError is the failure of an index update sent with a write. It is
+// kept apart from the write's own errors: a WRONGTYPE reply here is about
+// the index key (a raw client stored something else under its name), not
+// the key written, and must not be reported as the declared key's type.
+type indexError struct {
+	key string // the index key
+	err error
+}
+
+func (e *indexError) Error() string { return "index " + e.key + ": " + e.err.Error() }
+func (e *indexError) Unwrap() error { return e.err }
 
 // doWrite is do for a write that can create h's key: with its index
 // updates when h lies in an indexed instance.

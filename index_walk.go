@@ -250,8 +250,11 @@ func (cl *clearer) unindexOwn(ctx context.Context, pipe redis.Pipeliner) bool {
 // order; in two on Redis Cluster or a Ring, where they could reach
 // different servers). Members that do not parse leave the index too.
 func (cl *clearer) indexed(ctx context.Context) error {
+	if cl.w.c.ordered() {
+		return cl.indexedOrdered(ctx)
+	}
 	w, c := cl.w, cl.w.c
-	ordered := c.ordered()
+	ordered := false
 	_, err := w.indexes(ctx, w.sh.ixs, func(bs []*ixBatch) (bool, error) {
 		var names []string
 		pipe := c.rdb.Pipeline()
@@ -299,6 +302,86 @@ func (cl *clearer) indexed(ctx context.Context) error {
 		return err == nil, err
 	})
 	return err
+}
+
+// indexedOrdered is indexed on a single server, where it can be restarted:
+// a Clear interrupted anywhere (a killed server, a lost connection, a
+// cancelled context) leaves every instance that still has a key, or a
+// non-empty nested index, in its index, so that running Clear again
+// finishes the job. Removing members first (as on Redis Cluster) would
+// lose an instance whose nested indexes the walk had not reached yet.
+//
+// For each page it unlinks the instances' known names, then removes each
+// member with the unindex script, which keeps it while any of its names or
+// nested index keys exists (all in one pipeline, run in order). A write
+// racing with it either lands before the script (which then keeps the
+// member) or after it (and adds the member back). Members whose nested
+// indexes were not empty yet are kept in this pass: the walk then empties
+// those indexes, and another pass removes the members, one pass per level.
+func (cl *clearer) indexedOrdered(ctx context.Context) error {
+	w, c := cl.w, cl.w.c
+	for {
+		var kept, removed int
+		_, err := w.indexes(ctx, w.sh.ixs, func(bs []*ixBatch) (bool, error) {
+			var names []string
+			var members int
+			for _, b := range bs {
+				names = append(names, b.names...)
+				members += len(b.members) + len(b.bad)
+			}
+			if members == 0 {
+				return true, nil
+			}
+			if err := w.pace.wait(ctx, len(names), members+len(names)); err != nil {
+				return false, err
+			}
+			pipe := c.rdb.Pipeline()
+			unlinks := make([]*redis.IntCmd, len(names))
+			for i, name := range names {
+				unlinks[i] = pipe.Unlink(ctx, name)
+			}
+			var scripts []*redis.Cmd
+			for _, b := range bs {
+				for _, m := range b.bad { // not an instance: nothing to keep it for
+					pipe.SRem(ctx, b.ref.key, m)
+				}
+				for i, m := range b.members {
+					ns, xs := b.span(i)
+					keys := append(append([]string{b.ref.key}, ns...), xs...)
+					scripts = append(scripts, unindexScript.Eval(ctx, pipe, keys, m))
+				}
+			}
+			start := c.clock()
+			_, err := pipe.Exec(ctx)
+			c.logged(ctx, "UNLINK+UNINDEX", batchName(names), 0, start, err)
+			var n int64
+			for _, u := range unlinks {
+				n += u.Val()
+			}
+			cl.add(n)
+			if err != nil {
+				return false, err
+			}
+			for _, s := range scripts {
+				if v, _ := s.Int64(); v == 1 {
+					removed++
+				} else {
+					kept++
+				}
+			}
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		// Another pass only while the last one both kept members (whose
+		// nested indexes it has emptied since) and made progress: a member
+		// kept by racing writes alone is left, as a write after Clear
+		// would leave it.
+		if kept == 0 || removed == 0 {
+			return nil
+		}
+	}
 }
 
 // instances calls fn with the members of the index whose instances have
