@@ -69,6 +69,8 @@ func (h *keyHandle) fail(op string, err error) error {
 		return nil
 	case errors.Is(err, redis.Nil):
 		err = ErrNotFound
+	case errors.As(err, new(*indexError)):
+		// the index key's own failure (WRONGTYPE included), named as is
 	case isWrongType(err):
 		kind := h.p.kind.String()
 		if kind == "" {

@@ -28,17 +28,26 @@ import (
 //
 //   - Every write through nest that can create a key under an indexed
 //     instance (Set, SetNX, GetSet, Restore, Rename's destination, every
-//     counter and collection write, and their queued forms) adds the
-//     instance to the index in the same round trip: in one MULTI/EXEC
+//     counter and collection write, Update, and their queued forms) adds
+//     the instance to the index: in the same MULTI/EXEC, one round trip,
 //     when the index and the key share a server and slot (a standalone
-//     Redis, or a pinned subtree), else in one pipeline with the index
-//     update first. A transaction ([Pipe] from TxPipeline, [Namespace.Watch])
-//     on Redis Cluster needs the index in the key's slot: pin the parent.
-//   - Clear removes each instance from its index before it deletes the
-//     instance's keys, so a concurrent write either lands before (and is
-//     deleted with the instance, leaving the index consistent) or after (and
-//     re-adds the instance). Clear never deletes an index key: it empties
-//     it, member by member, and Redis drops an empty set.
+//     Redis, or a pinned subtree). Where they do not (Redis Cluster, a
+//     Ring), the write goes first and the index update follows once it
+//     succeeded, a second round trip; queued writes in a [Pipe] there send
+//     both in the pipe, in no guaranteed order (a Clear racing with that
+//     pipe can leave its new key out of the index: RepairIndex). A
+//     transaction ([Pipe] from TxPipeline, [Namespace.Watch]) on Redis
+//     Cluster needs the index in the key's slot: pin the parent.
+//   - Clear deletes an instance's keys first, then removes it from its
+//     index only if none of its known keys and nested index keys exists
+//     (lua/unindex.lua on a single server; EXISTS, SREM, then EXISTS again
+//     and SADD back on Redis Cluster). So an interrupted Clear (a killed
+//     server, a lost connection, a cancelled context) leaves every instance
+//     that still has keys in its index, and running it again finishes the
+//     job; a write racing with it keeps or re-adds its instance. Clear
+//     never deletes an index key: it empties it, member by member, and Redis
+//     drops the empty set; Count counts an index key, and Clear counts it
+//     as deleted when it empties it.
 //   - A key that expires, or is deleted by Delete or another client, leaves
 //     its instance in the index: a stale member. Instances (and Keys, Count
 //     and Clear) check each member's keys and skip stale ones; Instances
@@ -183,7 +192,7 @@ func sendIndexed[C redis.Cmder](ctx context.Context, h *keyHandle, c redis.Cmdab
 	if err := cmd.Err(); err == nil || errors.Is(err, redis.Nil) {
 		for _, x := range cmds {
 			if x != redis.Cmder(cmd) && x.Err() != nil {
-				cmd.SetErr(fmt.Errorf("index %v: %w", x.Args()[1], x.Err()))
+				cmd.SetErr(&indexError{key: fmt.Sprint(x.Args()[1]), err: x.Err()})
 				break
 			}
 		}
@@ -220,11 +229,22 @@ func (h *keyHandle) indexAfter(ctx context.Context) error {
 	_, _ = pp.Exec(ctx)
 	for i, cmd := range cmds {
 		if err := cmd.Err(); err != nil {
-			return opError("SADD", ents[i].key, fmt.Errorf("index of %s: %w", h.name, err))
+			return &indexError{key: ents[i].key, err: err}
 		}
 	}
 	return nil
 }
+// indexError is the failure of an index update sent with a write. It is
+// kept apart from the write's own errors: a WRONGTYPE reply here is about
+// the index key (a raw client stored something else under its name), not
+// the key written, and must not be reported as the declared key's type.
+type indexError struct {
+	key string // the index key
+	err error
+}
+
+func (e *indexError) Error() string { return "index " + e.key + ": " + e.err.Error() }
+func (e *indexError) Unwrap() error { return e.err }
 
 // doWrite is do for a write that can create h's key: with its index
 // updates when h lies in an indexed instance.

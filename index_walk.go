@@ -2,7 +2,6 @@ package nest
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/redis/go-redis/v9"
@@ -92,6 +91,11 @@ func (w *walk) indexes(ctx context.Context, refs []ixRef, fn func([]*ixBatch) (b
 			return false, opError("SSCAN", part[0].key, err)
 		}
 		pipe := w.c.rdb.Pipeline()
+		lead := w.lead
+		if lead != nil {
+			w.lead = nil
+			lead.queue(ctx, pipe)
+		}
 		cmds := make([]*redis.ScanCmd, n)
 		for i, ref := range part {
 			cmds[i] = pipe.SScan(ctx, ref.key, 0, "", int64(w.o.chunk))
@@ -99,6 +103,9 @@ func (w *walk) indexes(ctx context.Context, refs []ixRef, fn func([]*ixBatch) (b
 		start := w.c.clock()
 		_, err := pipe.Exec(ctx)
 		w.c.logged(ctx, "SSCAN", part[0].key, 0, start, err)
+		if lead != nil {
+			lead.done()
+		}
 		if err != nil {
 			return false, opError("SSCAN", part[0].key, err)
 		}
@@ -230,82 +237,231 @@ func pick(names []string, found []bool) []string {
 // one server: not on Redis Cluster or a Ring, where they may reach several.
 func (c *client) ordered() bool { return c.cluster == nil && c.ring == nil }
 
-// unindexOwn queues on pipe the removal of the walked instance from its
-// parent's index, when it is an instance of an indexed Sub, so that it
-// leaves the index before Clear deletes its keys. It reports whether it
-// queued anything.
-func (cl *clearer) unindexOwn(ctx context.Context, pipe redis.Pipeliner) bool {
-	in := cl.w.in
-	if cl.w.o.undeclared || in.plan.index == nil || !in.plan.sub {
-		return false
-	}
-	e := instanceEntry(in.plan, in.prefix)
-	pipe.SRem(ctx, e.key, e.member)
-	return true
+// leadCmds are commands sent with the first SSCANs of a walk through
+// indexes, saving a round trip: Clear's UNLINKs of the known names.
+type leadCmds struct {
+	names   []string
+	unlinks []*redis.IntCmd
+	cl      *clearer
 }
 
-// indexed clears the instances listed in the subtree's indexes: for each
-// page, their members leave the index first, then their known names are
-// unlinked (in the same pipeline on a single server, where commands run in
-// order; in two on Redis Cluster or a Ring, where they could reach
-// different servers). Members that do not parse leave the index too.
+func (l *leadCmds) queue(ctx context.Context, pipe redis.Pipeliner) {
+	for _, name := range l.names {
+		l.unlinks = append(l.unlinks, pipe.Unlink(ctx, name))
+	}
+}
+
+func (l *leadCmds) done() {
+	var n int64
+	for _, u := range l.unlinks {
+		n += u.Val()
+	}
+	l.cl.add(n)
+}
+
+// unindexSelf removes the walked instance from its parent's index, when
+// it is an instance of an indexed Sub, once Clear has deleted its keys:
+// only if none of its known names or index keys exists (see indexed), so
+// that an interrupted Clear leaves it listed, and a racing write keeps it.
+func (cl *clearer) unindexSelf(ctx context.Context) error {
+	w, c := cl.w, cl.w.c
+	in := w.in
+	if w.o.undeclared || in.plan.index == nil || !in.plan.sub {
+		return nil
+	}
+	e := instanceEntry(in.plan, in.prefix)
+	ref := ixRef{key: e.key, parent: cutPrefix(in.prefix, in.plan.parent.fullSegments()), sub: in.plan}
+	b := newBatch(ref, []string{e.member})
+	if len(b.members) == 0 {
+		return nil
+	}
+	if !c.ordered() {
+		_, _, _, err := cl.unindexApart(ctx, []*ixBatch{b})
+		return err
+	}
+	ns, xs := b.span(0)
+	start := c.clock()
+	err := unindexScript.Run(ctx, c.rdb, append(append([]string{e.key}, ns...), xs...), e.member).Err()
+	c.logged(ctx, "UNINDEX", e.key, 0, start, err)
+	return err
+}
+
+// indexed clears the instances listed in the subtree's indexes, so that
+// it can be restarted: a Clear interrupted anywhere (a killed server, a
+// lost connection, a cancelled context) leaves every instance that still
+// has a key, or a non-empty nested index, in its index, and running Clear
+// again finishes the job. (Removing members first would lose an instance
+// whose nested indexes the walk had not reached yet.)
+//
+// For each page it unlinks the instances' known names, then removes each
+// member only if none of its names or nested index keys exists. On a
+// single server that is the unindex script, in the same pipeline (run in
+// order): a write racing with it lands before the script (which keeps the
+// member) or after it (and adds the member back). Where the index and the
+// instance may live on different servers (Redis Cluster, a Ring) it takes
+// three steps: EXISTS of the names, SREM of the members without any, and
+// EXISTS again, adding back a member whose instance a racing write
+// recreated meanwhile (such a write adds its index entry after its key,
+// see sendIndexed, so one of the two always sees the other). Members
+// whose nested indexes were not empty yet are kept in this pass: the walk
+// then empties those indexes, and another pass removes the members, one
+// pass per level of nesting. An index emptied counts as a key deleted, as
+// Count counts it.
 func (cl *clearer) indexed(ctx context.Context) error {
 	w, c := cl.w, cl.w.c
-	ordered := c.ordered()
-	_, err := w.indexes(ctx, w.sh.ixs, func(bs []*ixBatch) (bool, error) {
-		var names []string
-		pipe := c.rdb.Pipeline()
-		var srems int
-		var emptied []*redis.IntCmd // EXISTS of each index after its SREM: an index emptied counts as deleted
-		for _, b := range bs {
-			if len(b.members)+len(b.bad) == 0 {
+	for {
+		var kept, removed int
+		_, err := w.indexes(ctx, w.sh.ixs, func(bs []*ixBatch) (bool, error) {
+			var names []string
+			var members int
+			for _, b := range bs {
+				names = append(names, b.names...)
+				members += len(b.members) + len(b.bad)
+			}
+			if members == 0 {
+				return true, nil
+			}
+			if err := w.pace.wait(ctx, len(names), members+len(names)); err != nil {
+				return false, err
+			}
+			pipe := c.rdb.Pipeline()
+			unlinks := make([]*redis.IntCmd, len(names))
+			for i, name := range names {
+				unlinks[i] = pipe.Unlink(ctx, name)
+			}
+			var scripts []*redis.Cmd
+			var gone []*redis.IntCmd // EXISTS of each index after the page
+			if c.ordered() {
+				for _, b := range bs {
+					for _, m := range b.bad { // not an instance: nothing to keep it for
+						pipe.SRem(ctx, b.ref.key, m)
+					}
+					for i, m := range b.members {
+						ns, xs := b.span(i)
+						keys := append(append([]string{b.ref.key}, ns...), xs...)
+						scripts = append(scripts, unindexScript.Eval(ctx, pipe, keys, m))
+					}
+					if len(b.members)+len(b.bad) > 0 { // an index read empty did not exist
+						gone = append(gone, pipe.Exists(ctx, b.ref.key))
+					}
+				}
+			}
+			start := c.clock()
+			_, err := pipe.Exec(ctx)
+			c.logged(ctx, "UNLINK+UNINDEX", batchName(names), 0, start, err)
+			var n int64
+			for _, u := range unlinks {
+				n += u.Val()
+			}
+			if err == nil && !c.ordered() {
+				var k, r int
+				k, r, gone, err = cl.unindexApart(ctx, bs)
+				kept, removed = kept+k, removed+r
+			}
+			for _, g := range gone {
+				if g.Err() == nil && g.Val() == 0 {
+					n++
+				}
+			}
+			cl.add(n)
+			if err != nil {
+				return false, err
+			}
+			for _, s := range scripts {
+				if v, _ := s.Int64(); v == 1 {
+					removed++
+				} else {
+					kept++
+				}
+			}
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		// Another pass only while the last one both kept members (whose
+		// nested indexes it has emptied since) and made progress: a member
+		// kept by racing writes alone is left, as a write after Clear
+		// would leave it.
+		if kept == 0 || removed == 0 {
+			return nil
+		}
+	}
+}
+
+// unindexApart removes the members of bs whose instances have no key left,
+// where the index and the instance may live on different servers (see
+// indexed), and returns how many it kept and removed, and the EXISTS of
+// each index afterwards.
+func (cl *clearer) unindexApart(ctx context.Context, bs []*ixBatch) (kept, removed int, gone []*redis.IntCmd, err error) {
+	w, c := cl.w, cl.w.c
+	var all []string
+	for _, b := range bs {
+		all = append(append(all, b.names...), b.ixNames...)
+	}
+	found, err := w.existingIn(ctx, all)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	type cand struct {
+		b *ixBatch
+		i int
+	}
+	var cands []cand
+	pipe := c.rdb.Pipeline()
+	base := 0
+	for _, b := range bs {
+		for _, m := range b.bad {
+			pipe.SRem(ctx, b.ref.key, m)
+		}
+		f := found[base : base+len(b.names)+len(b.ixNames)]
+		base += len(b.names) + len(b.ixNames)
+		for i, m := range b.members {
+			if b.live(i, f) {
+				kept++
 				continue
 			}
-			args := make([]any, 0, len(b.members)+len(b.bad))
-			for _, m := range b.members {
-				args = append(args, m)
-			}
-			for _, m := range b.bad {
-				args = append(args, m)
-			}
-			pipe.SRem(ctx, b.ref.key, args...)
-			emptied = append(emptied, pipe.Exists(ctx, b.ref.key))
-			srems++
-			names = append(names, b.names...)
+			pipe.SRem(ctx, b.ref.key, m)
+			cands = append(cands, cand{b, i})
 		}
-		if srems == 0 {
-			return true, nil
+	}
+	start := c.clock()
+	_, err = pipe.Exec(ctx)
+	c.logged(ctx, "SREM", bs[0].ref.key, 0, start, err)
+	if err != nil {
+		return kept, 0, nil, err
+	}
+	// Again, after the SREMs: a member whose instance a racing write
+	// recreated goes back.
+	var again []string
+	for _, cd := range cands {
+		ns, xs := cd.b.span(cd.i)
+		again = append(append(again, ns...), xs...)
+	}
+	found, err = w.existingIn(ctx, again)
+	if err != nil {
+		return kept, 0, nil, err
+	}
+	pipe = c.rdb.Pipeline()
+	base = 0
+	for _, cd := range cands {
+		ns, xs := cd.b.span(cd.i)
+		n := len(ns) + len(xs)
+		if slices.Contains(found[base:base+n], true) {
+			pipe.SAdd(ctx, cd.b.ref.key, cd.b.members[cd.i])
+			kept++
+		} else {
+			removed++
 		}
-		if err := w.pace.wait(ctx, len(names), srems+len(names)); err != nil {
-			return false, err
+		base += n
+	}
+	for _, b := range bs {
+		if len(b.members)+len(b.bad) > 0 { // an index read empty did not exist
+			gone = append(gone, pipe.Exists(ctx, b.ref.key))
 		}
-		start := c.clock()
-		if !ordered {
-			if _, err := pipe.Exec(ctx); err != nil {
-				c.logged(ctx, "SREM", bs[0].ref.key, 0, start, err)
-				return false, fmt.Errorf("SREM %s: %w", bs[0].ref.key, err)
-			}
-			pipe = c.rdb.Pipeline()
-		}
-		unlinks := make([]*redis.IntCmd, len(names))
-		for i, name := range names {
-			unlinks[i] = pipe.Unlink(ctx, name)
-		}
-		_, err := pipe.Exec(ctx)
-		c.logged(ctx, "SREM+UNLINK", batchName(names), 0, start, err)
-		var n int64
-		for _, u := range unlinks {
-			n += u.Val()
-		}
-		for _, e := range emptied {
-			if e.Err() == nil && e.Val() == 0 {
-				n++
-			}
-		}
-		cl.add(n)
-		return err == nil, err
-	})
-	return err
+	}
+	_, err = pipe.Exec(ctx)
+	return kept, removed, gone, err
 }
 
 // instances calls fn with the members of the index whose instances have

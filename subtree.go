@@ -156,7 +156,8 @@ type walk struct {
 	o    subtreeOptions
 	sh   shape
 	pace *pacer
-	flat bool // walk the shape's indexes only, not those nested in their instances
+	flat bool      // walk the shape's indexes only, not those nested in their instances
+	lead *leadCmds // sent with the first SSCANs (index_walk.go)
 }
 
 // walk starts a call on the instance's subtree.
@@ -391,12 +392,22 @@ func (n Namespace) Clear(ctx context.Context, opts ...SubtreeOption) (int64, err
 			return 0, opError("CLEAR", w.in.prefix, err)
 		}
 	}
-	err := cl.known(ctx)
-	if err == nil && len(w.sh.ixs) > 0 {
+	var err error
+	if len(w.sh.ixs) > 0 && len(w.sh.fixed) <= w.o.chunk {
+		// The known names go with the first SSCANs of the indexes.
+		w.lead = &leadCmds{names: w.sh.fixed, cl: cl}
 		err = cl.indexed(ctx)
+	} else {
+		err = cl.known(ctx)
+		if err == nil && len(w.sh.ixs) > 0 {
+			err = cl.indexed(ctx)
+		}
 	}
 	if err == nil && len(nodes) > 0 {
 		err = cl.nodes(ctx, nodes)
+	}
+	if err == nil {
+		err = cl.unindexSelf(ctx)
 	}
 	if err != nil {
 		return cl.deleted, opError("CLEAR", w.in.prefix, fmt.Errorf("%w (deleted %d keys)", err, cl.deleted))
@@ -429,26 +440,11 @@ func (cl *clearer) add(n int64) {
 // which any client routes right, one pipeline per chunk.
 func (cl *clearer) known(ctx context.Context) error {
 	c := cl.w.c
-	first := true
 	for names := range chunks(cl.w.sh.fixed, cl.w.o.chunk) {
 		if err := cl.w.pace.wait(ctx, len(names), len(names)); err != nil {
 			return err
 		}
 		pipe := c.rdb.Pipeline()
-		if first {
-			// An indexed instance leaves its index before its keys go:
-			// in the same pipeline where commands run in order.
-			first = false
-			if cl.unindexOwn(ctx, pipe) && !c.ordered() {
-				start := c.clock()
-				_, err := pipe.Exec(ctx)
-				c.logged(ctx, "SREM", cl.w.in.prefix, 0, start, err)
-				if err != nil {
-					return err
-				}
-				pipe = c.rdb.Pipeline()
-			}
-		}
 		cmds := make([]*redis.IntCmd, len(names))
 		for i, name := range names {
 			cmds[i] = pipe.Unlink(ctx, name)
