@@ -178,7 +178,7 @@ func sendIndexed[C redis.Cmder](ctx context.Context, h *keyHandle, c redis.Cmdab
 	if h.crossSlotIndex() {
 		pp := c.Pipeline()
 		cmd := queue(noIndex{pp})
-		_, _ = pp.Exec(ctx) // cmd carries its own error
+		_, _ = pp.Exec(ctx)                                            // cmd carries its own error
 		if err := cmd.Err(); err == nil || errors.Is(err, redis.Nil) { // SET ... GET of a new key replies nil
 			if err := h.indexAfter(ctx); err != nil {
 				cmd.SetErr(err)
@@ -234,6 +234,7 @@ func (h *keyHandle) indexAfter(ctx context.Context) error {
 	}
 	return nil
 }
+
 // indexError is the failure of an index update sent with a write. It is
 // kept apart from the write's own errors: a WRONGTYPE reply here is about
 // the index key (a raw client stored something else under its name), not
