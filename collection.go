@@ -125,6 +125,16 @@ func (w *wcmd) item(a any) { w.args = append(w.args, a) }
 // is a pipeline, where the script text is sent (EVAL) because a NOSCRIPT
 // reply could not be retried there.
 func (h *keyHandle) writeCmd(ctx context.Context, c doer, w wcmd, queued bool, others ...string) *redis.Cmd {
+	if !queued && h.p.indexed {
+		conn, ok := c.(redis.Cmdable)
+		if !ok {
+			conn = h.p.c.rdb
+		}
+		return sendIndexed(ctx, h, conn, func(pp redis.Pipeliner) *redis.Cmd { return h.writeCmd(ctx, pp, w, true, others...) })
+	}
+	if queued {
+		h.queueIndex(ctx, c)
+	}
 	t := h.p.ttl
 	if t.d <= 0 {
 		return c.Do(ctx, w.args[writeLead:]...)
@@ -156,6 +166,7 @@ func (h *keyHandle) writeCmd(ctx context.Context, c doer, w wcmd, queued bool, o
 type doer interface {
 	redis.Scripter
 	Do(ctx context.Context, args ...any) *redis.Cmd
+	SAdd(ctx context.Context, key string, members ...any) *redis.IntCmd // index updates (index.go)
 }
 
 // write sends w directly, logging it, and returns the reply checked (see

@@ -219,7 +219,7 @@ func (c counter[N]) Update(ctx context.Context, fn func(cur N, exists bool) (N, 
 		}
 		start := c.p.c.clock()
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			c.writeCmd(ctx, p, c.keepTTLSet(val, false), true)
+			c.writeCmd(ctx, c.txPipe(ctx, p), c.keepTTLSet(val, false), true)
 			return nil
 		})
 		c.p.c.logged(ctx, "MULTI/EXEC SET", c.name, c.p.ttl.d, start, err)
@@ -316,6 +316,12 @@ func countCmd(op string) string {
 // queued, as a NOSCRIPT reply cannot be retried in a pipeline), else as
 // the plain command.
 func (h *keyHandle) countArgs(ctx context.Context, c doer, op string, delta any, queued bool) *redis.Cmd {
+	if !queued && h.p.indexed {
+		return sendIndexed(ctx, h, h.p.c.rdb, func(pp redis.Pipeliner) *redis.Cmd { return h.countArgs(ctx, pp, op, delta, true) })
+	}
+	if queued {
+		h.queueIndex(ctx, c)
+	}
 	t := h.p.ttl
 	if t.d <= 0 {
 		return c.Do(ctx, countCmd(op), h.name, delta)

@@ -24,23 +24,45 @@ type Description struct {
 	HashTag   string           `json:"hash_tag,omitempty"`  // tag deciding the subtree's slot (a pattern when unbound); "" when not pinned
 	Validated bool             `json:"validated,omitempty"` // the type implements [ParamValidator]: rules an export cannot carry
 	Keys      []KeyDescription `json:"keys,omitempty"`
+	Index     *IndexInfo       `json:"index,omitempty"` // the instance index of an indexed Sub (`index` tag)
 	Children  []Description    `json:"children,omitempty"`
 	Error     string           `json:"error,omitempty"` // why the handle is unusable
 }
 
 // KeyDescription describes a key.
 type KeyDescription struct {
-	Field     string   `json:"field"`             // Go path, e.g. "Root.User.Age"
-	Template  string   `json:"template"`          // name template, e.g. "age"
-	Name      string   `json:"name,omitempty"`    // full name, when resolvable
-	Pattern   string   `json:"pattern"`           // glob matching every full name
-	Type      string   `json:"type"`              // Go value type
-	Codec     string   `json:"codec"`             // "int", "string", "json", "argon2id", ...
-	Kind      string   `json:"kind,omitempty"`    // "password", "secret", "counter", "hash", "struct", "list", "set", "sortedset", "lock"; "" for a Key
-	RedisType string   `json:"redis_type"`        // Redis type the key holds, as TYPE reports it: "string", "hash", "list", "set", "zset"
-	Default   *string  `json:"default,omitempty"` // as written in the tag; nil when none
-	Missing   []string `json:"missing,omitempty"` // unbound placeholders of the key's own template
-	TTL       *TTLInfo `json:"ttl,omitempty"`
+	Field     string     `json:"field"`             // Go path, e.g. "Root.User.Age"
+	Template  string     `json:"template"`          // name template, e.g. "age"
+	Name      string     `json:"name,omitempty"`    // full name, when resolvable
+	Pattern   string     `json:"pattern"`           // glob matching every full name
+	Type      string     `json:"type"`              // Go value type
+	Codec     string     `json:"codec"`             // "int", "string", "json", "argon2id", ...
+	Kind      string     `json:"kind,omitempty"`    // "password", "secret", "counter", "hash", "struct", "list", "set", "sortedset", "lock"; "" for a Key
+	RedisType string     `json:"redis_type"`        // Redis type the key holds, as TYPE reports it: "string", "hash", "list", "set", "zset"
+	Default   *string    `json:"default,omitempty"` // as written in the tag; nil when none
+	Missing   []string   `json:"missing,omitempty"` // unbound placeholders of the key's own template
+	TTL       *TTLInfo   `json:"ttl,omitempty"`
+	Index     *IndexInfo `json:"index,omitempty"` // the instance index of an indexed ParamKey (`index` tag)
+}
+
+// IndexInfo describes an instance index: a Redis set in the parent
+// namespace listing the instances of a Sub or ParamKey (see
+// [Sub.RepairIndex]).
+type IndexInfo struct {
+	Name    string `json:"name,omitempty"` // full name, when the parent's prefix is bound
+	Pattern string `json:"pattern"`        // glob matching every index key of the field
+	Type    string `json:"type"`           // "set"
+}
+
+func indexInfo(parentPattern, parentPrefix string, ix *indexPlan) *IndexInfo {
+	if ix == nil {
+		return nil
+	}
+	info := &IndexInfo{Pattern: parentPattern + ":" + ix.name, Type: "set"}
+	if parentPrefix != "" {
+		info.Name = parentPrefix + ":" + ix.name
+	}
+	return info
 }
 
 // Param is a placeholder of a template and, when bound, its value.
@@ -122,6 +144,7 @@ func describeNamespace(p *nsPlan, prefix string, vals []string, err error, tag s
 		if prefix != "" && k.tmpl.Static() {
 			kd.Name = prefix + ":" + k.tmpl.String()
 		}
+		kd.Index = indexInfo(p.pattern, prefix, k.index)
 		d.Keys = append(d.Keys, kd)
 	}
 	for _, c := range p.children {
@@ -129,7 +152,9 @@ func describeNamespace(p *nsPlan, prefix string, vals []string, err error, tag s
 		if prefix != "" && c.tmpl.Static() {
 			childPrefix = prefix + ":" + c.segment(c.tmpl.String())
 		}
-		d.Children = append(d.Children, describeNamespace(c, childPrefix, nil, nil, d.HashTag))
+		cd := describeNamespace(c, childPrefix, nil, nil, d.HashTag)
+		cd.Index = indexInfo(p.pattern, prefix, c.index)
+		d.Children = append(d.Children, cd)
 	}
 	return d
 }

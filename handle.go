@@ -305,6 +305,12 @@ func (h keyHandle) rename(ctx context.Context, op string, dst keyHandle, nx bool
 	}
 	ttl := dst.p.ttl.d
 	n, err := do(ctx, &h, op, ttl, func(c redis.Cmdable) *redis.Cmd {
+		if dst.p.indexed { // the destination's instance joins its index
+			return sendIndexed(ctx, &dst, c, func(pp redis.Pipeliner) *redis.Cmd {
+				dst.queueIndex(ctx, pp)
+				return renameScript.Eval(ctx, pp, []string{h.name, dst.name}, flag, ttl.Milliseconds())
+			})
+		}
 		return renameScript.Run(ctx, c, []string{h.name, dst.name}, flag, ttl.Milliseconds())
 	}).Int()
 	switch {

@@ -111,7 +111,7 @@ func (k Key[T]) restore(ctx context.Context, op string, dump []byte, replace boo
 		return err
 	}
 	ttl := k.p.ttl.d
-	return k.fail(op, do(ctx, &k.keyHandle, op, ttl, func(c redis.Cmdable) *redis.StatusCmd {
+	return k.fail(op, doWrite(ctx, &k.keyHandle, op, ttl, func(c redis.Cmdable) *redis.StatusCmd {
 		if replace {
 			return c.RestoreReplace(ctx, k.name, ttl, string(dump))
 		}
@@ -261,10 +261,16 @@ func (h *keyHandle) ttl(opts []SetOption) time.Duration {
 func (h *keyHandle) setCmd(ctx context.Context, c redis.Cmdable, val any, opts []SetOption, log bool) *redis.StatusCmd {
 	exp := h.p.ttl.expiration(opts)
 	if !log {
+		h.queueIndex(ctx, c)
 		return c.Set(ctx, h.name, val, exp)
 	}
 	start := h.p.c.clock()
-	cmd := c.Set(ctx, h.name, val, exp)
+	var cmd *redis.StatusCmd
+	if h.p.indexed {
+		cmd = sendIndexed(ctx, h, c, func(pp redis.Pipeliner) *redis.StatusCmd { return h.setCmd(ctx, pp, val, opts, false) })
+	} else {
+		cmd = c.Set(ctx, h.name, val, exp)
+	}
 	h.p.c.logged(ctx, "SET", h.name, exp, start, cmd.Err())
 	return cmd
 }
@@ -280,7 +286,7 @@ func (v value[T]) SetNX(ctx context.Context, x T, opts ...SetOption) (bool, erro
 		return false, opError("SET NX", v.name, err)
 	}
 	exp := v.p.ttl.expiration(opts)
-	ok, err := do(ctx, &v.keyHandle, "SET NX", exp, func(c redis.Cmdable) *redis.BoolCmd {
+	ok, err := doWrite(ctx, &v.keyHandle, "SET NX", exp, func(c redis.Cmdable) *redis.BoolCmd {
 		return c.SetNX(ctx, v.name, val, exp)
 	}).Result()
 	return ok, v.fail("SET NX", err)
@@ -303,7 +309,7 @@ func (v value[T]) GetSet(ctx context.Context, x T, opts ...SetOption) (old T, ex
 	} else {
 		args.TTL = exp
 	}
-	cmd := do(ctx, &v.keyHandle, "SET GET", args.TTL, func(c redis.Cmdable) *redis.StatusCmd {
+	cmd := doWrite(ctx, &v.keyHandle, "SET GET", args.TTL, func(c redis.Cmdable) *redis.StatusCmd {
 		return c.SetArgs(ctx, v.name, val, args)
 	})
 	old, existed, err = v.result("SET GET", cmd)
@@ -352,7 +358,7 @@ func (v value[T]) Update(ctx context.Context, fn func(cur T, exists bool) (T, er
 		}
 		start = v.p.c.clock()
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			v.setCmd(ctx, p, val, nil, false)
+			v.setCmd(ctx, v.txPipe(ctx, p), val, nil, false)
 			return nil
 		})
 		v.p.c.logged(ctx, "MULTI/EXEC SET", v.name, v.p.ttl.d, start, err)

@@ -457,6 +457,7 @@ func (q Queued[T]) SetNX(ctx context.Context, x T, opts ...SetOption) *Future[bo
 		if err != nil {
 			return nil, err
 		}
+		q.h.queueIndex(ctx, q.p.pp)
 		return q.p.pp.SetNX(ctx, q.h.name, val, exp), nil
 	})
 }

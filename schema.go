@@ -107,6 +107,10 @@ type nsPlan struct {
 	layout   *layout // for the root and for Sub plans: how to bind typ
 	pattern  string  // glob matching every full prefix of this namespace
 	validate func(map[string]string) error
+	index    *indexPlan // a Sub tagged `index`: its instances are kept in a set in the parent
+	// scanBelow says an instance holds keys only SCAN finds: a parameterised
+	// descendant without an index (set by linkIndexes).
+	scanBelow bool
 }
 
 // keyPlan is the compiled declaration of one key.
@@ -124,7 +128,10 @@ type keyPlan struct {
 	hasDef   bool
 	pattern  string
 	kind     keyKind
-	original bool // a Secret or Password in the original Python package's format (original.go)
+	original bool       // a Secret or Password in the original Python package's format (original.go)
+	index    *indexPlan // a ParamKey tagged `index`: its keys are kept in a set in the namespace
+	ixs      []*nsPlan  // the indexed Sub namespaces enclosing the key, innermost first
+	indexed  bool       // index != nil || len(ixs) > 0: writes update indexes (index.go)
 }
 
 // keyKind tells the kinds of key apart: plain string keys, the secure

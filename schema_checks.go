@@ -14,8 +14,9 @@ import (
 // The tag keys New reads on each kind of schema field. Every other key is
 // refused: a misspelt `tll:"5s"` would otherwise leave keys immortal.
 var (
-	keyTagKeys       = []string{"nest", "ttl", "default", "codec"} // Key, ParamKey, Secret, Password
-	namespaceTagKeys = []string{"nest", "ttl", "slot"}             // embedded Namespace, child namespace and Sub fields
+	keyTagKeys       = []string{"nest", "ttl", "default", "codec", "index"} // Key, ParamKey, Secret, Password (index: ParamKey only)
+	namespaceTagKeys = []string{"nest", "ttl", "slot"}                      // embedded Namespace, child namespace and Sub fields
+	subTagKeys       = []string{"nest", "ttl", "slot", "index"}             // Sub fields
 )
 
 // tagPair is one key:"value" pair of a struct tag.

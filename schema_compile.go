@@ -56,6 +56,7 @@ func compileRoot(c *client, t reflect.Type) (*nsPlan, error) {
 	if err := cp.err(); err != nil {
 		return nil, err
 	}
+	linkIndexes(p)
 	return p, nil
 }
 
@@ -249,6 +250,9 @@ func (cp *compiler) fields(p *nsPlan, lay *layout, base uintptr, slot int) {
 			}
 			kp := cp.key(p, f, path)
 			claim(f, kp.tmpl, false)
+			if kp.index != nil {
+				claim(f, kp.index.tmpl, false)
+			}
 			p.keys = append(p.keys, kp)
 			if kp.param {
 				lay.pkeys = append(lay.pkeys, keySlot{off: base + f.Offset, plan: kp, ns: slot})
@@ -257,12 +261,20 @@ func (cp *compiler) fields(p *nsPlan, lay *layout, base uintptr, slot int) {
 					tail: lay.nss[slot].tail + ":" + kp.tmpl.String()})
 			}
 		case isHandle(f.Type, subHandleType) && f.Type.Implements(subFieldType):
-			if !tagOK(namespaceTagKeys, "a nest.Sub field") {
+			if !tagOK(subTagKeys, "a nest.Sub field") {
 				continue
 			}
 			ut := reflect.Zero(f.Type).Interface().(subField).subType()
 			if child := cp.namespace(ut, p, path, f.Tag, true, nil, 0, 0); child != nil {
 				claim(f, child.tmpl, true)
+				if v, ok := f.Tag.Lookup("index"); ok && child.tmpl.String() != "" {
+					if ix, err := parseIndexTag(v, child.tmpl); err != nil {
+						fail("%v", err)
+					} else {
+						child.index = ix
+						claim(f, ix.tmpl, false)
+					}
+				}
 				p.children = append(p.children, child)
 				lay.subs = append(lay.subs, subSlot{off: base + f.Offset, plan: child, ns: slot})
 			}
@@ -306,6 +318,15 @@ func (cp *compiler) key(ns *nsPlan, f reflect.StructField, path string) *keyPlan
 		}
 		if err := checkAncestorParams(ns, tp); err != nil {
 			fail("%v", err)
+		}
+		if v, ok := f.Tag.Lookup("index"); ok {
+			if !kp.param {
+				fail("index tag on a key without parameters: only nest.ParamKey and nest.Sub fields have instances to index")
+			} else if ix, err := parseIndexTag(v, tp); err != nil {
+				fail("%v", err)
+			} else {
+				kp.index = ix
+			}
 		}
 	}
 	own, err := parseTTL(f.Tag.Get("ttl"), path)

@@ -17,6 +17,8 @@ var (
 	writeLua string
 	//go:embed lua/renew.lua
 	renewLua string
+	//go:embed lua/unindex.lua
+	unindexLua string
 
 	// renameScript renames a key and applies the destination's TTL.
 	renameScript = redis.NewScript(renameLua)
@@ -28,4 +30,7 @@ var (
 	// renewScript renews a sliding TTL after a read, only on a key of the
 	// declared type.
 	renewScript = redis.NewScript(renewLua)
+	// unindexScript removes a stale member from an instance index only if
+	// none of its keys exists.
+	unindexScript = redis.NewScript(unindexLua)
 )

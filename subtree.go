@@ -156,6 +156,7 @@ type walk struct {
 	o    subtreeOptions
 	sh   shape
 	pace *pacer
+	flat bool // walk the shape's indexes only, not those nested in their instances
 }
 
 // walk starts a call on the instance's subtree.
@@ -169,7 +170,7 @@ func newWalk(in *nsInst, opts []SubtreeOption, sh shape) *walk {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if sh.match == "" {
+	if sh.match == "" && sh.ixs == nil {
 		sh = shapeOf(in, o.undeclared)
 	}
 	return &walk{in: in, c: c, o: o, sh: sh, pace: newPacer(o.keyRate, o.cmdRate)}
@@ -180,7 +181,11 @@ func newWalk(in *nsInst, opts []SubtreeOption, sh shape) *walk {
 // server whatever the client: cluster, Ring or wrapper), until fn returns
 // false; it reports whether fn asked to stop.
 func (w *walk) existing(ctx context.Context, fn func([]string) bool) (stopped bool, err error) {
-	for names := range chunks(w.sh.fixed, w.o.chunk) {
+	known := w.sh.fixed
+	if len(w.sh.ixKeys) > 0 {
+		known = append(known[:len(known):len(known)], w.sh.ixKeys...)
+	}
+	for names := range chunks(known, w.o.chunk) {
 		if err := w.pace.wait(ctx, len(names), len(names)); err != nil {
 			return false, opError("EXISTS", w.in.prefix, err)
 		}
@@ -273,6 +278,10 @@ func (w *walk) names(ctx context.Context, fn func([]string) bool) error {
 	if err != nil || stopped {
 		return err
 	}
+	stopped, err = w.indexedNames(ctx, fn)
+	if err != nil || stopped {
+		return err
+	}
 	return w.scan(ctx, fn)
 }
 
@@ -329,6 +338,18 @@ func (n Namespace) Count(ctx context.Context, opts ...SubtreeOption) (int64, err
 		return known, err
 	}
 	var fp fingerprints
+	_, err = w.indexedNames(ctx, func(names []string) bool {
+		for _, name := range names {
+			fp.add(name)
+		}
+		if w.o.progress != nil && len(names) > 0 {
+			w.o.progress(known + int64(fp.n))
+		}
+		return true
+	})
+	if err != nil {
+		return known + fp.count(), err
+	}
 	err = w.scan(ctx, func(names []string) bool {
 		for _, name := range names {
 			fp.add(name)
@@ -371,6 +392,9 @@ func (n Namespace) Clear(ctx context.Context, opts ...SubtreeOption) (int64, err
 		}
 	}
 	err := cl.known(ctx)
+	if err == nil && len(w.sh.ixs) > 0 {
+		err = cl.indexed(ctx)
+	}
 	if err == nil && len(nodes) > 0 {
 		err = cl.nodes(ctx, nodes)
 	}
@@ -405,11 +429,26 @@ func (cl *clearer) add(n int64) {
 // which any client routes right, one pipeline per chunk.
 func (cl *clearer) known(ctx context.Context) error {
 	c := cl.w.c
+	first := true
 	for names := range chunks(cl.w.sh.fixed, cl.w.o.chunk) {
 		if err := cl.w.pace.wait(ctx, len(names), len(names)); err != nil {
 			return err
 		}
 		pipe := c.rdb.Pipeline()
+		if first {
+			// An indexed instance leaves its index before its keys go:
+			// in the same pipeline where commands run in order.
+			first = false
+			if cl.unindexOwn(ctx, pipe) && !c.ordered() {
+				start := c.clock()
+				_, err := pipe.Exec(ctx)
+				c.logged(ctx, "SREM", cl.w.in.prefix, 0, start, err)
+				if err != nil {
+					return err
+				}
+				pipe = c.rdb.Pipeline()
+			}
+		}
 		cmds := make([]*redis.IntCmd, len(names))
 		for i, name := range names {
 			cmds[i] = pipe.Unlink(ctx, name)

@@ -15,7 +15,11 @@ import (
 // shape is what one Keys, Count or Clear walks.
 type shape struct {
 	fixed []string // names known in full, each once: the prefix key, static keys and static namespaces' prefix keys
-	match string   // SCAN MATCH covering every parameterised descendant; "" when there is none
+	match string   // SCAN MATCH covering every parameterised descendant not found through an index; "" when there is none
+	ixs   []ixRef  // the indexes listing the instances of indexed parameterised descendants (index_walk.go)
+	// ixKeys names those indexes: Keys and Count include them, Clear
+	// empties them member by member rather than deleting them.
+	ixKeys []string
 	// member reports whether a scanned name belongs to the subtree.
 	member func(name string) bool
 }
@@ -33,7 +37,10 @@ func shapeOf(in *nsInst, undeclared bool) shape {
 	}
 	sh := shape{fixed: []string{in.prefix}}
 	var pats []string
-	sh.fixed = appendFixed(sh.fixed, in.plan, in.prefix, &pats)
+	sh.fixed = appendFixed(sh.fixed, in.plan, in.prefix, &pats, &sh.ixs)
+	for _, ref := range sh.ixs {
+		sh.ixKeys = append(sh.ixKeys, ref.key)
+	}
 	if len(pats) > 0 {
 		sh.match = coveringPattern(pats)
 		plan, n := in.plan, len(in.prefix)
@@ -50,21 +57,32 @@ func (in *nsInst) under(name string) bool {
 }
 
 // appendFixed appends to dst the fixed names declared in p, whose
-// instance is named prefix, recursing into its plain child namespaces, and
-// appends to pats the SCAN pattern of each parameterised descendant (a
-// ParamKey's names, a Sub's instances with everything under them).
-// Prefixes hold no glob characters (template literals and parameter values
-// refuse them), so they need no escaping.
-func appendFixed(dst []string, p *nsPlan, prefix string, pats *[]string) []string {
+// instance is named prefix, recursing into its plain child namespaces; to
+// ixs the index of each indexed parameterised descendant; and to pats the
+// SCAN pattern of each other parameterised descendant (a ParamKey's names,
+// a Sub's instances with everything under them), and of an indexed Sub
+// whose instances hold descendants only SCAN finds. Prefixes hold no glob
+// characters (template literals and parameter values refuse them), so
+// they need no escaping.
+func appendFixed(dst []string, p *nsPlan, prefix string, pats *[]string, ixs *[]ixRef) []string {
 	for _, k := range p.keys {
-		if k.param {
+		switch {
+		case k.index != nil:
+			*ixs = append(*ixs, ixRef{key: prefix + ":" + k.index.name, parent: prefix, pk: k})
+		case k.param:
 			*pats = append(*pats, prefix+":"+k.tmpl.Pattern())
-			continue
+		default:
+			dst = append(dst, prefix+":"+k.tmpl.String())
 		}
-		dst = append(dst, prefix+":"+k.tmpl.String())
 	}
 	for _, ch := range p.children {
 		if ch.sub {
+			if ch.index != nil {
+				*ixs = append(*ixs, ixRef{key: prefix + ":" + ch.index.name, parent: prefix, sub: ch})
+				if !ch.scanBelow {
+					continue
+				}
+			}
 			pat := prefix + ":" + ch.segment(ch.tmpl.Pattern())
 			if !strings.HasSuffix(pat, "*") {
 				pat += "*" // the keys under an instance follow its segment
@@ -74,7 +92,7 @@ func appendFixed(dst []string, p *nsPlan, prefix string, pats *[]string) []strin
 		}
 		cp := prefix + ":" + ch.segment(ch.tmpl.String())
 		dst = append(dst, cp)
-		dst = appendFixed(dst, ch, cp, pats)
+		dst = appendFixed(dst, ch, cp, pats, ixs)
 	}
 	return dst
 }
