@@ -1,5 +1,5 @@
 // Package nestcli is the nest command as a library: the whole command
-// tree (tree, audit, clear, describe, version), built on cobra.
+// tree (tree, audit, clear, describe, ui, version), built on cobra.
 //
 // An application ships it bound to its own live schema, so that its
 // operators run `myapp nest audit` with no export step:
@@ -95,7 +95,7 @@ Exit status: 0 ok, 1 findings (audit), 2 usage mistake, 3 connection or other er
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Msg: err.Error()} })
 	cmd.SetHelpCommand(helpCommand())
-	cmd.AddCommand(a.treeCommand(), a.describeCommand(), a.auditCommand(), a.clearCommand(), versionCommand())
+	cmd.AddCommand(a.treeCommand(), a.describeCommand(), a.auditCommand(), a.clearCommand(), a.uiCommand(), versionCommand())
 	return cmd
 }
 
