@@ -13,6 +13,7 @@
 //	audit       check the keyspace against the schema (exit 1 on findings)
 //	clear       delete a subtree exactly as the library's Clear does
 //	describe    the schema as a tree (--json: the schema export)
+//	ui          a local web view: tree, memory, TTLs, decoded values
 //	version     versions of the command, the library and Go
 //	completion  shell completion scripts (bash, zsh, fish, powershell)
 //	demo        run the original redisimnest example end to end
