@@ -51,6 +51,18 @@ func (m *Model) KeyByTemplate(t string) *Key {
 	return nil
 }
 
+// sensitiveName reports whether name could be an instance of any
+// sensitive key, not only of the first key Match finds: should two
+// templates overlap, the refusal wins.
+func (m *Model) sensitiveName(name string) bool {
+	for _, k := range m.Keys() {
+		if k.Sensitive() && matchValid(k.Pattern(), name, m.MaxParamLen) {
+			return true
+		}
+	}
+	return false
+}
+
 // errEnough stops a walk once enough names were found.
 var errEnough = errors.New("enough")
 
@@ -116,7 +128,7 @@ func ReadValue(ctx context.Context, rdb redis.UniversalClient, m *Model, name st
 	if k == nil {
 		return nil, ErrNotDeclared
 	}
-	if k.Sensitive() {
+	if k.Sensitive() || m.sensitiveName(name) {
 		return nil, ErrSensitive
 	}
 	v := &Value{Key: name, Template: k.Template, Field: k.Field, GoType: k.GoType, Codec: k.Codec}
