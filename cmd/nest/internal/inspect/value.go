@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -66,8 +67,9 @@ func (m *Model) sensitiveName(name string) bool {
 // errEnough stops a walk once enough names were found.
 var errEnough = errors.New("enough")
 
-// SampleKeys returns at most limit names of instances of k, in SCAN order
-// (every master is walked, until limit names are found).
+// SampleKeys returns at most limit names of instances of k, the first
+// SCAN finds (every master is walked, until limit names are found),
+// sorted.
 func SampleKeys(ctx context.Context, rdb redis.UniversalClient, m *Model, k *Key, limit int) ([]string, error) {
 	nodes, err := Nodes(ctx, rdb)
 	if err != nil {
@@ -96,6 +98,7 @@ func SampleKeys(ctx context.Context, rdb redis.UniversalClient, m *Model, k *Key
 	if errors.Is(err, errEnough) {
 		err = nil
 	}
+	slices.Sort(names)
 	return names, err
 }
 
