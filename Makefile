@@ -9,7 +9,8 @@
 # Tests that need Redis start their own redis-server processes on free ports
 # (internal/redistest); they never use a server on 6379. `make test` and
 # `make bench` set NEST_REQUIRE_REDIS=1, so that a missing redis-server fails
-# those tests instead of skipping them.
+# those tests instead of skipping them (and a missing chromium fails the
+# browser test of `nest ui`; `make chromium` installs it).
 
 SHELL := /bin/bash
 GO ?= go
@@ -20,11 +21,11 @@ REQUIRE_REDIS := NEST_REQUIRE_REDIS=1
 # stops at the nested module's directory.
 PKGS := ./... ./cmd/nest/...
 
-.PHONY: test fuzz-short redis lint fmt-check vet staticcheck fmt bench cover tidy-check
+.PHONY: test fuzz-short redis chromium lint fmt-check vet staticcheck fmt bench cover tidy-check
 
-## test: install Redis if needed, lint, then run all tests of both modules with the race
+## test: install Redis and chromium if needed, lint, then run all tests of both modules with the race
 ## detector, and the package's scenario tests a second time against a 3-master Redis Cluster.
-test: redis lint tidy-check
+test: redis chromium lint tidy-check
 	$(REQUIRE_REDIS) $(GO) test -race -count=1 $(PKGS)
 	$(REQUIRE_REDIS) NEST_TEST_BACKEND=cluster $(GO) test -race -count=1 .
 	$(GO) test -count=1 -run '^TestAllocations$$' .  # allocation counts differ under -race
@@ -62,6 +63,21 @@ redis:
 	else \
 		echo "error: redis-server and redis-cli must be in PATH for the tests;" >&2; \
 		echo "       install them as root, e.g. 'sudo apt-get install redis-server redis-tools'." >&2; \
+		exit 1; \
+	fi
+
+## chromium: make sure Debian's chromium is in PATH, for the headless browser test of
+## `nest ui` (cmd/nest/internal/web; installs it with apt-get as root).
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then \
+		chromium --version 2>/dev/null || echo "chromium: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "chromium missing: installing it with apt-get"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
+		chromium --version; \
+	else \
+		echo "error: chromium must be in PATH for the browser test of nest ui;" >&2; \
+		echo "       install it as root, e.g. 'sudo apt-get install chromium'." >&2; \
 		exit 1; \
 	fi
 

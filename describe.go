@@ -8,24 +8,25 @@ import (
 )
 
 // Description describes a namespace: its template, parameters, TTL, keys
-// and child namespaces. It needs no Redis round trip. Marshalled with
-// encoding/json, the Description of the root is the schema export that
-// tools read.
+// and child namespaces. It needs no Redis round trip. The Description of
+// the root, wrapped with a version by [Export], is the schema export that
+// tools read (see [Schema]).
 type Description struct {
-	Field    string           `json:"field"`              // Go path from the root, e.g. "Root.User"
-	Type     string           `json:"type"`               // Go type
-	Template string           `json:"template"`           // own prefix template
-	Prefix   string           `json:"prefix,omitempty"`   // full prefix, when every parameter is bound
-	Pattern  string           `json:"pattern"`            // glob matching every full prefix
-	Params   []Param          `json:"params,omitempty"`   // own placeholders
-	Missing  []string         `json:"missing,omitempty"`  // names of unbound placeholders
-	TTL      *TTLInfo         `json:"ttl,omitempty"`      // effective TTL; nil when none applies
-	Pinned   bool             `json:"pinned,omitempty"`   // declared `slot:"pin"`
-	HashTag  string           `json:"hash_tag,omitempty"` // tag deciding the subtree's slot (a pattern when unbound); "" when not pinned
-	Keys     []KeyDescription `json:"keys,omitempty"`
-	Index    *IndexInfo       `json:"index,omitempty"` // the instance index of an indexed Sub (`index` tag)
-	Children []Description    `json:"children,omitempty"`
-	Error    string           `json:"error,omitempty"` // why the handle is unusable
+	Field     string           `json:"field"`               // Go path from the root, e.g. "Root.User"
+	Type      string           `json:"type"`                // Go type
+	Template  string           `json:"template"`            // own prefix template
+	Prefix    string           `json:"prefix,omitempty"`    // full prefix, when every parameter is bound
+	Pattern   string           `json:"pattern"`             // glob matching every full prefix
+	Params    []Param          `json:"params,omitempty"`    // own placeholders
+	Missing   []string         `json:"missing,omitempty"`   // names of unbound placeholders
+	TTL       *TTLInfo         `json:"ttl,omitempty"`       // effective TTL; nil when none applies
+	Pinned    bool             `json:"pinned,omitempty"`    // declared `slot:"pin"`
+	HashTag   string           `json:"hash_tag,omitempty"`  // tag deciding the subtree's slot (a pattern when unbound); "" when not pinned
+	Validated bool             `json:"validated,omitempty"` // the type implements [ParamValidator]: rules an export cannot carry
+	Keys      []KeyDescription `json:"keys,omitempty"`
+	Index     *IndexInfo       `json:"index,omitempty"` // the instance index of an indexed Sub (`index` tag)
+	Children  []Description    `json:"children,omitempty"`
+	Error     string           `json:"error,omitempty"` // why the handle is unusable
 }
 
 // KeyDescription describes a key.
@@ -112,6 +113,7 @@ func describeNamespace(p *nsPlan, prefix string, vals []string, err error, tag s
 	}
 	d.Prefix = prefix
 	d.Pinned = p.pinned
+	d.Validated = p.validate != nil
 	switch {
 	case p.pin == nil:
 	case prefix != "":

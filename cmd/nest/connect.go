@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+	"github.com/spf13/pflag"
 
 	"github.com/redisimnest/nest"
 	"github.com/redisimnest/nest/internal/redisurl"
@@ -28,9 +28,8 @@ type serverFlags struct {
 	embedded bool // only for commands that offer an embedded server
 }
 
-// addServerFlags declares --url and, when allowEmbedded, --embedded.
-func addServerFlags(fs *flag.FlagSet, allowEmbedded bool) *serverFlags {
-	sf := &serverFlags{}
+// add declares --url and, when allowEmbedded, --embedded.
+func (sf *serverFlags) add(fs *pflag.FlagSet, allowEmbedded bool) {
 	fs.StringVar(&sf.url, "url", "",
 		"Redis server `URL`, redis://[user:password@]host:port/db, rediss:// for TLS or unix://;\n"+
 			"a Redis Cluster with ?addr=host:port parameters (or REDIS_CLUSTER=1)\n"+
@@ -39,7 +38,6 @@ func addServerFlags(fs *flag.FlagSet, allowEmbedded bool) *serverFlags {
 		fs.BoolVar(&sf.embedded, "embedded", false,
 			"use an embedded in-process Redis even when REDIS_URL or REDIS_HOST is set")
 	}
-	return sf
 }
 
 // conn is an open connection to Redis.

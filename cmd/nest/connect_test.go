@@ -37,12 +37,12 @@ func TestDemoConfigError(t *testing.T) {
 	noRedisEnv(t)
 	t.Setenv("REDIS_DELETE_CHUNK_SIZE", "abc")
 	code, out, stderr := runNest(t, "demo")
-	if code != 1 || !strings.Contains(stderr, "REDIS_DELETE_CHUNK_SIZE") || out != "" {
-		t.Fatalf("REDIS_DELETE_CHUNK_SIZE=abc nest demo = %d, stdout %q, stderr %q; want 1 naming the variable", code, out, stderr)
+	if code != 3 || !strings.Contains(stderr, "REDIS_DELETE_CHUNK_SIZE") || out != "" {
+		t.Fatalf("REDIS_DELETE_CHUNK_SIZE=abc nest demo = %d, stdout %q, stderr %q; want 3 naming the variable", code, out, stderr)
 	}
 	noRedisEnv(t)
 	t.Setenv("REDIS_CLUSTER", "sometimes")
-	if code, _, stderr := runNest(t, "demo", "--url", "redis://127.0.0.1:1"); code != 1 || !strings.Contains(stderr, "REDIS_CLUSTER") {
+	if code, _, stderr := runNest(t, "demo", "--url", "redis://127.0.0.1:1"); code != 3 || !strings.Contains(stderr, "REDIS_CLUSTER") {
 		t.Fatalf("REDIS_CLUSTER=sometimes nest demo --url = %d, stderr %q", code, stderr)
 	}
 }
@@ -86,7 +86,7 @@ func TestDemoChild(t *testing.T) {
 		t.Skip("run by TestDemoDispatchLogs in a process of its own")
 	}
 	args := append([]string{"demo"}, strings.Fields(os.Getenv("NEST_TEST_DEMO_ARGS"))...)
-	if code := run(t.Context(), &env{stdout: os.Stdout, stderr: os.Stderr}, args); code != 0 {
+	if code := run(t.Context(), os.Stdin, os.Stdout, os.Stderr, args); code != 0 {
 		t.Fatalf("nest %q = %d", args, code)
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -13,16 +12,21 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
 
 	"github.com/redisimnest/nest"
 )
 
-var demoCommand = &command{
-	name:    "demo",
-	args:    "[--url redis://host:port/db | --embedded] [--cleanup]",
-	summary: "run the original redisimnest example end to end",
-	doc: `
-Demo runs the example of the original Python redisimnest README with the Go
+// demoCommand returns `nest demo`.
+func demoCommand() *cobra.Command {
+	var (
+		sf      serverFlags
+		cleanup bool
+	)
+	cmd := &cobra.Command{
+		Use:   "demo [--url redis://host:port/db | --embedded] [--cleanup]",
+		Short: "Run the original redisimnest example end to end",
+		Long: `Demo runs the example of the original Python redisimnest README with the Go
 library, step by step: it prints each call as Go code, the Redis commands the
 call sent, and its result.
 
@@ -33,16 +37,19 @@ Against a real server it writes keys under "root:" and leaves them in place
 for inspection; --cleanup deletes them at the end (the "root" subtree only,
 never FLUSHDB). It refuses to run when keys under "root:" exist that it did
 not write, so that it never overwrites or deletes other data.`,
-	setup: func(fs *flag.FlagSet) runFunc {
-		sf := addServerFlags(fs, true)
-		cleanup := fs.Bool("cleanup", false, "delete the example keys (everything under root:) at the end")
-		return func(ctx context.Context, e *env, args []string) error {
+		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usageErrorf("unexpected arguments %q", args)
 			}
-			return demoMain(ctx, e, sf, *cleanup)
-		}
-	},
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return demoMain(cmd.Context(), &env{stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr()}, &sf, cleanup)
+		},
+	}
+	sf.add(cmd.Flags(), true)
+	cmd.Flags().BoolVar(&cleanup, "cleanup", false, "delete the example keys (everything under root:) at the end")
+	return cmd
 }
 
 // demoMain connects, says where the demo runs, runs it and says where its

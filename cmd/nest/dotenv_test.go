@@ -69,7 +69,7 @@ func TestDotEnv(t *testing.T) {
 	t.Run("library settings", func(t *testing.T) {
 		inDir(t, "REDIS_DELETE_CHUNK_SIZE=abc\n", "REDIS_DELETE_CHUNK_SIZE")
 		code, out, stderr := runNest(t, "demo")
-		if code != 1 || !strings.Contains(stderr, "REDIS_DELETE_CHUNK_SIZE") || out != "" {
+		if code != 3 || !strings.Contains(stderr, "REDIS_DELETE_CHUNK_SIZE") || out != "" {
 			t.Fatalf("nest demo with REDIS_DELETE_CHUNK_SIZE=abc in .env = %d, stderr %q", code, stderr)
 		}
 	})
@@ -81,8 +81,8 @@ func TestDotEnv(t *testing.T) {
 		} {
 			inDir(t, content, "REDIS_PASSWORD")
 			code, out, stderr := runNest(t, "demo")
-			if code != 1 || !strings.Contains(stderr, "nest demo: .env: ") || out != "" {
-				t.Errorf(".env %q: nest demo = %d, stderr %q; want 1 naming .env", content, code, stderr)
+			if code != 3 || !strings.Contains(stderr, "nest: .env: ") || out != "" {
+				t.Errorf(".env %q: nest demo = %d, stderr %q; want 3 naming .env", content, code, stderr)
 			}
 			if strings.Contains(stderr, "S3cr3t") || strings.Contains(stderr, "P4rt") {
 				t.Errorf(".env %q: the error shows the password: %s", content, stderr)

@@ -13,7 +13,7 @@ import (
 func runNest(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = run(context.Background(), &env{stdout: &out, stderr: &errOut}, args)
+	code = run(context.Background(), strings.NewReader(""), &out, &errOut, args)
 	return code, out.String(), errOut.String()
 }
 
@@ -31,12 +31,12 @@ func noRedisEnv(t *testing.T) {
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}} {
 		code, out, _ := runNest(t, args...)
-		if code != 0 || !strings.Contains(out, "Usage:\n  nest <command> [flags]") || !strings.Contains(out, "  demo ") {
+		if code != 0 || !strings.Contains(out, "  nest [command]") || !strings.Contains(out, "  demo ") || !strings.Contains(out, "  tree ") {
 			t.Errorf("nest %q = %d, output:\n%s", args, code, out)
 		}
 	}
 	code, out, _ := runNest(t, "help", "demo")
-	if code != 0 || !strings.Contains(out, "Usage: nest demo") || !strings.Contains(out, "-cleanup") || !strings.Contains(out, "-url URL") {
+	if code != 0 || !strings.Contains(out, "nest demo [--url") || !strings.Contains(out, "--cleanup") || !strings.Contains(out, "--url URL") {
 		t.Errorf("nest help demo = %d, output:\n%s", code, out)
 	}
 	if code, _, _ := runNest(t, "demo", "-h"); code != 0 {
@@ -69,8 +69,8 @@ func TestDemoUnreachable(t *testing.T) {
 	srv.Stop() // nothing listens there any more
 
 	code, out, stderr := runNest(t, "demo", "--url", url)
-	if code != 1 || !strings.Contains(stderr, "nest demo: cannot reach Redis at "+srv.Addr()) {
-		t.Errorf("nest demo --url %s = %d, stderr %q; want 1 and a clear message", url, code, stderr)
+	if code != 3 || !strings.Contains(stderr, "nest demo: cannot reach Redis at "+srv.Addr()) {
+		t.Errorf("nest demo --url %s = %d, stderr %q; want 3 and a clear message", url, code, stderr)
 	}
 	if out != "" {
 		t.Errorf("stdout = %q, want nothing", out)
@@ -79,8 +79,8 @@ func TestDemoUnreachable(t *testing.T) {
 	noRedisEnv(t)
 	t.Setenv("REDIS_URL", url)
 	code, _, stderr = runNest(t, "demo")
-	if code != 1 || !strings.Contains(stderr, "(from REDIS_URL)") {
-		t.Errorf("REDIS_URL=%s nest demo = %d, stderr %q; want 1 naming REDIS_URL", url, code, stderr)
+	if code != 3 || !strings.Contains(stderr, "(from REDIS_URL)") {
+		t.Errorf("REDIS_URL=%s nest demo = %d, stderr %q; want 3 naming REDIS_URL", url, code, stderr)
 	}
 }
 

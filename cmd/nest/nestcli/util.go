@@ -1,0 +1,5 @@
+package nestcli
+
+import "slices"
+
+func sortStrings(s []string) { slices.Sort(s) }
