@@ -118,6 +118,8 @@ func printTree(w io.Writer, rep *inspect.TreeReport) {
 			name += "  (orphan: no template)"
 		case inspect.KindPrefix:
 			name += "  (namespace prefix key)"
+		case inspect.KindIndex:
+			name += "  (instance index of " + g.Field + ")"
 		case inspect.KindOverflow:
 			name += "  (too many patterns)"
 		}
