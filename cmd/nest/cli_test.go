@@ -87,12 +87,12 @@ type (
 	}
 	cliUser struct {
 		nest.Namespace `nest:"user:{user_id}" ttl:"1h"`
-		Name           nest.Key[string]   `nest:"name"`
-		Age            nest.Key[int]      `nest:"age"`
-		Tags           nest.Key[[]string] `nest:"tags"`
-		Visits         nest.Counter       `nest:"visits"`
-		Prefs          nest.Hash[string]  `nest:"prefs"`
-		Session        nest.Sub[cliSession]
+		Name           nest.Key[string]     `nest:"name"`
+		Age            nest.Key[int]        `nest:"age"`
+		Tags           nest.Key[[]string]   `nest:"tags"`
+		Visits         nest.Counter         `nest:"visits"`
+		Prefs          nest.Hash[string]    `nest:"prefs"`
+		Session        nest.Sub[cliSession] `index:"set"` // instance index shop:user:{user_id}:session
 	}
 	cliTeam struct {
 		nest.Namespace `nest:"team:{team_id}" slot:"pin"`
@@ -169,6 +169,7 @@ func seed(t *testing.T, rdb redis.UniversalClient) {
 		{[]any{"set", "shop:user:9:age", "not a number", "ex", "3600"}},              // undecodable
 		{[]any{"set", "shop:user:10:tags", "{not json", "ex", "3600"}},               // undecodable
 		{[]any{"set", "shop:user:11:name", strings.Repeat("n", 2048), "ex", "3600"}}, // too large
+		{[]any{"set", "shop:user:12:session", "x", "ex", "3600"}},                    // wrong type: an index is a set
 		{[]any{"set", "other:thing:1", "x"}},                                         // outside the schema
 		{[]any{"set", "cache:4f9c2d1e7a:x", "x", "ex", "600"}},                       // outside the schema
 	}

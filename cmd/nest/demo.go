@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -22,9 +24,10 @@ func demoCommand() *cobra.Command {
 	var (
 		sf      serverFlags
 		cleanup bool
+		export  bool
 	)
 	cmd := &cobra.Command{
-		Use:   "demo [--url redis://host:port/db | --embedded] [--cleanup]",
+		Use:   "demo [--url redis://host:port/db | --embedded] [--cleanup] | --export",
 		Short: "Run the original redisimnest example end to end",
 		Long: `Demo runs the example of the original Python redisimnest README with the Go
 library, step by step: it prints each call as Go code, the Redis commands the
@@ -36,7 +39,9 @@ on an embedded in-process Redis, so it works on a machine without a server.
 Against a real server it writes keys under "root:" and leaves them in place
 for inspection; --cleanup deletes them at the end (the "root" subtree only,
 never FLUSHDB). It refuses to run when keys under "root:" exist that it did
-not write, so that it never overwrites or deletes other data.`,
+not write, so that it never overwrites or deletes other data. It ends with
+the nest commands that inspect the keys it left: nest tree, and nest audit
+with the example's schema, which --export prints (the JSON of nest.Export).`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usageErrorf("unexpected arguments %q", args)
@@ -44,11 +49,18 @@ not write, so that it never overwrites or deletes other data.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if export {
+				if cmd.Flags().NFlag() > 1 {
+					return usageErrorf("--export takes no other flag")
+				}
+				return writeDemoSchema(cmd.OutOrStdout())
+			}
 			return demoMain(cmd.Context(), &env{stdout: cmd.OutOrStdout(), stderr: cmd.ErrOrStderr()}, &sf, cleanup)
 		},
 	}
 	sf.add(cmd.Flags(), true)
 	cmd.Flags().BoolVar(&cleanup, "cleanup", false, "delete the example keys (everything under root:) at the end")
+	cmd.Flags().BoolVar(&export, "export", false, "print the example's schema export (for nest audit --schema) and exit")
 	return cmd
 }
 
@@ -79,8 +91,41 @@ func demoMain(ctx context.Context, e *env, sf *serverFlags, cleanup bool) error 
 	case !cleanup:
 		fmt.Fprintf(w, "The example keys are left in place for inspection:\n    %s\n", inspectHint(c.rdb))
 		fmt.Fprintf(w, "Run the demo again with --cleanup to remove them.\n")
+		conn := urlFlag(sf.url)
+		fmt.Fprintf(w, "\nSee them grouped by template, with memory and TTLs, and check them against the schema:\n")
+		fmt.Fprintf(w, "    nest tree%s root:\n", conn)
+		fmt.Fprintf(w, "    nest demo --export > demo-schema.json && nest audit --schema demo-schema.json%s\n", conn)
 	}
 	return nil
+}
+
+// urlFlag is the --url flag that reaches the server the demo used, its
+// password hidden; "" when the environment named the server (REDIS_URL,
+// REDIS_HOST), which the nest command reads as the demo did.
+func urlFlag(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	if u, err := url.Parse(raw); err == nil {
+		raw = u.Redacted()
+	}
+	return " --url '" + strings.ReplaceAll(raw, "'", `'\''`) + "'"
+}
+
+// writeDemoSchema writes the schema export of the example (Root).
+func writeDemoSchema(w io.Writer) error {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never dialled: Export reads the schema only
+	defer rdb.Close()
+	root, err := nest.New[Root](rdb, nil)
+	if err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(nest.Export(root.Namespace), "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", data)
+	return err
 }
 
 // inspectHint is a redis-cli command line that lists the example keys.

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -104,6 +106,23 @@ func TestDemoCommandEmbedded(t *testing.T) {
 	}
 }
 
+func TestDemoURLFlag(t *testing.T) {
+	for _, tc := range []struct{ raw, want string }{
+		{"", ""}, // the environment named the server: nest reads it too
+		{"redis://127.0.0.1:6380/2", " --url 'redis://127.0.0.1:6380/2'"},
+		{"rediss://app:s3cret@redis.example:6380/0", " --url 'rediss://app:xxxxx@redis.example:6380/0'"},
+		{"redis://h:1/0?client_name=it's", ` --url 'redis://h:1/0?client_name=it'\''s'`},
+	} {
+		if got := urlFlag(tc.raw); got != tc.want {
+			t.Errorf("urlFlag(%q) = %q, want %q", tc.raw, got, tc.want)
+		}
+	}
+	// --export takes no other flag.
+	if code, _, stderr := runNest(t, "demo", "--export", "--cleanup"); code != 2 || !strings.Contains(stderr, "--export takes no other flag") {
+		t.Errorf("nest demo --export --cleanup = %d, %q; want 2", code, stderr)
+	}
+}
+
 func TestDemoCommandURL(t *testing.T) {
 	noRedisEnv(t)
 	srv := redistest.Start(t)
@@ -124,6 +143,29 @@ func TestDemoCommandURL(t *testing.T) {
 	rdb := srv.Client(t, 3)
 	if n, err := rdb.DBSize(context.Background()).Result(); err != nil || n != 2 {
 		t.Errorf("DBSIZE after the demo = %d, %v; want 2", n, err)
+	}
+	// The demo ends by pointing at nest tree and nest audit with its URL,
+	// and both work as printed.
+	treeHint := "    nest tree --url '" + url + "' root:\n"
+	auditHint := "    nest demo --export > demo-schema.json && nest audit --schema demo-schema.json --url '" + url + "'\n"
+	if !strings.HasSuffix(out, treeHint+auditHint) {
+		t.Errorf("the demo does not end with the nest tree and nest audit commands:\n%s", out)
+	}
+	code, out, stderr = runNest(t, "tree", "--url", url, "root:")
+	if code != 0 || !strings.Contains(out, "2 keys on 1 server") || !strings.Contains(out, "root:user:{}:age") || !strings.Contains(out, "root:project_name") {
+		t.Errorf("nest tree as the demo prints it = %d:\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = runNest(t, "demo", "--export")
+	if code != 0 || !strings.Contains(out, `"version": 1`) {
+		t.Fatalf("nest demo --export = %d:\n%s%s", code, out, stderr)
+	}
+	schema := filepath.Join(t.TempDir(), "demo-schema.json")
+	if err := os.WriteFile(schema, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr = runNest(t, "audit", "--schema", schema, "--url", url)
+	if code != 0 || !strings.Contains(out, "audited 2 keys under root") || !strings.Contains(out, "no findings") {
+		t.Errorf("nest audit as the demo prints it = %d:\n%s%s", code, out, stderr)
 	}
 
 	t.Setenv("REDIS_URL", url) // the environment names the server now

@@ -69,7 +69,7 @@ func printSchema(w io.Writer, m *inspect.Model) {
 		}
 		fmt.Fprintf(w, "%s%s%s  (%s)\n", indent, branch, head, strings.Join(notes, ", "))
 		child := indent + next
-		items := len(n.Keys) + len(n.Children)
+		items := len(n.Keys) + len(n.Indexes) + len(n.Children)
 		i := 0
 		for _, k := range n.Keys {
 			i++
@@ -92,6 +92,14 @@ func printSchema(w io.Writer, m *inspect.Model) {
 				desc += fmt.Sprintf(", default %q", *k.Default)
 			}
 			fmt.Fprintf(w, "%s%s%s  %s\n", child, b, own, desc)
+		}
+		for _, k := range n.Indexes {
+			i++
+			b := "├── "
+			if i == items {
+				b = "└── "
+			}
+			fmt.Fprintf(w, "%s%s%s  instance index of %s, %s, no ttl\n", child, b, k.Template[len(n.Template)+1:], k.Field, k.RedisType)
 		}
 		for j, c := range n.Children {
 			walk(c, child, j == len(n.Children)-1, false)

@@ -110,7 +110,7 @@ func printTree(w io.Writer, rep *inspect.TreeReport) {
 	}
 	fmt.Fprintln(w, plain)
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "KEYS\tTYPE\tMEMORY\tNO TTL\tMIN TTL\tMEDIAN\tMAX TTL\tIMMORTAL\t  TEMPLATE\t")
+	fmt.Fprintln(tw, "KEYS\tTYPE\tMEMORY\tNO TTL\tMIN TTL\tMEDIAN\tMAX TTL\tIMMORTAL\t  TEMPLATE")
 	for _, g := range rep.Groups {
 		name := g.Pattern
 		switch g.Kind {
@@ -118,6 +118,8 @@ func printTree(w io.Writer, rep *inspect.TreeReport) {
 			name += "  (orphan: no template)"
 		case inspect.KindPrefix:
 			name += "  (namespace prefix key)"
+		case inspect.KindIndex:
+			name += "  (instance index of " + g.Field + ")"
 		case inspect.KindOverflow:
 			name += "  (too many patterns)"
 		}
@@ -129,7 +131,7 @@ func printTree(w io.Writer, rep *inspect.TreeReport) {
 		if g.TTL.Expiring > 0 {
 			minTTL, med, maxTTL = ms(g.TTL.MinMS), ms(g.TTL.MedianMS), ms(g.TTL.MaxMS)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t  %s\t\n", count(g.Count), types(g), bytes(g.Memory.EstimatedBytes, g.Memory.Sampled),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t  %s\n", count(g.Count), types(g), bytes(g.Memory.EstimatedBytes, g.Memory.Sampled),
 			count(g.TTL.None), minTTL, med, maxTTL, immortal, name)
 	}
 	tw.Flush()

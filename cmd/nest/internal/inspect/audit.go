@@ -93,6 +93,7 @@ func Audit(ctx context.Context, rdb redis.UniversalClient, m *Model, opt AuditOp
 	)
 	for _, k := range m.Keys() {
 		switch {
+		case k.Kind == KindIndex:
 		case k.Kind == "secret":
 			notes[k.Template] = "secret: sealed, not decoded"
 		case k.RedisType != "string" && k.Codec != "string" && k.Codec != "bytes":
@@ -174,8 +175,12 @@ func Audit(ctx context.Context, rdb redis.UniversalClient, m *Model, opt AuditOp
 				continue
 			}
 			if typ != k.RedisType {
+				what := k.Field + " declares"
+				if k.Kind == KindIndex {
+					what = "the instance index of " + k.Field + " is"
+				}
 				add(Finding{Kind: FindWrongType, Key: it.name, Template: k.Template,
-					Detail: fmt.Sprintf("holds a %s; %s declares a %s", typ, k.Field, k.RedisType)})
+					Detail: fmt.Sprintf("holds a %s; %s a %s", typ, what, k.RedisType)})
 			}
 			if k.Expires() && pttlMS(pc[i]) < 0 {
 				add(Finding{Kind: FindImmortal, Key: it.name, Template: k.Template,

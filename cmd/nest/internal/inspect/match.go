@@ -9,7 +9,7 @@ import (
 
 // Match is where a stored name falls in a schema.
 type Match struct {
-	Key    *Key       // the declared key the name is an instance of
+	Key    *Key       // the declared key (or instance index, KindIndex) the name is an instance of
 	Prefix *Namespace // or the namespace whose instance's prefix key it is
 	Under  bool       // the name is the root prefix or lies under it
 }
@@ -33,6 +33,11 @@ func (m *Model) Match(name string) Match {
 // below finds rest (a name less an instance prefix of n and ':') among
 // the keys and namespaces declared under n.
 func (m *Model) below(n *Namespace, rest string) (*Key, *Namespace) {
+	for _, k := range n.Indexes {
+		if rest == k.own {
+			return k, nil
+		}
+	}
 	for _, k := range n.Keys {
 		if k.param {
 			if matchValid(k.own, rest, m.MaxParamLen) {

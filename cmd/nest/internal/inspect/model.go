@@ -41,7 +41,10 @@ type Namespace struct {
 	Validated bool          `json:"validated,omitempty"`
 	TTL       *nest.TTLInfo `json:"ttl,omitempty"`
 	Keys      []*Key        `json:"keys,omitempty"`
-	Children  []*Namespace  `json:"children,omitempty"`
+	// Indexes are the instance indexes kept in this namespace (of its
+	// indexed Sub children and ParamKeys): keys of kind "index".
+	Indexes  []*Key       `json:"indexes,omitempty"`
+	Children []*Namespace `json:"children,omitempty"`
 
 	pattern string // full glob pattern
 	own     string // own glob pattern (relative to the parent)
@@ -55,7 +58,7 @@ type Key struct {
 	Template  string        `json:"template"` // full template
 	GoType    string        `json:"go_type"`
 	Codec     string        `json:"codec"`
-	Kind      string        `json:"kind,omitempty"`
+	Kind      string        `json:"kind,omitempty"` // the library's kinds, and KindIndex for an instance index
 	RedisType string        `json:"redis_type"`
 	TTL       *nest.TTLInfo `json:"ttl,omitempty"`
 
@@ -64,6 +67,12 @@ type Key struct {
 	param   bool    // a ParamKey
 	Default *string `json:"default,omitempty"`
 }
+
+// KindIndex is the Kind of an instance index: the Redis set, in the
+// parent namespace, listing the instances of a Sub or ParamKey tagged
+// `index:"set"` (see the library's index.go). Its Field is the indexed
+// field's.
+const KindIndex = "index"
 
 // Expires reports whether the schema declares an expiry for the key.
 func (k *Key) Expires() bool { return k.TTL != nil && !k.TTL.None && k.TTL.Seconds > 0 }
@@ -180,7 +189,40 @@ func buildNS(d *nest.Description, parent *Namespace) (*Namespace, error) {
 		}
 		n.Children = append(n.Children, c)
 	}
+	// Instance indexes live in this namespace: those of its indexed
+	// ParamKeys, then those of its indexed Subs.
+	for i := range d.Keys {
+		if err := n.addIndex(d.Keys[i].Field, d.Keys[i].Index); err != nil {
+			return nil, err
+		}
+	}
+	for i := range d.Children {
+		if err := n.addIndex(d.Children[i].Field, d.Children[i].Index); err != nil {
+			return nil, err
+		}
+	}
 	return n, nil
+}
+
+// addIndex declares the instance index of field (a Sub or ParamKey
+// declared in n), if it has one.
+func (n *Namespace) addIndex(field string, ix *nest.IndexInfo) error {
+	if ix == nil {
+		return nil
+	}
+	own, ok := strings.CutPrefix(ix.Pattern, n.pattern+":")
+	if !ok || own == "" || strings.ContainsAny(own, "*?[]\\{}") {
+		return fmt.Errorf("%s: index pattern %q is not a literal name under %q", field, ix.Pattern, n.pattern)
+	}
+	typ := ix.Type
+	if typ == "" {
+		typ = "set"
+	}
+	n.Indexes = append(n.Indexes, &Key{
+		Field: field, Template: n.Template + ":" + own, Kind: KindIndex, RedisType: typ,
+		ns: n, own: own,
+	})
+	return nil
 }
 
 // Walk calls fn for n and every namespace below it, parents first.
@@ -191,9 +233,13 @@ func (n *Namespace) Walk(fn func(*Namespace)) {
 	}
 }
 
-// Keys returns every key declared in the model, in declaration order.
+// Keys returns every key declared in the model, in declaration order,
+// each namespace's instance indexes after its keys.
 func (m *Model) Keys() []*Key {
 	var ks []*Key
-	m.Root.Walk(func(n *Namespace) { ks = append(ks, n.Keys...) })
+	m.Root.Walk(func(n *Namespace) {
+		ks = append(ks, n.Keys...)
+		ks = append(ks, n.Indexes...)
+	})
 	return ks
 }

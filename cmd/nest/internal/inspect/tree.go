@@ -16,6 +16,7 @@ import (
 // Group kinds.
 const (
 	KindDeclared = "declared" // instances of a declared key
+	// KindIndex (defined with the model): instance indexes of an indexed Sub or ParamKey
 	KindPrefix   = "prefix"   // keys stored under a namespace's own prefix (declared as no key)
 	KindOrphan   = "orphan"   // under the schema's root, matching no declared template
 	KindInferred = "inferred" // outside the schema (or with none): grouped by inferred pattern
@@ -86,7 +87,11 @@ func newGrouper(m *Model, maxGroups int) *grouper {
 		byPattern: map[string]*Group{}, rng: rand.New(rand.NewPCG(1, 2))}
 	if m != nil {
 		for _, k := range m.Keys() {
-			gr := &Group{Pattern: k.Template, Kind: KindDeclared, Field: k.Field, DeclaredType: k.RedisType,
+			kind := KindDeclared
+			if k.Kind == KindIndex {
+				kind = KindIndex
+			}
+			gr := &Group{Pattern: k.Template, Kind: kind, Field: k.Field, DeclaredType: k.RedisType,
 				DeclaredTTL: k.TTL, Types: map[string]int64{}, key: k}
 			g.declared[k] = gr
 			g.order = append(g.order, gr)
