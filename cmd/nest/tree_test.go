@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redisimnest/nest/internal/redistest"
 )
@@ -118,4 +120,56 @@ func TestTreeCluster(t *testing.T) {
 	}
 	// The same report as on one server.
 	golden(t, "tree.json", normalise(t, r.stdout))
+}
+
+// TestTreeProbes: with more keys in a template than --probes, counts stay
+// exact and the TTL figures are scaled from the probed keys; --exact
+// reads every key.
+func TestTreeProbes(t *testing.T) {
+	rdb := redistest.Shared(t)
+	ctx := t.Context()
+	pipe := rdb.Pipeline()
+	for i := range 400 {
+		name := fmt.Sprintf("big:item:%d", i)
+		if i%4 == 0 {
+			pipe.Set(ctx, name, "v", time.Hour)
+		} else {
+			pipe.Set(ctx, name, "v", 0)
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	group := func(args ...string) map[string]any {
+		t.Helper()
+		r := nestCmd(t, "", append([]string{"tree", "--url", serverURL(rdb), "--json"}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("nest tree %v = %d, %s", args, r.code, r.stderr)
+		}
+		var rep struct{ Groups []map[string]any }
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Groups) != 1 {
+			t.Fatalf("tree %v: %v %s", args, err, r.stdout)
+		}
+		return rep.Groups[0]
+	}
+	g := group("--probes", "100")
+	ttl := g["ttl"].(map[string]any)
+	if g["count"].(float64) != 400 || ttl["estimated"] != true || ttl["probed"].(float64) != 100 {
+		t.Fatalf("probed tree: count %v, ttl %v", g["count"], ttl)
+	}
+	none, exp := ttl["none"].(float64), ttl["expiring"].(float64)
+	if none+exp != 400 || none < 200 || none > 380 { // 300 expected; 100 random probes
+		t.Fatalf("scaled TTL figures: none %v expiring %v", none, exp)
+	}
+	if types := g["types"].(map[string]any); types["string"].(float64) != 400 {
+		t.Fatalf("scaled types %v", types)
+	}
+	g = group("--exact")
+	ttl = g["ttl"].(map[string]any)
+	if ttl["estimated"] != nil || ttl["none"].(float64) != 300 || ttl["expiring"].(float64) != 100 {
+		t.Fatalf("exact tree: %v", ttl)
+	}
+	if r := nestCmd(t, "", "tree", "--url", serverURL(rdb), "--probes", "0"); r.code != 2 {
+		t.Fatalf("--probes 0 = %d", r.code)
+	}
 }

@@ -19,6 +19,8 @@ func (a *app) treeCommand() *cobra.Command {
 	var (
 		asJSON    bool
 		samples   int
+		probes    int
+		exact     bool
 		scanCount int
 	)
 	cmd := &cobra.Command{
@@ -32,6 +34,12 @@ the schema declares). Keys under the schema's root that match no template are
 grouped as orphans, by inferred pattern; without a schema every key is
 grouped by inferred pattern (numeric, UUID and hexadecimal segments become
 {}). PREFIX limits the walk to names starting with it.
+
+Counts are exact. Types and TTLs are read (TYPE, PTTL) for the first
+--probes keys of each template, a random sample since SCAN returns keys in
+hash order, and scaled to the count (marked "≈" and "estimated" in --json);
+--exact reads every key's, at about three times the cost of the walk.
+"nest audit" checks every key.
 
 Memory use is bounded: one SCAN batch per master and a fixed amount per
 group. Progress goes to standard error when it is a terminal.`,
@@ -52,7 +60,13 @@ group. Progress goes to standard error when it is a terminal.`,
 				return err
 			}
 			defer done()
-			opt := inspect.TreeOptions{Samples: samples, ScanCount: scanCount}
+			if probes < 1 {
+				return usageErrorf("--probes must be 1 or more")
+			}
+			opt := inspect.TreeOptions{Samples: samples, Probes: probes, ScanCount: scanCount}
+			if exact {
+				opt.Probes = -1
+			}
 			if samples == 0 {
 				opt.Samples = -1
 			}
@@ -76,6 +90,8 @@ group. Progress goes to standard error when it is a terminal.`,
 	fs := cmd.Flags()
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	fs.IntVar(&samples, "samples", 5, "keys per template measured with MEMORY USAGE (0: none)")
+	fs.IntVar(&probes, "probes", inspect.DefaultProbes, "keys per template whose TYPE and TTL are read; the figures are scaled to the exact count")
+	fs.BoolVar(&exact, "exact", false, "read the TYPE and TTL of every key (about 3x slower on a large keyspace)")
 	fs.IntVar(&scanCount, "scan-count", inspect.DefaultScanCount, "COUNT of each SCAN")
 	return cmd
 }
@@ -123,16 +139,20 @@ func printTree(w io.Writer, rep *inspect.TreeReport) {
 		case inspect.KindOverflow:
 			name += "  (too many patterns)"
 		}
+		approx := "" // figures scaled from the probed keys
+		if g.TTL.Estimated {
+			approx = "≈"
+		}
 		immortal := "-"
 		if g.DeclaresTTL() {
-			immortal = strconv.FormatInt(g.TTL.Missing, 10)
+			immortal = approx + strconv.FormatInt(g.TTL.Missing, 10)
 		}
 		minTTL, med, maxTTL := "-", "-", "-"
 		if g.TTL.Expiring > 0 {
 			minTTL, med, maxTTL = ms(g.TTL.MinMS), ms(g.TTL.MedianMS), ms(g.TTL.MaxMS)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t  %s\n", count(g.Count), types(g), bytes(g.Memory.EstimatedBytes, g.Memory.Sampled),
-			count(g.TTL.None), minTTL, med, maxTTL, immortal, name)
+			approx+count(g.TTL.None), minTTL, med, maxTTL, immortal, name)
 	}
 	tw.Flush()
 	if rep.Vanished > 0 {

@@ -20,6 +20,11 @@ type TTLStats struct {
 	// Histogram counts the expiring keys by time left; bucket i holds
 	// TTLs below HistogramBounds[i] (the last: the rest).
 	Histogram []int64 `json:"histogram"`
+	// Estimated says the figures above were read from Probed keys of the
+	// group and scaled to its count (min and max are those of the probed
+	// keys); see TreeOptions.Probes.
+	Estimated bool  `json:"estimated,omitempty"`
+	Probed    int64 `json:"probed,omitempty"`
 
 	sample []int64
 	seen   int64

@@ -36,7 +36,8 @@ type Group struct {
 	TTL          TTLStats         `json:"ttl"`
 
 	key      *Key
-	memTaken int // MEMORY USAGE calls reserved
+	memTaken int   // MEMORY USAGE calls reserved
+	probed   int64 // keys whose TYPE and PTTL were read
 }
 
 // TreeReport is the result of [Tree]: `nest tree --json`.
@@ -51,19 +52,31 @@ type TreeReport struct {
 
 // TreeOptions adjust [Tree].
 type TreeOptions struct {
-	Prefix    string // only names starting with Prefix
-	Samples   int    // keys per group measured with MEMORY USAGE; default 5, negative: none
-	ScanCount int    // SCAN COUNT; default DefaultScanCount
-	MaxGroups int    // inferred patterns kept apart; default 10 000, then one overflow group
+	Prefix  string // only names starting with Prefix
+	Samples int    // keys per group measured with MEMORY USAGE; default 5, negative: none
+	// Probes is how many keys per group have their TYPE and PTTL read
+	// (default DefaultProbes); the group's types and TTL figures are then
+	// scaled to its exact count (TTLStats.Estimated). SCAN returns keys in
+	// hash order, so the first keys of a group are a random sample.
+	// Negative: every key (exact, about 3x the time of the SCAN walk).
+	Probes    int
+	ScanCount int // SCAN COUNT; default DefaultScanCount
+	MaxGroups int // inferred patterns kept apart; default 10 000, then one overflow group
 	// Progress, when set, is called after each batch with the names
 	// scanned so far (from several goroutines on Redis Cluster, never at
 	// once).
 	Progress func(scanned int64)
 }
 
+// DefaultProbes is TreeOptions.Probes by default.
+const DefaultProbes = 1024
+
 func (o *TreeOptions) defaults() {
 	if o.Samples == 0 {
 		o.Samples = 5
+	}
+	if o.Probes == 0 {
+		o.Probes = DefaultProbes
 	}
 	if o.MaxGroups <= 0 {
 		o.MaxGroups = 10000
@@ -177,6 +190,9 @@ func (g *grouper) groups(prefix string) []*Group {
 	}
 	for _, gr := range out {
 		gr.TTL.finish()
+		if gr.probed > 0 && gr.probed < gr.Count {
+			gr.scale()
+		}
 		gr.Memory.finish(gr.Count)
 	}
 	return out
@@ -210,19 +226,27 @@ func Tree(ctx context.Context, rdb redis.UniversalClient, m *Model, opt TreeOpti
 		scanned atomic.Int64
 	)
 	err = Walk(ctx, nodes, scanMatch(opt.Prefix), opt.ScanCount, func(ctx context.Context, b Batch) error {
-		groups := make([]*Group, len(b.Names))
-		measure := make([]bool, len(b.Names))
+		var groups []*Group
+		var names []string
+		var measure []bool
 		mu.Lock()
-		for i, name := range b.Names {
+		for _, name := range b.Names {
 			gr, _ := g.group(name)
-			groups[i] = gr
-			if gr.memTaken < opt.Samples {
-				gr.memTaken++
-				measure[i] = true
+			if opt.Probes >= 0 && gr.probed >= int64(opt.Probes) {
+				gr.Count++ // counted, not probed
+				continue
 			}
+			gr.probed++
+			groups = append(groups, gr)
+			names = append(names, name)
+			m := gr.memTaken < opt.Samples
+			if m {
+				gr.memTaken++
+			}
+			measure = append(measure, m)
 		}
 		mu.Unlock()
-		types, ttls, mems, err := probe(ctx, b.Node.Client, b.Names, measure)
+		types, ttls, mems, err := probe(ctx, b.Node.Client, names, measure)
 		if err != nil {
 			return err
 		}
@@ -230,6 +254,7 @@ func Tree(ctx context.Context, rdb redis.UniversalClient, m *Model, opt TreeOpti
 		defer mu.Unlock()
 		for i, gr := range groups {
 			if types[i] == "none" {
+				gr.probed--
 				rep.Vanished++
 				continue
 			}
@@ -300,6 +325,22 @@ func pttlMS(c *redis.DurationCmd) int64 {
 		return -1
 	}
 	return d.Milliseconds()
+}
+
+// scale extrapolates the figures read from the group's probed keys to its
+// count.
+func (g *Group) scale() {
+	f := func(n int64) int64 { return (n*g.Count + g.probed/2) / g.probed }
+	for t, n := range g.Types {
+		g.Types[t] = f(n)
+	}
+	t := &g.TTL
+	t.None, t.Missing = f(t.None), f(t.Missing)
+	t.Expiring = g.Count - t.None
+	for i, n := range t.Histogram {
+		t.Histogram[i] = f(n)
+	}
+	t.Estimated, t.Probed = true, g.probed
 }
 
 // DeclaresTTL reports whether the group is a declared key's with a
