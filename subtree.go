@@ -478,91 +478,53 @@ func (cl *clearer) nodes(ctx context.Context, nodes []node) error {
 	return errors.Join(errs...)
 }
 
-// node clears the subtree's keys on one node that SCAN finds. SCAN runs
-// ahead in its own goroutine (and connection), filtering each batch
-// against the schema, while this one deletes the batch before: the
-// server never waits for the client's filtering, and one batch's UNLINKs
-// overlap the next SCAN's round trip. At most two batches are held.
+// node clears the subtree's keys on one node that SCAN finds.
 func (cl *clearer) node(ctx context.Context, nd node) error {
-	sctx, cancel := context.WithCancel(ctx)
-	batches := make(chan []string, 1)
-	var scanErr error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		defer close(batches)
-		scanErr = cl.scanAhead(sctx, nd, batches)
-	})
-	err := cl.drain(ctx, nd, batches)
-	cancel()
-	for range batches { // let the scanner see the cancellation
-	}
-	wg.Wait()
-	if err == nil && scanErr != nil {
-		err = scanErr
-	}
-	return err
-}
-
-// scanAhead walks the node with SCAN and sends the subtree's names found
-// in each batch to out.
-func (cl *clearer) scanAhead(ctx context.Context, nd node, out chan<- []string) error {
 	w := cl.w
 	c, match, count := w.c, w.sh.match, w.o.scanCount
-	var cursor uint64
-	for {
-		if err := w.pace.wait(ctx, int(count), 1); err != nil {
-			return nd.wrap(err)
-		}
-		start := c.clock()
-		keys, next, err := nd.c.Scan(ctx, cursor, match, count).Result()
-		c.logged(ctx, "SCAN", match, 0, start, err)
-		if err != nil {
-			return nd.wrap(err)
-		}
-		if keys = w.filter(keys); len(keys) > 0 {
-			select {
-			case out <- keys:
-			case <-ctx.Done():
-				return nd.wrap(ctx.Err())
-			}
-		}
-		if cursor = next; cursor == 0 {
-			return nil
-		}
-	}
-}
-
-// drain deletes the batches from in. On a cluster master, keys gather
-// over several batches first: a batch spreads over thousands of slots,
-// and grouping more keys per slot means far fewer UNLINK commands for
-// Redis to run.
-func (cl *clearer) drain(ctx context.Context, nd node, in <-chan []string) error {
-	w := cl.w
-	c := w.c
 	var pending []string
+	var cursor uint64
+	scanned := false
 	for {
-		keys, more := <-in
 		if err := ctx.Err(); err != nil {
 			return nd.wrap(err)
 		}
-		pending = append(pending, keys...)
-		if len(pending) == 0 && !more {
+		more := !scanned || cursor != 0
+		if !more && len(pending) == 0 {
 			return nil
 		}
-		if more && nd.bySlot && len(pending) < slotBatchFactor*w.o.chunk {
-			continue
+		// On a cluster master, keys gather over several SCANs first: a
+		// batch spreads over thousands of slots, and grouping more keys
+		// per slot means far fewer UNLINK commands for Redis to run.
+		flush := !nd.bySlot || !more || len(pending) >= slotBatchFactor*w.o.chunk
+		var pieces [][]string
+		if flush {
+			pieces = slices.Collect(cl.chunks(pending, nd.bySlot))
 		}
-		pieces := slices.Collect(cl.chunks(pending, nd.bySlot))
-		if err := w.pace.wait(ctx, len(pending), len(pieces)); err != nil {
+		units, cmds := len(pending), len(pieces)
+		if !flush {
+			units = 0
+		}
+		if more {
+			units, cmds = units+int(count), cmds+1
+		}
+		if err := w.pace.wait(ctx, units, cmds); err != nil {
 			return nd.wrap(err)
 		}
 		pipe := nd.c.Pipeline()
+		var scan *redis.ScanCmd
+		if more {
+			scan = pipe.Scan(ctx, cursor, match, count)
+		}
 		unlinks := make([]*redis.IntCmd, len(pieces))
 		for i, piece := range pieces {
 			unlinks[i] = pipe.Unlink(ctx, piece...)
 		}
 		start := c.clock()
 		_, err := pipe.Exec(ctx)
+		if scan != nil {
+			c.logged(ctx, "SCAN", match, 0, start, scan.Err())
+		}
 		var n int64
 		for i, u := range unlinks {
 			d, uerr := u.Result()
@@ -571,13 +533,19 @@ func (cl *clearer) drain(ctx context.Context, nd node, in <-chan []string) error
 			}
 			c.logged(ctx, "UNLINK", batchName(pieces[i]), 0, start, uerr)
 		}
-		cl.add(n)
+		if len(unlinks) > 0 {
+			cl.add(n)
+		}
 		if err != nil {
 			return nd.wrap(err)
 		}
-		pending = pending[:0]
-		if !more {
-			return nil
+		if flush {
+			pending = pending[:0]
+		}
+		if scan != nil {
+			var keys []string
+			keys, cursor = scan.Val()
+			pending, scanned = append(pending, w.filter(keys)...), true
 		}
 	}
 }
