@@ -187,27 +187,11 @@ func (w *walk) existing(ctx context.Context, fn func([]string) bool) (stopped bo
 		known = append(known[:len(known):len(known)], w.sh.ixKeys...)
 	}
 	for names := range chunks(known, w.o.chunk) {
-		if err := w.pace.wait(ctx, len(names), len(names)); err != nil {
-			return false, opError("EXISTS", w.in.prefix, err)
-		}
-		pipe := w.c.rdb.Pipeline()
-		cmds := make([]*redis.IntCmd, len(names))
-		for i, name := range names {
-			cmds[i] = pipe.Exists(ctx, name)
-		}
-		start := w.c.clock()
-		_, err := pipe.Exec(ctx)
-		w.c.logged(ctx, "EXISTS", batchName(names), 0, start, err)
+		found, err := w.existingIn(ctx, names)
 		if err != nil {
-			return false, opError("EXISTS", names[0], err)
+			return false, err
 		}
-		found := names[:0:0]
-		for i, cmd := range cmds {
-			if cmd.Val() == 1 {
-				found = append(found, names[i])
-			}
-		}
-		if len(found) > 0 && !fn(found) {
+		if f := pick(names, found); len(f) > 0 && !fn(f) {
 			return true, nil
 		}
 	}
