@@ -124,60 +124,77 @@ func (l *layout) namesLen(n int) int {
 }
 
 // bind fills the struct at base for the namespace instance named prefix,
-// whose own segment starts at prefix[own:]. insts holds one zeroed nsInst
-// per namespace slot (the caller allocates it, next to the struct when it
-// can). The names are written to buf when it has room (an array allocated
-// with the struct), else to a new buffer. When err is non-nil every handle
-// carries it.
+// whose own segment starts at prefix[own:]. insts holds one nsInst per
+// namespace slot (the caller allocates it, next to the struct when it
+// can). The struct and insts must be zeroed: bind writes only the fields
+// that are not zero, one at a time, which costs less than storing whole
+// handles. The names are written to buf when it has room (an array
+// allocated with the struct), else to a new buffer. When err is non-nil
+// every handle carries it.
 func (l *layout) bind(base unsafe.Pointer, insts []nsInst, prefix []byte, own int, err error, buf []byte) {
+	if err != nil {
+		l.bindErr(base, insts, err)
+		return
+	}
 	// The prefix and every name in the struct (prefix+tail) share one
 	// buffer; substrings are handed out in the order they were built.
-	var all string
-	if err == nil {
-		n := l.namesLen(len(prefix))
-		b := buf[:0]
-		if cap(b) < n {
-			b = make([]byte, 0, n)
-		}
-		b = append(b, prefix...)
-		for _, s := range l.nss[1:] {
-			b = append(append(b, prefix...), s.tail...)
-		}
-		for _, s := range l.keys {
-			b = append(append(b, prefix...), s.tail...)
-		}
-		all = unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
+	b := buf[:0]
+	if n := l.namesLen(len(prefix)); cap(b) < n {
+		b = make([]byte, 0, n)
 	}
+	b = append(b, prefix...)
+	for _, s := range l.nss[1:] {
+		b = append(append(b, prefix...), s.tail...)
+	}
+	for _, s := range l.keys {
+		b = append(append(b, prefix...), s.tail...)
+	}
+	all := unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
 	pos := len(prefix)
-	name := func(tail string) string {
-		if err != nil {
-			return ""
+	for i, s := range l.nss {
+		in := &insts[i]
+		in.plan = s.plan
+		if i == 0 {
+			in.prefix, in.own = all[:pos], own
+		} else {
+			end := pos + len(prefix) + len(s.tail)
+			in.prefix, pos = all[pos:end], end
 		}
-		end := pos + len(prefix) + len(tail)
-		s := all[pos:end]
-		pos = end
-		return s
+		(*Namespace)(unsafe.Add(base, s.off)).ns = in
 	}
+	for _, s := range l.keys {
+		h := (*keyHandle)(unsafe.Add(base, s.off))
+		end := pos + len(prefix) + len(s.tail)
+		h.p, h.ns, h.name = s.plan, &insts[s.ns], all[pos:end]
+		pos = end
+	}
+	for _, s := range l.pkeys {
+		h := (*keyHandle)(unsafe.Add(base, s.off))
+		h.p, h.ns = s.plan, &insts[s.ns]
+	}
+	for _, s := range l.subs {
+		h := (*subHandle)(unsafe.Add(base, s.off))
+		h.plan, h.parent = s.plan, &insts[s.ns]
+	}
+}
+
+// bindErr is bind for an unusable instance: no names, and every
+// namespace and key handle carries err.
+func (l *layout) bindErr(base unsafe.Pointer, insts []nsInst, err error) {
 	for i, s := range l.nss {
 		in := &insts[i]
 		in.plan, in.err = s.plan, err
-		if i == 0 {
-			if err == nil {
-				in.prefix, in.own = all[:len(prefix)], own
-			}
-		} else {
-			in.prefix = name(s.tail)
+		(*Namespace)(unsafe.Add(base, s.off)).ns = in
+	}
+	for _, ks := range [2][]keySlot{l.keys, l.pkeys} {
+		for _, s := range ks {
+			h := (*keyHandle)(unsafe.Add(base, s.off))
+			h.p, h.ns, h.err = s.plan, &insts[s.ns], err
 		}
-		*(*Namespace)(unsafe.Add(base, s.off)) = Namespace{ns: in}
-	}
-	for _, s := range l.keys {
-		*(*keyHandle)(unsafe.Add(base, s.off)) = keyHandle{p: s.plan, ns: &insts[s.ns], name: name(s.tail), err: err}
-	}
-	for _, s := range l.pkeys {
-		*(*keyHandle)(unsafe.Add(base, s.off)) = keyHandle{p: s.plan, ns: &insts[s.ns], err: err}
 	}
 	for _, s := range l.subs {
-		*(*subHandle)(unsafe.Add(base, s.off)) = subHandle{plan: s.plan, parent: &insts[s.ns]}
+		h := (*subHandle)(unsafe.Add(base, s.off))
+		h.plan, h.parent = s.plan, &insts[s.ns]
 	}
 }
 

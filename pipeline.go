@@ -283,7 +283,7 @@ func enqueueRead[V any](p *Pipe, h *keyHandle, op opName, ttl time.Duration, rea
 // pipe's slab for V and linked after the pending ones.
 func enqueue[V any](p *Pipe, h *keyHandle, kind opKind, op opName, ttl time.Duration, add func() (redis.Cmder, error)) *Future[V] {
 	f := newFuture[V](p)
-	f.p, f.key, f.kind, f.op, f.ttl = h.p, h.name, kind, op, ttl
+	f.h.p, f.h.name, f.kind, f.op, f.ttl = h.p, h.name, kind, op, ttl
 	err := p.admit(h, op.String())
 	if err == nil {
 		if f.cmd, err = add(); err != nil {
@@ -309,8 +309,7 @@ func enqueue[V any](p *Pipe, h *keyHandle, kind opKind, op opName, ttl time.Dura
 // Future is the typed result of a queued operation, resolved by
 // [Pipe.Exec]. Like its Pipe, it belongs to one goroutine.
 type Future[T any] struct {
-	p    *keyPlan
-	key  string // full key name
+	h    keyHandle // the plan and the full key name, for reading the reply
 	cmd  redis.Cmder
 	next pending       // the Future queued after this one
 	ttl  time.Duration // the TTL a write applies, for the log
@@ -332,7 +331,7 @@ func (f *Future[T]) link(next pending) pending {
 func (f *Future[T]) resolve(cause, ctxErr error) error {
 	switch {
 	case ctxErr != nil:
-		f.err = opError(f.op.String(), f.key, ctxErr)
+		f.err = opError(f.op.String(), f.h.name, ctxErr)
 	case cause != nil:
 		f.err = cause
 	default:
@@ -343,13 +342,13 @@ func (f *Future[T]) resolve(cause, ctxErr error) error {
 }
 
 func (f *Future[T]) log(ctx context.Context, start time.Time) {
-	f.p.c.logged(ctx, f.op.String(), f.key, f.ttl, start, f.cmd.Err())
+	f.h.p.c.logged(ctx, f.op.String(), f.h.name, f.ttl, start, f.cmd.Err())
 	f.cmd, f.next = nil, nil
 }
 
 // read decodes the reply exactly as the direct operation does.
 func (f *Future[T]) read() (v T, err error) {
-	h := &keyHandle{p: f.p, name: f.key}
+	h := &f.h // in f, which is on the heap already: a handle built here would escape through f.rd
 	op := f.op.String()
 	switch f.kind {
 	case opGet:
