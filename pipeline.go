@@ -42,7 +42,8 @@ type Pipe struct {
 	done  bool    // Exec was called
 	head  pending // the futures Exec resolves, linked in queue order
 	tail  pending
-	slabs []any // a *slab[T] per value type T of this pipe's futures
+	slabs []any     // a *slab[T] per value type T of this pipe's futures
+	h     keyHandle // the handle Exec lends each Future's reply reader in turn
 }
 
 // slab hands out the Futures of one value type in chunks, so that a
@@ -80,8 +81,9 @@ type pending interface {
 	// resolve reads the reply (or, when cause is not nil, records that
 	// nothing was sent: the Future fails with cause, or with an *OpError
 	// of its command and key wrapping ctxErr when that is not nil) and
-	// returns the Future's error.
-	resolve(cause, ctxErr error) error
+	// returns the Future's error. h is scratch space for the handle the
+	// reply reader gets.
+	resolve(cause, ctxErr error, h *keyHandle) error
 	// log writes the command's record once it ran.
 	log(ctx context.Context, start time.Time)
 	// link returns the next pending Future and, when next is not nil,
@@ -168,7 +170,7 @@ func (p *Pipe) Exec(ctx context.Context) error {
 			p.pp.Discard()
 		}
 		for f := p.head; f != nil; f = f.link(nil) {
-			f.resolve(cause, ctxErr)
+			f.resolve(cause, ctxErr, &p.h)
 		}
 		p.head, p.tail = nil, nil
 		return cause
@@ -181,7 +183,7 @@ func (p *Pipe) Exec(ctx context.Context) error {
 	var first error
 	for f, next := p.head, pending(nil); f != nil; f = next {
 		next = f.link(nil) // log unlinks f
-		err := f.resolve(nil, nil)
+		err := f.resolve(nil, nil, &p.h)
 		f.log(ctx, start)
 		if err != nil && first == nil && !errors.Is(err, ErrNotFound) {
 			first = err
@@ -283,7 +285,7 @@ func enqueueRead[V any](p *Pipe, h *keyHandle, op opName, ttl time.Duration, rea
 // pipe's slab for V and linked after the pending ones.
 func enqueue[V any](p *Pipe, h *keyHandle, kind opKind, op opName, ttl time.Duration, add func() (redis.Cmder, error)) *Future[V] {
 	f := newFuture[V](p)
-	f.h.p, f.h.name, f.kind, f.op, f.ttl = h.p, h.name, kind, op, ttl
+	f.p, f.key, f.kind, f.op, f.ttl = h.p, h.name, kind, op, ttl
 	err := p.admit(h, op.String())
 	if err == nil {
 		if f.cmd, err = add(); err != nil {
@@ -309,7 +311,8 @@ func enqueue[V any](p *Pipe, h *keyHandle, kind opKind, op opName, ttl time.Dura
 // Future is the typed result of a queued operation, resolved by
 // [Pipe.Exec]. Like its Pipe, it belongs to one goroutine.
 type Future[T any] struct {
-	h    keyHandle // the plan and the full key name, for reading the reply
+	p    *keyPlan
+	key  string // full key name
 	cmd  redis.Cmder
 	next pending       // the Future queued after this one
 	ttl  time.Duration // the TTL a write applies, for the log
@@ -328,27 +331,29 @@ func (f *Future[T]) link(next pending) pending {
 	return f.next
 }
 
-func (f *Future[T]) resolve(cause, ctxErr error) error {
+func (f *Future[T]) resolve(cause, ctxErr error, h *keyHandle) error {
 	switch {
 	case ctxErr != nil:
-		f.err = opError(f.op.String(), f.h.name, ctxErr)
+		f.err = opError(f.op.String(), f.key, ctxErr)
 	case cause != nil:
 		f.err = cause
 	default:
-		f.val, f.err = f.read()
+		*h = keyHandle{p: f.p, name: f.key}
+		f.val, f.err = f.read(h)
 	}
 	f.done = true
 	return f.err
 }
 
 func (f *Future[T]) log(ctx context.Context, start time.Time) {
-	f.h.p.c.logged(ctx, f.op.String(), f.h.name, f.ttl, start, f.cmd.Err())
+	f.p.c.logged(ctx, f.op.String(), f.key, f.ttl, start, f.cmd.Err())
 	f.cmd, f.next = nil, nil
 }
 
-// read decodes the reply exactly as the direct operation does.
-func (f *Future[T]) read() (v T, err error) {
-	h := &f.h // in f, which is on the heap already: a handle built here would escape through f.rd
+// read decodes the reply exactly as the direct operation does. h is the
+// Future's handle, in the Pipe: built here, it would escape through f.rd
+// and cost an allocation per Future.
+func (f *Future[T]) read(h *keyHandle) (v T, err error) {
 	op := f.op.String()
 	switch f.kind {
 	case opGet:
