@@ -124,60 +124,77 @@ func (l *layout) namesLen(n int) int {
 }
 
 // bind fills the struct at base for the namespace instance named prefix,
-// whose own segment starts at prefix[own:]. insts holds one zeroed nsInst
-// per namespace slot (the caller allocates it, next to the struct when it
-// can). The names are written to buf when it has room (an array allocated
-// with the struct), else to a new buffer. When err is non-nil every handle
-// carries it.
+// whose own segment starts at prefix[own:]. insts holds one nsInst per
+// namespace slot (the caller allocates it, next to the struct when it
+// can). The struct and insts must be zeroed: bind writes only the fields
+// that are not zero, one at a time, which costs less than storing whole
+// handles. The names are written to buf when it has room (an array
+// allocated with the struct), else to a new buffer. When err is non-nil
+// every handle carries it.
 func (l *layout) bind(base unsafe.Pointer, insts []nsInst, prefix []byte, own int, err error, buf []byte) {
+	if err != nil {
+		l.bindErr(base, insts, err)
+		return
+	}
 	// The prefix and every name in the struct (prefix+tail) share one
 	// buffer; substrings are handed out in the order they were built.
-	var all string
-	if err == nil {
-		n := l.namesLen(len(prefix))
-		b := buf[:0]
-		if cap(b) < n {
-			b = make([]byte, 0, n)
-		}
-		b = append(b, prefix...)
-		for _, s := range l.nss[1:] {
-			b = append(append(b, prefix...), s.tail...)
-		}
-		for _, s := range l.keys {
-			b = append(append(b, prefix...), s.tail...)
-		}
-		all = unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
+	b := buf[:0]
+	if n := l.namesLen(len(prefix)); cap(b) < n {
+		b = make([]byte, 0, n)
 	}
+	b = append(b, prefix...)
+	for _, s := range l.nss[1:] {
+		b = append(append(b, prefix...), s.tail...)
+	}
+	for _, s := range l.keys {
+		b = append(append(b, prefix...), s.tail...)
+	}
+	all := unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
 	pos := len(prefix)
-	name := func(tail string) string {
-		if err != nil {
-			return ""
+	for i, s := range l.nss {
+		in := &insts[i]
+		in.plan = s.plan
+		if i == 0 {
+			in.prefix, in.own = all[:pos], own
+		} else {
+			end := pos + len(prefix) + len(s.tail)
+			in.prefix, pos = all[pos:end], end
 		}
-		end := pos + len(prefix) + len(tail)
-		s := all[pos:end]
-		pos = end
-		return s
+		(*Namespace)(unsafe.Add(base, s.off)).ns = in
 	}
+	for _, s := range l.keys {
+		h := (*keyHandle)(unsafe.Add(base, s.off))
+		end := pos + len(prefix) + len(s.tail)
+		h.p, h.ns, h.name = s.plan, &insts[s.ns], all[pos:end]
+		pos = end
+	}
+	for _, s := range l.pkeys {
+		h := (*keyHandle)(unsafe.Add(base, s.off))
+		h.p, h.ns = s.plan, &insts[s.ns]
+	}
+	for _, s := range l.subs {
+		h := (*subHandle)(unsafe.Add(base, s.off))
+		h.plan, h.parent = s.plan, &insts[s.ns]
+	}
+}
+
+// bindErr is bind for an unusable instance: no names, and every
+// namespace and key handle carries err.
+func (l *layout) bindErr(base unsafe.Pointer, insts []nsInst, err error) {
 	for i, s := range l.nss {
 		in := &insts[i]
 		in.plan, in.err = s.plan, err
-		if i == 0 {
-			if err == nil {
-				in.prefix, in.own = all[:len(prefix)], own
-			}
-		} else {
-			in.prefix = name(s.tail)
+		(*Namespace)(unsafe.Add(base, s.off)).ns = in
+	}
+	for _, ks := range [2][]keySlot{l.keys, l.pkeys} {
+		for _, s := range ks {
+			h := (*keyHandle)(unsafe.Add(base, s.off))
+			h.p, h.ns, h.err = s.plan, &insts[s.ns], err
 		}
-		*(*Namespace)(unsafe.Add(base, s.off)) = Namespace{ns: in}
-	}
-	for _, s := range l.keys {
-		*(*keyHandle)(unsafe.Add(base, s.off)) = keyHandle{p: s.plan, ns: &insts[s.ns], name: name(s.tail), err: err}
-	}
-	for _, s := range l.pkeys {
-		*(*keyHandle)(unsafe.Add(base, s.off)) = keyHandle{p: s.plan, ns: &insts[s.ns], err: err}
 	}
 	for _, s := range l.subs {
-		*(*subHandle)(unsafe.Add(base, s.off)) = subHandle{plan: s.plan, parent: &insts[s.ns]}
+		h := (*subHandle)(unsafe.Add(base, s.off))
+		h.plan, h.parent = s.plan, &insts[s.ns]
 	}
 }
 
@@ -188,53 +205,92 @@ func bindRoot[R any](plan *nsPlan) *R {
 	return r
 }
 
-// bindSub allocates the struct U of a Sub's namespace and binds it to
-// args, or, when err is not nil, makes every handle in it report err.
+// At returns the namespace bound to params, given positionally in the
+// order of the template's placeholders. Integers, strings,
+// [encoding.TextMarshaler] and [fmt.Stringer] values are accepted. A wrong
+// count or an unsafe value does not panic: the returned namespace and all
+// its keys report the error (see [Namespace.Err]) from every operation.
 //
-// A namespace without plain child namespaces whose names fit in 256 bytes
-// costs one allocation: the struct of handles, the instance they share
-// and the names, in one object of a size class (64, 128 or 256 bytes of
-// names), so a handle built per call stays cheap.
-func bindSub[U any](h subHandle, args []any, err error) *U {
-	var scratch [128]byte // the prefix is rendered here, then copied once
-	prefix, own, err, rejected := h.render(scratch[:0], args, err)
-	lay := h.plan.layout
-	var u *U
-	switch n := lay.namesLen(len(prefix)); {
-	case len(lay.nss) != 1 || err != nil:
-		u = new(U)
-		lay.bind(unsafe.Pointer(u), make([]nsInst, len(lay.nss)), prefix, own, err, nil)
-	case n <= 64:
-		p := new(inline[U, [64]byte])
-		lay.bind(unsafe.Pointer(&p.u), p.in[:], prefix, own, err, p.buf[:])
-		u = &p.u
-	case n <= 128:
-		p := new(inline[U, [128]byte])
-		lay.bind(unsafe.Pointer(&p.u), p.in[:], prefix, own, err, p.buf[:])
-		u = &p.u
-	case n <= 256:
-		p := new(inline[U, [256]byte])
-		lay.bind(unsafe.Pointer(&p.u), p.in[:], prefix, own, err, p.buf[:])
-		u = &p.u
-	default:
-		p := new(inline[U, [0]byte])
-		lay.bind(unsafe.Pointer(&p.u), p.in[:], prefix, own, err, nil)
-		u = &p.u
-	}
-	if rejected != nil {
-		// Refused by ValidateParams: well-formed, so Describe can show the values.
-		in := (*Namespace)(unsafe.Add(unsafe.Pointer(u), lay.nss[0].off)).ns
-		in.prefix, in.own = string(prefix), own
-	}
+// At is declared here, beside binding, because it must stay small enough
+// to be inlined: new(U) is then allocated on the caller's stack when the
+// struct does not outlive the caller, as in root.User.At(42).Age.Set(ctx,
+// 30). The handles copied out of it point only to the instance, which
+// bindWith allocates on the heap with the names.
+func (s Sub[U]) At(params ...any) *U {
+	u := new(U)
+	s.h.bindWith(unsafe.Pointer(u), params, nil)
 	return u
 }
 
-// inline is a Sub's namespace struct allocated with its one instance and
-// a buffer B for its names.
-type inline[U any, B any] struct {
-	u   U
+// bindSubErr returns the struct U of a Sub's namespace with every handle
+// in it reporting err.
+func bindSubErr[U any](h subHandle, err error) *U {
+	u := new(U)
+	h.bindWith(unsafe.Pointer(u), nil, err)
+	return u
+}
+
+// bindWith binds the zeroed struct at base (a Sub's namespace type) to
+// args or, when err is not nil, makes every handle in it report err. The
+// instance and the names its handles share take one allocation when the
+// namespace has no plain child namespace and its names fit in instSizes.
+// A zero Sub leaves every handle unbound.
+func (h subHandle) bindWith(base unsafe.Pointer, args []any, err error) {
+	if h.plan == nil {
+		return
+	}
+	var scratch [128]byte // the prefix is rendered here, then copied once
+	prefix, own, err, rejected := h.render(scratch[:0], args, err)
+	lay := h.plan.layout
+	var insts []nsInst
+	var buf []byte
+	if len(lay.nss) == 1 && err == nil {
+		insts, buf = newInst(lay.namesLen(len(prefix)))
+	} else {
+		insts = make([]nsInst, len(lay.nss))
+	}
+	lay.bind(base, insts, prefix, own, err, buf)
+	if rejected != nil {
+		// Refused by ValidateParams: well-formed, so Describe can show the values.
+		insts[0].prefix, insts[0].own = string(prefix), own
+	}
+}
+
+// inst is an instance allocated with a buffer B for its names.
+type inst[B any] struct {
 	in  [1]nsInst
 	buf B
+}
+
+func newInstOf[B any]() ([]nsInst, []byte) {
+	p := new(inst[B])
+	return p.in[:], unsafe.Slice((*byte)(unsafe.Pointer(&p.buf)), unsafe.Sizeof(p.buf))
+}
+
+// instSizes are the name buffers an instance is allocated with, each
+// filling a size class of Go's allocator with the 48 bytes of nsInst.
+var instSizes = [...]struct {
+	n   int
+	new func() ([]nsInst, []byte)
+}{
+	{16, newInstOf[[16]byte]}, {32, newInstOf[[32]byte]}, {48, newInstOf[[48]byte]},
+	{64, newInstOf[[64]byte]}, {80, newInstOf[[80]byte]}, {96, newInstOf[[96]byte]},
+	{112, newInstOf[[112]byte]}, {128, newInstOf[[128]byte]}, {144, newInstOf[[144]byte]},
+	{160, newInstOf[[160]byte]}, {176, newInstOf[[176]byte]}, {192, newInstOf[[192]byte]},
+	{208, newInstOf[[208]byte]}, {240, newInstOf[[240]byte]}, {272, newInstOf[[272]byte]},
+	{304, newInstOf[[304]byte]}, {336, newInstOf[[336]byte]}, {368, newInstOf[[368]byte]},
+	{400, newInstOf[[400]byte]}, {432, newInstOf[[432]byte]}, {464, newInstOf[[464]byte]},
+}
+
+// newInst returns one zeroed instance and a buffer of at least n bytes
+// for its names, in one allocation when n fits in instSizes.
+func newInst(n int) ([]nsInst, []byte) {
+	for _, s := range instSizes {
+		if n <= s.n {
+			return s.new()
+		}
+	}
+	return make([]nsInst, 1), make([]byte, 0, n)
 }
 
 // render resolves args against the Sub's template into dst: the prefix,

@@ -85,18 +85,6 @@ type Sub[U any] struct {
 
 func (Sub[U]) subType() reflect.Type { return reflect.TypeFor[U]() }
 
-// At returns the namespace bound to params, given positionally in the
-// order of the template's placeholders. Integers, strings,
-// [encoding.TextMarshaler] and [fmt.Stringer] values are accepted. A wrong
-// count or an unsafe value does not panic: the returned namespace and all
-// its keys report the error (see [Namespace.Err]) from every operation.
-func (s Sub[U]) At(params ...any) *U {
-	if s.h.plan == nil {
-		return new(U) // a zero Sub: every handle stays unbound
-	}
-	return bindSub[U](s.h, params, nil)
-}
-
 // With is the named form of [Sub.At]: With(nest.Params{"user_id": 42}).
 func (s Sub[U]) With(params Params) *U {
 	if s.h.plan == nil {
@@ -108,7 +96,7 @@ func (s Sub[U]) With(params Params) *U {
 		args, err = orderParams(s.h.plan.tmpl.Params(), params, s.h.plan.tmpl.String(), s.h.plan.path)
 	}
 	if err != nil {
-		return bindSub[U](s.h, nil, err)
+		return bindSubErr[U](s.h, err)
 	}
 	return s.At(args...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -35,14 +36,53 @@ type Pipe struct {
 	c     *client
 	pp    redis.Pipeliner
 	tx    bool
-	watch bool    // reads of an optimistic transaction: they renew no sliding TTL (see Tx.Reads)
-	held  bool    // the writes of a Watch: only Watch may Exec them
-	first string  // first queued key of a transaction, for the slot check
-	err   error   // first queue-time failure: Exec sends nothing
-	done  bool    // Exec was called
-	head  pending // the futures Exec resolves, linked in queue order
-	tail  pending
-	slabs []any // a *slab[T] per value type T of this pipe's futures
+	watch bool      // reads of an optimistic transaction: they renew no sliding TTL (see Tx.Reads)
+	held  bool      // the writes of a Watch: only Watch may Exec them
+	first string    // first queued key of a transaction, for the slot check
+	err   error     // first queue-time failure: Exec sends nothing
+	done  bool      // Exec was called
+	ops   *opList   // the operations Exec resolves, in queue order (nil until the first)
+	slabs []any     // a *slab[T] per value type T of this pipe's futures
+	h     keyHandle // the handle Exec lends each Future's reply reader in turn
+}
+
+// queuedOp is a queued operation as Exec sees it: its Future and what
+// reading the reply and logging the command take. It lives in the Pipe's
+// opList, not in the Future, so that a Future holds only its result.
+type queuedOp struct {
+	f    pending
+	p    *keyPlan
+	key  string // full key name
+	cmd  redis.Cmder
+	ttl  time.Duration // the TTL a write applies, for the log
+	op   opName
+	kind opKind
+}
+
+// opList holds a Pipe's queued operations. Nothing refers to it once
+// Exec has resolved them, so Exec returns it to opLists for the next
+// Pipe: in a steady state queuing costs no allocation for it.
+type opList struct{ ops []queuedOp }
+
+var opLists = sync.Pool{New: func() any { return new(opList) }}
+
+// maxPooledOps bounds the lists kept for reuse, so that one huge
+// pipeline does not pin its memory.
+const maxPooledOps = 4096
+
+// release clears the operations (dropping their replies and Futures) and
+// returns the list for reuse.
+func (p *Pipe) release() {
+	l := p.ops
+	if l == nil {
+		return
+	}
+	p.ops = nil
+	clear(l.ops)
+	if cap(l.ops) <= maxPooledOps {
+		l.ops = l.ops[:0]
+		opLists.Put(l)
+	}
 }
 
 // slab hands out the Futures of one value type in chunks, so that a
@@ -77,16 +117,12 @@ func newFuture[T any](p *Pipe) *Future[T] {
 
 // pending is a queued Future as Exec sees it.
 type pending interface {
-	// resolve reads the reply (or, when cause is not nil, records that
-	// nothing was sent: the Future fails with cause, or with an *OpError
-	// of its command and key wrapping ctxErr when that is not nil) and
-	// returns the Future's error.
-	resolve(cause, ctxErr error) error
-	// log writes the command's record once it ran.
-	log(ctx context.Context, start time.Time)
-	// link returns the next pending Future and, when next is not nil,
-	// sets it first.
-	link(next pending) pending
+	// resolve reads the reply of o, the Future's operation (or, when
+	// cause is not nil, records that nothing was sent: the Future fails
+	// with cause, or with an *OpError of its command and key wrapping
+	// ctxErr when that is not nil) and returns the Future's error. h is
+	// scratch space for the handle the reply reader gets.
+	resolve(o *queuedOp, cause, ctxErr error, h *keyHandle) error
 }
 
 // Pipeline returns a Pipe whose operations Exec sends in one round trip,
@@ -167,10 +203,13 @@ func (p *Pipe) Exec(ctx context.Context) error {
 		if p.pp != nil {
 			p.pp.Discard()
 		}
-		for f := p.head; f != nil; f = f.link(nil) {
-			f.resolve(cause, ctxErr)
+		if p.ops != nil {
+			for i := range p.ops.ops {
+				o := &p.ops.ops[i]
+				o.f.resolve(o, cause, ctxErr, &p.h)
+			}
 		}
-		p.head, p.tail = nil, nil
+		p.release()
 		return cause
 	}
 	start := p.c.clock()
@@ -179,15 +218,18 @@ func (p *Pipe) Exec(ctx context.Context) error {
 		_, _ = p.pp.Exec(ctx)
 	}
 	var first error
-	for f, next := p.head, pending(nil); f != nil; f = next {
-		next = f.link(nil) // log unlinks f
-		err := f.resolve(nil, nil)
-		f.log(ctx, start)
-		if err != nil && first == nil && !errors.Is(err, ErrNotFound) {
-			first = err
+	if p.ops != nil {
+		for i := range p.ops.ops {
+			o := &p.ops.ops[i]
+			err := o.f.resolve(o, nil, nil, &p.h)
+			p.c.logged(ctx, o.op.String(), o.key, o.ttl, start, o.cmd.Err())
+			if err != nil && first == nil && !errors.Is(err, ErrNotFound) {
+				first = err
+			}
 		}
 	}
-	p.head, p.tail, p.slabs = nil, nil, nil
+	p.release()
+	p.slabs, p.h = nil, keyHandle{}
 	return first
 }
 
@@ -283,10 +325,10 @@ func enqueueRead[V any](p *Pipe, h *keyHandle, op opName, ttl time.Duration, rea
 // pipe's slab for V and linked after the pending ones.
 func enqueue[V any](p *Pipe, h *keyHandle, kind opKind, op opName, ttl time.Duration, add func() (redis.Cmder, error)) *Future[V] {
 	f := newFuture[V](p)
-	f.p, f.key, f.kind, f.op, f.ttl = h.p, h.name, kind, op, ttl
 	err := p.admit(h, op.String())
+	var cmd redis.Cmder
 	if err == nil {
-		if f.cmd, err = add(); err != nil {
+		if cmd, err = add(); err != nil {
 			if oe := (*OpError)(nil); !errors.As(err, &oe) || oe.Key != h.name {
 				err = opError(op.String(), h.name, err) // already named otherwise
 			}
@@ -297,84 +339,66 @@ func enqueue[V any](p *Pipe, h *keyHandle, kind opKind, op opName, ttl time.Dura
 		f.done, f.err = true, err
 		return f
 	}
-	if p.tail == nil {
-		p.head = f
-	} else {
-		p.tail.link(f)
+	if p.ops == nil {
+		p.ops = opLists.Get().(*opList)
 	}
-	p.tail = f
+	p.ops.ops = append(p.ops.ops, queuedOp{f: f, p: h.p, key: h.name, cmd: cmd, ttl: ttl, op: op, kind: kind})
 	return f
 }
 
 // Future is the typed result of a queued operation, resolved by
 // [Pipe.Exec]. Like its Pipe, it belongs to one goroutine.
 type Future[T any] struct {
-	p    *keyPlan
-	key  string // full key name
-	cmd  redis.Cmder
-	next pending       // the Future queued after this one
-	ttl  time.Duration // the TTL a write applies, for the log
-	op   opName
-	kind opKind
-	done bool
+	// Only the result: what resolving it takes is in the Pipe's opList.
+	rd   replyReader[T] // for opFunc
 	val  T
 	err  error
-	rd   replyReader[T] // for opFunc
+	done bool
 }
 
-func (f *Future[T]) link(next pending) pending {
-	if next != nil {
-		f.next = next
-	}
-	return f.next
-}
-
-func (f *Future[T]) resolve(cause, ctxErr error) error {
+func (f *Future[T]) resolve(o *queuedOp, cause, ctxErr error, h *keyHandle) error {
 	switch {
 	case ctxErr != nil:
-		f.err = opError(f.op.String(), f.key, ctxErr)
+		f.err = opError(o.op.String(), o.key, ctxErr)
 	case cause != nil:
 		f.err = cause
 	default:
-		f.val, f.err = f.read()
+		*h = keyHandle{p: o.p, name: o.key}
+		f.val, f.err = f.read(o, h)
 	}
 	f.done = true
 	return f.err
 }
 
-func (f *Future[T]) log(ctx context.Context, start time.Time) {
-	f.p.c.logged(ctx, f.op.String(), f.key, f.ttl, start, f.cmd.Err())
-	f.cmd, f.next = nil, nil
-}
-
-// read decodes the reply exactly as the direct operation does.
-func (f *Future[T]) read() (v T, err error) {
-	h := &keyHandle{p: f.p, name: f.key}
-	op := f.op.String()
-	switch f.kind {
+// read decodes the reply of o exactly as the direct operation does. h is
+// the Future's handle, in the Pipe: built here, it would escape through
+// f.rd and cost an allocation per Future.
+func (f *Future[T]) read(o *queuedOp, h *keyHandle) (v T, err error) {
+	op := o.op.String()
+	switch o.kind {
 	case opGet:
 		var ok bool
-		v, ok, err = value[T]{*h}.result(op, f.cmd.(*redis.StringCmd))
+		v, ok, err = value[T]{*h}.result(op, o.cmd.(*redis.StringCmd))
 		if err == nil && !ok && !h.p.hasDef {
 			err = opError(op, h.name, ErrNotFound)
 		}
 		return v, err
 	case opInt:
-		n, err := f.cmd.(*redis.IntCmd).Result()
+		n, err := o.cmd.(*redis.IntCmd).Result()
 		return any(n == 1).(T), h.fail(op, err)
 	case opBool:
-		ok, err := f.cmd.(*redis.BoolCmd).Result()
+		ok, err := o.cmd.(*redis.BoolCmd).Result()
 		return any(ok).(T), h.fail(op, err)
 	case opFunc:
-		return f.rd(h, op, f.cmd)
+		return f.rd(h, op, o.cmd)
 	case opTTL:
-		d, err := f.cmd.(*redis.DurationCmd).Result()
+		d, err := o.cmd.(*redis.DurationCmd).Result()
 		if d, err = h.ttlReply(op, d, err); err != nil {
 			return v, err
 		}
 		return any(d).(T), nil
 	}
-	return v, h.fail(op, f.cmd.Err())
+	return v, h.fail(op, o.cmd.Err())
 }
 
 // Result returns the operation's value and error, exactly as the direct
