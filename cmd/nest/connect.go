@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redisimnest/nest/cmd/nest/internal/server"
 	"github.com/spf13/pflag"
 
 	"github.com/redisimnest/nest"
@@ -70,7 +70,7 @@ func (sf *serverFlags) connect(ctx context.Context, allowEmbedded bool) (*conn, 
 	)
 	if sf.url != "" {
 		source = "--url"
-		cluster, cerr := envCluster()
+		cluster, cerr := server.EnvCluster()
 		if cerr != nil {
 			return nil, cerr
 		}
@@ -86,7 +86,7 @@ func (sf *serverFlags) connect(ctx context.Context, allowEmbedded bool) (*conn, 
 			return nil, err
 		}
 	}
-	desc := describeOptions(opt) + " (from " + source + ")"
+	desc := server.Describe(opt) + " (from " + source + ")"
 	rdb := redis.NewUniversalClient(opt)
 	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
@@ -98,37 +98,6 @@ func (sf *serverFlags) connect(ctx context.Context, allowEmbedded bool) (*conn, 
 		return nil, fmt.Errorf("cannot reach Redis at %s: %w", desc, err)
 	}
 	return &conn{rdb: rdb, desc: desc, close: func() { _ = rdb.Close() }}, nil
-}
-
-// envCluster reads REDIS_CLUSTER, which applies to --url as to REDIS_URL.
-func envCluster() (bool, error) {
-	s := os.Getenv("REDIS_CLUSTER")
-	if s == "" {
-		return false, nil
-	}
-	b, err := strconv.ParseBool(s)
-	if err != nil {
-		return false, fmt.Errorf("REDIS_CLUSTER=%q is not a boolean (1, true, 0 or false)", s)
-	}
-	return b, nil
-}
-
-// describeOptions names the server of opt without its credentials:
-// "127.0.0.1:6379 db 0", or "Redis Cluster a:7000,b:7001".
-func describeOptions(opt *redis.UniversalOptions) string {
-	var s string
-	if opt.IsClusterMode || len(opt.Addrs) > 1 {
-		s = "Redis Cluster " + strings.Join(opt.Addrs, ",")
-	} else {
-		s = opt.Addrs[0] + " db " + strconv.Itoa(opt.DB)
-	}
-	if opt.TLSConfig != nil {
-		s += " over TLS"
-	}
-	if opt.Username != "" {
-		s += " as " + opt.Username
-	}
-	return s
 }
 
 // startEmbedded starts an in-process Redis (miniredis) on a free port of

@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redisimnest/nest/cmd/nest/internal/server"
 	"github.com/spf13/pflag"
 
 	"github.com/redisimnest/nest"
@@ -48,7 +48,7 @@ func (f *connFlags) options() (*redis.UniversalOptions, string, error) {
 		source string
 		err    error
 	)
-	cluster, err := envCluster()
+	cluster, err := server.EnvCluster()
 	if err != nil {
 		return nil, "", err
 	}
@@ -95,7 +95,7 @@ func (f *connFlags) options() (*redis.UniversalOptions, string, error) {
 			opt.TLSConfig.RootCAs = pool
 		}
 	}
-	return opt, describeOptions(opt) + " (from " + source + ")", nil
+	return opt, server.Describe(opt) + " (from " + source + ")", nil
 }
 
 // connect opens and pings the server the flags and the environment name.
@@ -115,34 +115,4 @@ func (f *connFlags) connect(ctx context.Context) (redis.UniversalClient, error) 
 		return nil, fmt.Errorf("cannot reach Redis at %s: %w", desc, err)
 	}
 	return rdb, nil
-}
-
-// envCluster reads REDIS_CLUSTER, which applies to --url and --addr too.
-func envCluster() (bool, error) {
-	s := os.Getenv("REDIS_CLUSTER")
-	if s == "" {
-		return false, nil
-	}
-	b, err := strconv.ParseBool(s)
-	if err != nil {
-		return false, fmt.Errorf("REDIS_CLUSTER=%q is not a boolean (1, true, 0 or false)", s)
-	}
-	return b, nil
-}
-
-// describeOptions names the server of opt without its credentials.
-func describeOptions(opt *redis.UniversalOptions) string {
-	var s string
-	if opt.IsClusterMode || len(opt.Addrs) > 1 {
-		s = "Redis Cluster " + strings.Join(opt.Addrs, ",")
-	} else {
-		s = opt.Addrs[0] + " db " + strconv.Itoa(opt.DB)
-	}
-	if opt.TLSConfig != nil {
-		s += " over TLS"
-	}
-	if opt.Username != "" {
-		s += " as " + opt.Username
-	}
-	return s
 }
