@@ -106,6 +106,7 @@ type nsPlan struct {
 	children []*nsPlan
 	layout   *layout // for the root and for Sub plans: how to bind typ
 	pattern  string  // glob matching every full prefix of this namespace
+	own      glob    // its own segment's pattern (ownPattern), compiled
 	validate func(map[string]string) error
 	index    *indexPlan // a Sub tagged `index`: its instances are kept in a set in the parent
 	// scanBelow says an instance holds keys only SCAN finds: a parameterised
@@ -127,6 +128,7 @@ type keyPlan struct {
 	def      string // default as written in the tag
 	hasDef   bool
 	pattern  string
+	own      glob // the pattern of its name within its namespace (ownPattern), compiled
 	kind     keyKind
 	original bool       // a Secret or Password in the original Python package's format (original.go)
 	index    *indexPlan // a ParamKey tagged `index`: its keys are kept in a set in the namespace

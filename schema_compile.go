@@ -142,6 +142,7 @@ func (cp *compiler) namespace(t reflect.Type, parent *nsPlan, path string, field
 		p.ttl = drill(own, parent.ttl)
 		p.pattern = parent.pattern + ":" + p.pattern
 	}
+	p.own = compileGlob(p.ownPattern())
 	if tp := p.tmpl; tp.String() != "" {
 		switch {
 		case parent == nil && !tp.Static():
@@ -335,6 +336,7 @@ func (cp *compiler) key(ns *nsPlan, f reflect.StructField, path string) *keyPlan
 		own = ttlSpec{from: path}
 	}
 	kp.ttl, kp.pattern = drill(own, ns.ttl), ns.pattern+":"+kp.tmpl.Pattern()
+	kp.own = compileGlob(kp.ownPattern())
 	kp.def, kp.hasDef = f.Tag.Lookup("default")
 	var explicit Codec
 	if cn, ok := f.Tag.Lookup("codec"); ok {

@@ -2,7 +2,10 @@ package nest
 
 import (
 	"fmt"
+	"strconv"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func TestFingerprintsCount(t *testing.T) {
@@ -58,7 +61,7 @@ func TestCoveringPattern(t *testing.T) {
 	}
 }
 
-func TestMatchValid(t *testing.T) {
+func TestGlobMatch(t *testing.T) {
 	for _, tc := range []struct {
 		pat, name string
 		want      bool
@@ -73,9 +76,52 @@ func TestMatchValid(t *testing.T) {
 		{"admin:*:*", "admin:5:e u", false},
 		{"user:*", "user:é", true},
 		{"user:*", "user:\uFF1A", false},
+		{"user", "user", true},
+		{"user", "user:1", false},
+		{"user:age", "user", false},
+		{"user:age", "user:age:x", false},
+		{"item-*-v", "item-7-v", true},
+		{"item-*-v", "item--v", false},
+		{"item-*-v", "item-7:x-v", false},
+		{"item-*-v", "item-7-w", false},
+		{"*:ts", "7:ts", true},
+		{"*:ts", ":ts", false},
+		{"*:ts", "7:ts:", false},
 	} {
-		if got := matchValid(tc.pat, tc.name, 256); got != tc.want {
-			t.Errorf("matchValid(%q, %q) = %v, want %v", tc.pat, tc.name, got, tc.want)
+		if got := compileGlob(tc.pat).match(tc.name, 256); got != tc.want {
+			t.Errorf("compileGlob(%q).match(%q) = %v, want %v", tc.pat, tc.name, got, tc.want)
 		}
 	}
+}
+
+type filterTenant struct {
+	Namespace `nest:"tenant:{tenant_id}"`
+	Item      ParamKey[string] `nest:"item:{item_id}"`
+}
+
+type filterRoot struct {
+	Namespace `nest:"st"`
+	Tenant    Sub[filterTenant]
+}
+
+// BenchmarkSubtreeFilter is the client's work per name a Clear below a
+// parameterised child scans (BenchmarkSubtreeClearParam): deciding from the
+// schema that the name is in the subtree. No server is contacted.
+func BenchmarkSubtreeFilter(b *testing.B) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer rdb.Close()
+	w := MustNew[filterRoot](rdb, nil).Tenant.At(1).ns.walk(nil)
+	names := make([]string, 1000)
+	for i := range names {
+		names[i] = "st:tenant:1:item:" + strconv.Itoa(i)
+	}
+	buf := make([]string, len(names))
+	b.ReportAllocs()
+	for b.Loop() {
+		copy(buf, names)
+		if got := w.filter(buf); len(got) != len(names) {
+			b.Fatalf("kept %d of %d names", len(got), len(names))
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(names)), "ns/name")
 }

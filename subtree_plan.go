@@ -122,7 +122,7 @@ func coveringPattern(pats []string) string {
 
 // segments returns how many ':'-separated segments a rendering of the
 // namespace's own template spans.
-func (p *nsPlan) segments() int { return strings.Count(p.tmpl.String(), ":") + 1 }
+func (p *nsPlan) segments() int { return len(p.own) }
 
 // cutSegments splits s after its first n ':'-separated segments: head
 // holds them, tail the rest ("" when s has exactly n segments). ok is false
@@ -158,32 +158,58 @@ func (p *nsPlan) ownPattern() string {
 // namespace.
 func (k *keyPlan) ownPattern() string { return k.pattern[len(k.ns.pattern)+1:] }
 
-// matchValid reports whether name is a rendering of pattern (see
-// tmpl.MatchPattern) whose parameter values checkParam accepts, without
-// allocating.
-func matchValid(pattern, name string, max int) bool {
-	for {
-		pseg, prest, pmore := strings.Cut(pattern, ":")
-		nseg, nrest, nmore := strings.Cut(name, ":")
-		if pmore != nmore {
-			return false
-		}
-		pre, suf, star := strings.Cut(pseg, "*")
-		switch {
-		case !star:
-			if pseg != nseg {
+// glob is a compiled own pattern (see ownPattern), one entry per
+// ':'-separated segment, so that matching a scanned name costs no
+// re-parsing of the pattern.
+type glob []globSeg
+
+// globSeg is a literal segment (pre), or a parameter value between the
+// literal texts pre and suf.
+type globSeg struct {
+	pre, suf string
+	param    bool
+}
+
+// compileGlob compiles a pattern of literal segments and segments holding
+// one '*' (see tmpl.MatchPattern).
+func compileGlob(pattern string) glob {
+	segs := strings.Split(pattern, ":")
+	g := make(glob, len(segs))
+	for i, s := range segs {
+		pre, suf, star := strings.Cut(s, "*")
+		g[i] = globSeg{pre: pre, suf: suf, param: star}
+	}
+	return g
+}
+
+// match reports whether name is a rendering of the pattern whose
+// parameter values checkParam accepts (at most max bytes each), without
+// allocating. The last segment needs no search for a ':': a literal holds
+// none, and validParam refuses one in a value.
+func (g glob) match(name string, max int) bool {
+	last := len(g) - 1
+	for i := range g {
+		s := &g[i]
+		seg := name
+		if i < last {
+			j := strings.IndexByte(name, ':')
+			if j < 0 {
 				return false
 			}
-		case len(nseg) <= len(pre)+len(suf) || !strings.HasPrefix(nseg, pre) || !strings.HasSuffix(nseg, suf):
+			seg, name = name[:j], name[j+1:]
+		}
+		switch {
+		case !s.param:
+			if seg != s.pre {
+				return false
+			}
+		case len(seg) <= len(s.pre)+len(s.suf) || seg[:len(s.pre)] != s.pre || seg[len(seg)-len(s.suf):] != s.suf:
 			return false
-		case !validParam(nseg[len(pre):len(nseg)-len(suf)], max):
+		case !validParam(seg[len(s.pre):len(seg)-len(s.suf)], max):
 			return false
 		}
-		if !pmore {
-			return true
-		}
-		pattern, name = prest, nrest
 	}
+	return true
 }
 
 // validParam is checkParam(v) == "" with a fast path for printable ASCII.
@@ -204,7 +230,7 @@ func validParam(v string, max int) bool {
 // refused by [Sub.At] (see validValues). vals holds the parameter values
 // when the namespace has a ValidateParams (which needs them), else nil.
 func (ch *nsPlan) instanceSegment(head string) (vals []string, ok bool) {
-	if !matchValid(ch.ownPattern(), head, ch.c.maxParam) {
+	if !ch.own.match(head, ch.c.maxParam) {
 		return nil, false
 	}
 	if ch.validate == nil {
@@ -256,7 +282,7 @@ func (k *keyPlan) validKeyValues(vals []string) bool {
 func (p *nsPlan) below(rest string, crossed bool) bool {
 	for _, k := range p.keys {
 		if k.param {
-			if matchValid(k.ownPattern(), rest, k.c.maxParam) || crossed && k.index != nil && rest == k.index.name {
+			if k.own.match(rest, k.c.maxParam) || crossed && k.index != nil && rest == k.index.name {
 				return true
 			}
 		} else if crossed && rest == k.tmpl.String() {
