@@ -3,9 +3,12 @@ package nest
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redisimnest/nest/internal/tmpl"
 )
 
 func TestFingerprintsCount(t *testing.T) {
@@ -124,4 +127,38 @@ func BenchmarkSubtreeFilter(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(names)), "ns/name")
+}
+
+// FuzzGlobMatch checks the compiled matcher against its definition: a
+// name matches when it matches the pattern segment by segment
+// (tmpl.MatchPattern) and every parameter value, the text a '*' stands
+// for, is one checkParam accepts.
+func FuzzGlobMatch(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"user:*", "user:1"}, {"{user:*}", "{user:1}"}, {"item-*-v:*", "item-7-v:x"},
+		{"admin:*:*", "admin:5:e u"}, {"a:b", "a:b:c"}, {"*:ts", ":ts"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, name string) {
+		for _, seg := range strings.Split(pattern, ":") {
+			if seg == "" || strings.Count(seg, "*") > 1 || strings.ContainsAny(seg, "?[]\\") {
+				t.Skip("not a schema pattern")
+			}
+		}
+		want := tmpl.MatchPattern(pattern, name)
+		if want {
+			psegs, nsegs := strings.Split(pattern, ":"), strings.Split(name, ":")
+			for i, p := range psegs {
+				if pre, suf, star := strings.Cut(p, "*"); star {
+					if checkParam([]byte(nsegs[i][len(pre):len(nsegs[i])-len(suf)]), 16) != "" {
+						want = false
+					}
+				}
+			}
+		}
+		if got := compileGlob(pattern).match(name, 16); got != want {
+			t.Fatalf("compileGlob(%q).match(%q) = %v, want %v", pattern, name, got, want)
+		}
+	})
 }
