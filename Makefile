@@ -43,6 +43,7 @@ fuzz-short:
 	$(FUZZ) '^FuzzParamValue$$' .
 	$(FUZZ) '^FuzzCodecRoundTrip$$' .
 	$(FUZZ) '^FuzzParseTag$$' .
+	$(FUZZ) '^FuzzGlobMatch$$' .
 	$(FUZZ) '^FuzzCheck$$' ./internal/msgpackguard
 	$(FUZZ) '^FuzzUnmarshal$$' ./internal/envelope
 	$(FUZZ) '^FuzzOpen$$' ./internal/seal
