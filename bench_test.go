@@ -397,6 +397,7 @@ func TestAllocations(t *testing.T) {
 	}
 	offline := offlineClient(t)
 	root := nest.MustNew[benchRoot](offline, nil)
+	uncached := nest.MustNew[benchRoot](offline, &nest.Options{InstanceCache: -1})
 	fixture := nest.MustNew[Root](offline, nil)
 	customer := nest.MustNew[Shop](offline, nil).Customer.At(1)
 	id := 12345
@@ -405,13 +406,39 @@ func TestAllocations(t *testing.T) {
 		max  float64
 		fn   func()
 	}{
-		{"Sub.At", 1, func() { _ = root.User.At(id).Age.Name() }},
-		{"Sub.At with two parameters", 1, func() { _ = fixture.Admin.At(id, "eu").Level.Name() }},
+		{"Sub.At, instance remembered", 0, func() { _ = root.User.At(id).Age.Name() }},
+		{"Sub.At, new instance", 1, func() { id++; _ = root.User.At(id).Age.Name() }},
+		{"Sub.At, cache off", 1, func() { _ = uncached.User.At(id).Age.Name() }},
+		{"Sub.At with two parameters", 0, func() { _ = fixture.Admin.At(id, "eu").Level.Name() }},
 		{"ParamKey.At", 1, func() { _ = customer.Settings.At(id).Name() }},
 	} {
 		if got := testing.AllocsPerRun(200, tc.fn); got > tc.max+1 { // +1: boxing id for the variadic
 			t.Errorf("%s: %.0f allocations, want at most %.0f (+1 boxing the parameter)", tc.name, got, tc.max)
 		}
+	}
+}
+
+// BenchmarkAt measures Sub.At with no server: binding one of 100
+// parameters it bound before (the instance cache's hit), and new
+// parameters each time with the cache on (a miss: the instance and its
+// names are built and remembered) and off. New parameters are large
+// numbers, which Go boxes with one allocation for the variadic.
+func BenchmarkAt(b *testing.B) {
+	offline := offlineClient(b)
+	for _, c := range []struct {
+		name  string
+		cache int
+		ids   int
+	}{{"remembered", 0, 100}, {"new", 0, 1 << 30}, {"new-cache-off", -1, 1 << 30}} {
+		b.Run(c.name, func(b *testing.B) {
+			root := nest.MustNew[benchRoot](offline, &nest.Options{InstanceCache: c.cache})
+			b.ReportAllocs()
+			var name string
+			for i := 0; b.Loop(); i++ {
+				name = root.User.At(i % c.ids).Age.Name()
+			}
+			_ = name
+		})
 	}
 }
 

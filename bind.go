@@ -1,7 +1,11 @@
 package nest
 
 import (
+	"hash/maphash"
+	"math/bits"
 	"reflect"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -74,6 +78,20 @@ type layout struct {
 	keys  []keySlot // Key fields: names precomputed at bind time
 	pkeys []keySlot // ParamKey fields: names computed by At
 	subs  []subSlot
+	// An instance's names take copies×len(prefix)+tails bytes (namesLen);
+	// set by finish once every slot is known.
+	copies, tails int
+}
+
+// finish computes what namesLen needs, once the layout is complete.
+func (l *layout) finish() {
+	l.copies, l.tails = len(l.nss)+len(l.keys), 0
+	for _, s := range l.nss[1:] {
+		l.tails += len(s.tail)
+	}
+	for _, s := range l.keys {
+		l.tails += len(s.tail)
+	}
 }
 
 type nsSlot struct {
@@ -112,16 +130,7 @@ type subHandle struct {
 // namesLen is how many bytes bind needs for the names of an instance
 // whose prefix is n bytes long: the prefix, and prefix+tail for every
 // plain child namespace and key.
-func (l *layout) namesLen(n int) int {
-	total := n
-	for _, s := range l.nss[1:] {
-		total += n + len(s.tail)
-	}
-	for _, s := range l.keys {
-		total += n + len(s.tail)
-	}
-	return total
-}
+func (l *layout) namesLen(n int) int { return l.copies*n + l.tails }
 
 // bind fills the struct at base for the namespace instance named prefix,
 // whose own segment starts at prefix[own:]. insts holds one nsInst per
@@ -160,12 +169,22 @@ func (l *layout) bind(base unsafe.Pointer, insts []nsInst, prefix []byte, own in
 			end := pos + len(prefix) + len(s.tail)
 			in.prefix, pos = all[pos:end], end
 		}
-		(*Namespace)(unsafe.Add(base, s.off)).ns = in
 	}
+	l.handles(base, insts, all[pos:], len(prefix))
+}
+
+// handles fills the zeroed struct at base with the handles of insts, the
+// instances bind built: names holds the key names, in the order of
+// l.keys, each n+len(tail) bytes long (n: the length of the prefix).
+func (l *layout) handles(base unsafe.Pointer, insts []nsInst, names string, n int) {
+	for i, s := range l.nss {
+		(*Namespace)(unsafe.Add(base, s.off)).ns = &insts[i]
+	}
+	pos := 0
 	for _, s := range l.keys {
 		h := (*keyHandle)(unsafe.Add(base, s.off))
-		end := pos + len(prefix) + len(s.tail)
-		h.p, h.ns, h.name = s.plan, &insts[s.ns], all[pos:end]
+		end := pos + n + len(s.tail)
+		h.p, h.ns, h.name = s.plan, &insts[s.ns], names[pos:end]
 		pos = end
 	}
 	for _, s := range l.pkeys {
@@ -242,6 +261,17 @@ func (h subHandle) bindWith(base unsafe.Pointer, args []any, err error) {
 	var scratch [128]byte // the prefix is rendered here, then copied once
 	prefix, own, err, rejected := h.render(scratch[:0], args, err)
 	lay := h.plan.layout
+	var slot *cacheSlot
+	var hash uint64
+	if h.plan.cache != nil && err == nil {
+		slot, hash = h.plan.cache.slot(prefix)
+		if in := slot.lookup(hash, prefix); in != nil {
+			// The names follow the prefix in the buffer bind wrote them to.
+			names := unsafe.String(unsafe.StringData(in.prefix), lay.namesLen(len(prefix)))
+			lay.handles(base, unsafe.Slice(in, 1), names[len(prefix):], len(prefix))
+			return
+		}
+	}
 	var insts []nsInst
 	var buf []byte
 	if len(lay.nss) == 1 && err == nil {
@@ -250,10 +280,69 @@ func (h subHandle) bindWith(base unsafe.Pointer, args []any, err error) {
 		insts = make([]nsInst, len(lay.nss))
 	}
 	lay.bind(base, insts, prefix, own, err, buf)
-	if rejected != nil {
+	switch {
+	case rejected != nil:
 		// Refused by ValidateParams: well-formed, so Describe can show the values.
 		insts[0].prefix, insts[0].own = string(prefix), own
+	case slot != nil:
+		slot.in.Store(&insts[0])
+		slot.hash.Store(hash)
 	}
+}
+
+// DefaultInstanceCache is the default of [Options.InstanceCache].
+const DefaultInstanceCache = 4096
+
+// instCache remembers the instances a Sub bound last (see
+// [Options.InstanceCache]): a direct-mapped table on a hash of the
+// prefix, each slot holding the last instance bound there. An instance
+// never changes once bound, so goroutines share them freely; a slot is
+// replaced with one atomic store. Only namespaces whose handles point to
+// the one instance (no plain child namespace) and that have no
+// ValidateParams are cached.
+type instCache struct {
+	seed  maphash.Seed
+	size  int // a power of two
+	once  sync.Once
+	slots []cacheSlot // allocated on first use
+}
+
+// cacheSlot holds an instance and the hash of its prefix, which lets a
+// lookup pass over another instance without reading it (a cache miss in
+// the processor's sense too). The two are stored one after the other, so
+// a lookup may see the hash of one instance and the other instance: it
+// compares the prefix before using an instance, and at worst misses.
+type cacheSlot struct {
+	hash atomic.Uint64
+	in   atomic.Pointer[nsInst]
+}
+
+// lookup returns the slot's instance if it is named prefix, whose hash is
+// hash, else nil.
+func (s *cacheSlot) lookup(hash uint64, prefix []byte) *nsInst {
+	if s.hash.Load() != hash {
+		return nil
+	}
+	if in := s.in.Load(); in != nil && in.prefix == string(prefix) {
+		return in
+	}
+	return nil
+}
+
+// newInstCache returns a cache of at least n slots for p, or nil when p is
+// not cached.
+func newInstCache(p *nsPlan, n int) *instCache {
+	if n <= 0 || !p.sub || p.validate != nil || len(p.layout.nss) != 1 {
+		return nil
+	}
+	return &instCache{seed: maphash.MakeSeed(), size: 1 << bits.Len(uint(n-1))}
+}
+
+// slot returns the slot of the instance named prefix, and its hash.
+func (c *instCache) slot(prefix []byte) (*cacheSlot, uint64) {
+	c.once.Do(func() { c.slots = make([]cacheSlot, c.size) })
+	h := maphash.Bytes(c.seed, prefix)
+	return &c.slots[h&uint64(c.size-1)], h
 }
 
 // inst is an instance allocated with a buffer B for its names.

@@ -28,6 +28,7 @@ type client struct {
 	codecs    map[string]Codec
 	chunk     int
 	maxParam  int
+	instCache int // slots of each Sub's instance cache; 0: none
 	scanCount int64
 	retries   int
 	log       *slog.Logger
@@ -96,6 +97,10 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 	c.scanCount = int64(setting("ScanCount", o.ScanCount, 1000))
 	c.retries = setting("UpdateRetries", o.UpdateRetries, 32)
 	c.maxParam = setting("MaxParamLen", o.MaxParamLen, DefaultMaxParamLen)
+	if c.instCache = o.InstanceCache; c.instCache == 0 {
+		c.instCache = DefaultInstanceCache
+	}
+	c.instCache = max(c.instCache, 0)
 	pw, err := o.Password.resolve()
 	if err != nil {
 		bad("Options.Password: %w", err)

@@ -57,6 +57,18 @@ type Options struct {
 	// default: [DefaultMaxParamLen] (256)
 	MaxParamLen int
 
+	// InstanceCache is how many bound instances each Sub remembers, so
+	// that binding the same parameters again (root.User.At(42) on every
+	// request for user 42) reuses the instance and its key names: no
+	// allocation, no names built. It is a direct-mapped table of this many
+	// slots, allocated on a Sub's first At, each holding the last instance
+	// bound there; its memory is the table (8 bytes a slot) and the
+	// instances it holds (the names of the namespace's keys, about 100 to
+	// 500 bytes each). Namespaces with a ValidateParams method (which must
+	// run on every At) or with plain child namespaces are not cached.
+	// default: 4096; a negative number turns the cache off
+	InstanceCache int
+
 	// Logger receives one debug record per dispatched command (method,
 	// key, TTL — never values). A logger whose handler drops debug
 	// records (as [slog.Default]'s does unless configured) shows none.

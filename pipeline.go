@@ -219,10 +219,13 @@ func (p *Pipe) Exec(ctx context.Context) error {
 	}
 	var first error
 	if p.ops != nil {
+		logging := p.c.log != nil
 		for i := range p.ops.ops {
 			o := &p.ops.ops[i]
 			err := o.f.resolve(o, nil, nil, &p.h)
-			p.c.logged(ctx, o.op.String(), o.key, o.ttl, start, o.cmd.Err())
+			if logging {
+				p.c.logged(ctx, o.op.String(), o.key, o.ttl, start, o.cmd.Err())
+			}
 			if err != nil && first == nil && !errors.Is(err, ErrNotFound) {
 				first = err
 			}

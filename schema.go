@@ -104,9 +104,10 @@ type nsPlan struct {
 	pin      *nsPlan // the pinned namespace whose tag decides this subtree's slot, or nil
 	keys     []*keyPlan
 	children []*nsPlan
-	layout   *layout // for the root and for Sub plans: how to bind typ
-	pattern  string  // glob matching every full prefix of this namespace
-	own      glob    // its own segment's pattern (ownPattern), compiled
+	layout   *layout    // for the root and for Sub plans: how to bind typ
+	cache    *instCache // a Sub's recently bound instances, or nil (bind.go)
+	pattern  string     // glob matching every full prefix of this namespace
+	own      glob       // its own segment's pattern (ownPattern), compiled
 	validate func(map[string]string) error
 	index    *indexPlan // a Sub tagged `index`: its instances are kept in a set in the parent
 	// scanBelow says an instance holds keys only SCAN finds: a parameterised

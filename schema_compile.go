@@ -173,6 +173,10 @@ func (cp *compiler) namespace(t reflect.Type, parent *nsPlan, path string, field
 		lay.nss = append(lay.nss, nsSlot{off: base + ns.Offset, plan: p, tail: lay.nss[parentSlot].tail + ":" + p.segment(prefix)})
 	}
 	cp.fields(p, lay, base, slot)
+	if slot == 0 { // p's layout is complete
+		lay.finish()
+		p.cache = newInstCache(p, cp.c.instCache)
+	}
 	return p
 }
 
