@@ -495,3 +495,150 @@ func TestAdvMatchInstances(t *testing.T) {
 	all := sortedCopy(amItem1, amRootOnly, amForeign, amIndexed)
 	assertSurvivors(t, rdb, all, all)
 }
+
+// A schema whose parameterised fields start with a parameter: names of
+// one field are one segment away from names of another.
+
+type azData struct {
+	nest.Namespace `nest:"{uid}:data"`
+	X              nest.Key[string] `nest:"x"`
+}
+
+type azRoot struct {
+	nest.Namespace `nest:"az"`
+	Data           nest.Sub[azData]
+	Meta           nest.Key[string]      `nest:"meta"`
+	TS             nest.ParamKey[string] `nest:"{k}:ts"`
+}
+
+// TestAdvMatchLeadingParam: az:meta (a key), az:meta:ts (TS "meta"),
+// az:meta:data (the prefix key of Data "meta") and az:meta:data:x sit
+// side by side; each Clear takes its own.
+func TestAdvMatchLeadingParam(t *testing.T) {
+	rdb := newRedis(t)
+	root, err := nest.New[azRoot](rdb, nil)
+	must(t, err)
+	ctx := t.Context()
+	declared := []string{"az:meta", "az:meta:ts", "az:meta:data", "az:meta:data:x", "az:ts:ts", "az:data:data:x", "az:ts:data"}
+	foreign := []string{"az:meta:x", "az:meta:data:y", "az:meta:data:x:ts", "az:meta:ts:data", "az::ts", "az::data:x",
+		"az:meta:ts:ts", "az:*:ts", "az:a b:data:x", "az:meta:datax", "az:ts", "az:data", "az:data:x", "az:meta:", "az:meta:data:"}
+	writeKeys(t, rdb, declared...)
+	writeKeys(t, rdb, foreign...)
+	all := sortedCopy(declared, foreign)
+	var keys []string
+	for ts, err := range root.TS.Instances(ctx) {
+		must(t, err)
+		keys = append(keys, ts.Name())
+	}
+	slices.Sort(keys)
+	if want := []string{"az:meta:ts", "az:ts:ts"}; !slices.Equal(keys, want) {
+		t.Errorf("TS.Instances = %q, want %q", keys, want)
+	}
+	var insts []string
+	for d, err := range root.Data.Instances(ctx) {
+		must(t, err)
+		insts = append(insts, d.Prefix())
+	}
+	slices.Sort(insts)
+	if want := []string{"az:data:data", "az:meta:data", "az:ts:data"}; !slices.Equal(insts, want) {
+		t.Errorf("Data.Instances = %q, want %q", insts, want)
+	}
+	n, err := root.Data.At("meta").Clear(ctx)
+	must(t, err)
+	if n != 2 {
+		t.Errorf("Clear(az:meta:data) = %d, want 2", n)
+	}
+	rest := slices.DeleteFunc(slices.Clone(all), func(s string) bool { return s == "az:meta:data" || s == "az:meta:data:x" })
+	assertSurvivors(t, rdb, all, rest)
+	if got, want := subtreeKeys(t, root.Namespace), sortedCopy([]string{"az:meta", "az:meta:ts", "az:ts:ts", "az:data:data:x", "az:ts:data"}); !slices.Equal(got, want) {
+		t.Errorf("Keys(az) = %q, want %q", got, want)
+	}
+	n, err = root.Clear(ctx)
+	must(t, err)
+	if n != 5 {
+		t.Errorf("Clear(az) = %d, want 5", n)
+	}
+	assertSurvivors(t, rdb, all, foreign)
+}
+
+// A pinned Sub whose segment has literal text around its parameter and a
+// ValidateParams, and an indexed Sub whose instances hold a ParamKey (so
+// that SCAN runs below the index too).
+
+type ayPin struct {
+	nest.Namespace `nest:"p-{pid}-q"`
+	K              nest.Key[string]      `nest:"k"`
+	F              nest.ParamKey[string] `nest:"f:{f}"`
+}
+
+func (ayPin) ValidateParams(p map[string]string) error {
+	if strings.HasPrefix(p["pid"], "bad") {
+		return errors.New("bad pid")
+	}
+	return nil
+}
+
+type ayUser struct {
+	nest.Namespace `nest:"u:{uid}"`
+	Name           nest.Key[string]      `nest:"name"`
+	Pref           nest.ParamKey[string] `nest:"pref:{p}"`
+}
+
+type ayRoot struct {
+	nest.Namespace `nest:"ay"`
+	Pin            nest.Sub[ayPin]  `slot:"pin"`
+	User           nest.Sub[ayUser] `index:"set,users"`
+}
+
+func TestAdvMatchPinnedAndIndexedBelow(t *testing.T) {
+	rdb := newRedis(t)
+	root, err := nest.New[ayRoot](rdb, nil)
+	must(t, err)
+	ctx := t.Context()
+	must(t, root.User.At(1).Name.Set(ctx, "a"))
+	must(t, root.User.At(1).Pref.At("x").Set(ctx, "b"))
+	pinned := []string{"ay:{p-1-q}", "ay:{p-1-q}:k", "ay:{p-1-q}:f:z", "ay:{p-q-q}:k", "ay:{p---q}:k"}
+	users := []string{"ay:u:1:name", "ay:u:1:pref:x", "ay:users",
+		"ay:u:2:pref:y"} // not in the index, but SCAN runs below the indexed Sub
+	foreign := []string{"ay:{p--q}:k", "ay:p-1-q:k", "ay:{p-1-q:k}", "ay:{p-1-q}x:k", "ay:{p-1-q}:f:z:w", "ay:{p-1-q}:f:", "ay:{p-bad1-q}:k",
+		"ay:{p-bad-q}", "ay:{p--q-}:k", "ay:{p-1-q}:kk", "ay:{p-{1}-q}:k", "ay:{p-1 -q}:k", "ay:{p-1-q}:f:{z}",
+		"ay:u:1:nick", "ay:u:1:pref:", "ay:u:1:pref:x:y", "ay:u::pref:x", "ay:users:x", "ay:u:*:pref:x", "ay:{p-1-q}:users"}
+	writeKeys(t, rdb, pinned...)
+	writeKeys(t, rdb, users[3])
+	writeKeys(t, rdb, foreign...)
+	must(t, rdb.SAdd(ctx, "ay:users", "u:1:name", "u:*", "u:", "u:{3}").Err())
+	all := sortedCopy(pinned, users, foreign)
+
+	var pins []string
+	for p, err := range root.Pin.Instances(ctx) {
+		must(t, err)
+		pins = append(pins, p.Prefix())
+	}
+	slices.Sort(pins)
+	if want := []string{"ay:{p---q}", "ay:{p-1-q}", "ay:{p-q-q}"}; !slices.Equal(pins, want) {
+		t.Errorf("Pin.Instances = %q, want %q", pins, want)
+	}
+	n, err := root.Pin.At(1).Clear(ctx)
+	must(t, err)
+	if n != 3 {
+		t.Errorf("Clear(ay:{p-1-q}) = %d, want 3", n)
+	}
+	rest := slices.DeleteFunc(slices.Clone(all), func(s string) bool { return strings.HasPrefix(s, "ay:{p-1-q}") && slices.Contains(pinned, s) })
+	assertSurvivors(t, rdb, all, rest)
+
+	want := sortedCopy([]string{"ay:{p-q-q}:k", "ay:{p---q}:k"}, users)
+	if got := subtreeKeys(t, root.Namespace); !slices.Equal(got, want) {
+		t.Errorf("Keys(ay):\n got  %q\n want %q", got, want)
+	}
+	c, err := root.Count(ctx)
+	must(t, err)
+	if c != int64(len(want)) {
+		t.Errorf("Count(ay) = %d, want %d", c, len(want))
+	}
+	n, err = root.Clear(ctx)
+	must(t, err)
+	if n != int64(len(want)) {
+		t.Errorf("Clear(ay) = %d, want %d", n, len(want))
+	}
+	assertSurvivors(t, rdb, all, foreign)
+}
