@@ -71,15 +71,15 @@ func scalarCodec[T any](rt reflect.Type) *valueCodec[T] {
 	case []byte:
 		return native[T]("bytes", func(v []byte) any { return v }, func(s string) ([]byte, error) { return []byte(s), nil })
 	case int:
-		return native[T]("int", func(v int) any { return int64(v) }, parseInt[int](rt.Bits()))
+		return plainInt(native[T]("int", func(v int) any { return int64(v) }, parseInt[int](rt.Bits())))
 	case int8:
-		return native[T]("int", func(v int8) any { return int64(v) }, parseInt[int8](rt.Bits()))
+		return plainInt(native[T]("int", func(v int8) any { return int64(v) }, parseInt[int8](rt.Bits())))
 	case int16:
-		return native[T]("int", func(v int16) any { return int64(v) }, parseInt[int16](rt.Bits()))
+		return plainInt(native[T]("int", func(v int16) any { return int64(v) }, parseInt[int16](rt.Bits())))
 	case int32:
-		return native[T]("int", func(v int32) any { return int64(v) }, parseInt[int32](rt.Bits()))
+		return plainInt(native[T]("int", func(v int32) any { return int64(v) }, parseInt[int32](rt.Bits())))
 	case int64:
-		return native[T]("int", func(v int64) any { return v }, parseInt[int64](rt.Bits()))
+		return plainInt(native[T]("int", func(v int64) any { return v }, parseInt[int64](rt.Bits())))
 	case time.Duration:
 		// Stored as nanoseconds (INCRBY works); a default tag may also be
 		// written as a Go duration, default:"1m30s".
@@ -92,15 +92,15 @@ func scalarCodec[T any](rt reflect.Type) *valueCodec[T] {
 		}
 		return c
 	case uint:
-		return native[T]("uint", func(v uint) any { return uint64(v) }, parseUint[uint](rt.Bits()))
+		return plainInt(native[T]("uint", func(v uint) any { return uint64(v) }, parseUint[uint](rt.Bits())))
 	case uint8:
-		return native[T]("uint", func(v uint8) any { return uint64(v) }, parseUint[uint8](rt.Bits()))
+		return plainInt(native[T]("uint", func(v uint8) any { return uint64(v) }, parseUint[uint8](rt.Bits())))
 	case uint16:
-		return native[T]("uint", func(v uint16) any { return uint64(v) }, parseUint[uint16](rt.Bits()))
+		return plainInt(native[T]("uint", func(v uint16) any { return uint64(v) }, parseUint[uint16](rt.Bits())))
 	case uint32:
-		return native[T]("uint", func(v uint32) any { return uint64(v) }, parseUint[uint32](rt.Bits()))
+		return plainInt(native[T]("uint", func(v uint32) any { return uint64(v) }, parseUint[uint32](rt.Bits())))
 	case uint64:
-		return native[T]("uint", func(v uint64) any { return v }, parseUint[uint64](rt.Bits()))
+		return plainInt(native[T]("uint", func(v uint64) any { return v }, parseUint[uint64](rt.Bits())))
 	case uintptr:
 		return native[T]("uint", func(v uintptr) any { return uint64(v) }, parseUint[uintptr](rt.Bits()))
 	case float32:
@@ -111,6 +111,13 @@ func scalarCodec[T any](rt reflect.Type) *valueCodec[T] {
 		return native[T]("bool", formatBool, strconv.ParseBool)
 	}
 	return reflectScalar[T](rt)
+}
+
+// plainInt is scalarCodec for the predeclared integer types: go-redis
+// writes their values as decimal text, exactly as enc does.
+func plainInt[T any](c *valueCodec[T]) *valueCodec[T] {
+	c.plain = true
+	return c
 }
 
 // native builds the codec of T from functions of U, the same type: the type

@@ -155,7 +155,11 @@ func (v value[T]) encode(x T) (any, error) {
 	if v.p.kind == kindSecret {
 		return v.seal(x)
 	}
-	return v.codec().encode(v.name, x)
+	c := v.codec()
+	if c.plain {
+		return any(x), nil
+	}
+	return c.encode(v.name, x)
 }
 
 // result reads a reply holding the value (GET, GETEX, GETDEL, SET GET):

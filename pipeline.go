@@ -242,6 +242,9 @@ func (p *Pipe) Exec(ctx context.Context) error {
 // key shares the first key's slot. A failure other than [ErrPipeDone]
 // marks the pipe failed.
 func (p *Pipe) admit(h *keyHandle, cmd string) error {
+	if !p.done && p.err == nil && !p.tx && h.err == nil && h.p != nil && h.p.c == p.c {
+		return nil // the common case: a healthy pipe and a key of its own schema
+	}
 	if p.done {
 		return opError(cmd, h.name, ErrPipeDone)
 	}
@@ -361,6 +364,8 @@ type Future[T any] struct {
 
 func (f *Future[T]) resolve(o *queuedOp, cause, ctxErr error, h *keyHandle) error {
 	switch {
+	case cause == nil && o.kind == opStatus && o.cmd.Err() == nil:
+		// A write that succeeded (most of them): nothing to read.
 	case ctxErr != nil:
 		f.err = opError(o.op.String(), o.key, ctxErr)
 	case cause != nil:
