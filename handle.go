@@ -90,6 +90,9 @@ func (h *keyHandle) check(ctx context.Context, op string, err error) error {
 // typeFound completes a *WrongTypeError inside err (already failed) with
 // the type the key holds: one TYPE round trip, on that error only.
 func (h *keyHandle) typeFound(ctx context.Context, err error) error {
+	if err == nil {
+		return nil // before errors.As, whose target escapes: an allocation per call
+	}
 	var wt *WrongTypeError
 	if errors.As(err, &wt) {
 		if found, terr := h.p.c.rdb.Type(ctx, h.name).Result(); terr == nil && found != "none" {
