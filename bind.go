@@ -234,7 +234,8 @@ func bindRoot[R any](plan *nsPlan) *R {
 // to be inlined: new(U) is then allocated on the caller's stack when the
 // struct does not outlive the caller, as in root.User.At(42).Age.Set(ctx,
 // 30). The handles copied out of it point only to the instance, which
-// bindWith allocates on the heap with the names.
+// bindWith allocates on the heap with the names, or finds in the Sub's
+// cache of instances it bound before (see [Options.InstanceCache]).
 func (s Sub[U]) At(params ...any) *U {
 	u := new(U)
 	s.h.bindWith(unsafe.Pointer(u), params, nil)
@@ -252,8 +253,9 @@ func bindSubErr[U any](h subHandle, err error) *U {
 // bindWith binds the zeroed struct at base (a Sub's namespace type) to
 // args or, when err is not nil, makes every handle in it report err. The
 // instance and the names its handles share take one allocation when the
-// namespace has no plain child namespace and its names fit in instSizes.
-// A zero Sub leaves every handle unbound.
+// namespace has no plain child namespace and its names fit in instSizes;
+// none when the Sub's cache holds an instance of the same prefix. A zero
+// Sub leaves every handle unbound.
 func (h subHandle) bindWith(base unsafe.Pointer, args []any, err error) {
 	if h.plan == nil {
 		return
@@ -266,7 +268,8 @@ func (h subHandle) bindWith(base unsafe.Pointer, args []any, err error) {
 	if h.plan.cache != nil && err == nil {
 		slot, hash = h.plan.cache.slot(prefix)
 		if in := slot.lookup(hash, prefix); in != nil {
-			// The names follow the prefix in the buffer bind wrote them to.
+			// The names follow the prefix in the buffer bind wrote them
+			// to (only instances bind built, with no error, are cached).
 			names := unsafe.String(unsafe.StringData(in.prefix), lay.namesLen(len(prefix)))
 			lay.handles(base, unsafe.Slice(in, 1), names[len(prefix):], len(prefix))
 			return
@@ -284,7 +287,9 @@ func (h subHandle) bindWith(base unsafe.Pointer, args []any, err error) {
 	case rejected != nil:
 		// Refused by ValidateParams: well-formed, so Describe can show the values.
 		insts[0].prefix, insts[0].own = string(prefix), own
-	case slot != nil:
+	case slot != nil && err == nil:
+		// Cached instances must keep their names right after the prefix
+		// in one buffer, as bind writes them: the lookup above relies on it.
 		slot.in.Store(&insts[0])
 		slot.hash.Store(hash)
 	}
@@ -292,6 +297,9 @@ func (h subHandle) bindWith(base unsafe.Pointer, args []any, err error) {
 
 // DefaultInstanceCache is the default of [Options.InstanceCache].
 const DefaultInstanceCache = 4096
+
+// maxInstanceCache bounds [Options.InstanceCache]: 2^20 slots take 16 MiB.
+const maxInstanceCache = 1 << 20
 
 // instCache remembers the instances a Sub bound last (see
 // [Options.InstanceCache]): a direct-mapped table on a hash of the

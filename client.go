@@ -97,10 +97,15 @@ func newClient(rdb redis.UniversalClient, o *Options) (*client, error) {
 	c.scanCount = int64(setting("ScanCount", o.ScanCount, 1000))
 	c.retries = setting("UpdateRetries", o.UpdateRetries, 32)
 	c.maxParam = setting("MaxParamLen", o.MaxParamLen, DefaultMaxParamLen)
-	if c.instCache = o.InstanceCache; c.instCache == 0 {
+	switch c.instCache = o.InstanceCache; {
+	case c.instCache == 0:
+		c.instCache = DefaultInstanceCache
+	case c.instCache < 0:
+		c.instCache = 0 // off
+	case c.instCache > maxInstanceCache:
+		bad("Options.InstanceCache is %d: want at most %d slots, 0 for the default (%d) or a negative number to turn the cache off", o.InstanceCache, maxInstanceCache, DefaultInstanceCache)
 		c.instCache = DefaultInstanceCache
 	}
-	c.instCache = max(c.instCache, 0)
 	pw, err := o.Password.resolve()
 	if err != nil {
 		bad("Options.Password: %w", err)

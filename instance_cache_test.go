@@ -2,8 +2,10 @@ package nest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -117,5 +119,20 @@ func TestInstanceCacheConcurrent(t *testing.T) {
 		if err != nil || got != id {
 			t.Fatalf("user %d: age %d, %v", id, got, err)
 		}
+	}
+}
+
+// TestInstanceCacheSizeRefused checks that New refuses a cache too large
+// to allocate, naming the option, rather than panicking on the first At.
+func TestInstanceCacheSizeRefused(t *testing.T) {
+	for _, n := range []int{1<<20 + 1, 1 << 62} {
+		_, err := nest.New[Root](offlineClient(t), &nest.Options{InstanceCache: n})
+		if !errors.Is(err, nest.ErrConfig) || !strings.Contains(err.Error(), "InstanceCache") {
+			t.Errorf("InstanceCache %d: New returned %v, want ErrConfig naming Options.InstanceCache", n, err)
+		}
+	}
+	root := nest.MustNew[Root](offlineClient(t), &nest.Options{InstanceCache: 1 << 20})
+	if got := root.User.At(3).Age.Name(); got != "root:user:3:age" {
+		t.Fatalf("at the largest size: %q", got)
 	}
 }

@@ -57,16 +57,24 @@ type Options struct {
 	// default: [DefaultMaxParamLen] (256)
 	MaxParamLen int
 
-	// InstanceCache is how many bound instances each Sub remembers, so
-	// that binding the same parameters again (root.User.At(42) on every
-	// request for user 42) reuses the instance and its key names: no
-	// allocation, no names built. It is a direct-mapped table of this many
-	// slots, allocated on a Sub's first At, each holding the last instance
-	// bound there; its memory is the table (8 bytes a slot) and the
-	// instances it holds (the names of the namespace's keys, about 100 to
-	// 500 bytes each). Namespaces with a ValidateParams method (which must
-	// run on every At) or with plain child namespaces are not cached.
-	// default: 4096; a negative number turns the cache off
+	// InstanceCache is how many bound instances each Sub field of the
+	// schema remembers, so that binding the same parameters again
+	// (root.User.At(42) on every request for user 42) reuses the instance
+	// and its key names: no allocation for them, no names built. It is a
+	// direct-mapped table of this many slots rounded up to a power of two,
+	// allocated on the field's first At and shared by all its parent
+	// instances (root.Org.At(o).User has one table for every o); a slot
+	// holds the last instance bound there, so two parameters whose slots
+	// coincide replace each other. Its memory is the table (16 bytes a
+	// slot: 64 KiB at the default) and the instances it holds, each the
+	// size of the namespace's key names plus 48 bytes; they keep the
+	// parameter values in memory until replaced. Namespaces with a
+	// ValidateParams method (which must run on every At) or with plain
+	// child namespaces are not cached. Handles compare equal with == when
+	// they come from one cached instance and not otherwise: do not
+	// compare handles.
+	// default: [DefaultInstanceCache] (4096); at most 1 048 576; a
+	// negative number turns the cache off
 	InstanceCache int
 
 	// Logger receives one debug record per dispatched command (method,
