@@ -110,10 +110,11 @@ type valueCodec[T any] struct {
 	// parseDefault decodes a `default:"..."` tag: the stored form for
 	// native types, JSON for codec-encoded ones (tags hold text).
 	parseDefault func(s string) (T, error)
-	// plain says T is a predeclared integer type, which go-redis writes as
-	// the decimal text enc would make: a Key's value is then handed to
-	// go-redis as it is, without calling enc (value.encode).
-	plain bool
+	// plain is T's zero value when T is a predeclared integer type, which
+	// go-redis writes as the decimal text enc would make: a Key's value is
+	// then handed to go-redis as it is, without calling enc (boxed in an
+	// argSpace, see value.encodeArg); nil for other types.
+	plain any
 	// maxSize is the largest stored form, in bytes, that enc returns and
 	// dec accepts (0: no limit). It is set once, when the schema is built
 	// (see setMaxSize), before the codec is shared.

@@ -116,7 +116,7 @@ func scalarCodec[T any](rt reflect.Type) *valueCodec[T] {
 // plainInt is scalarCodec for the predeclared integer types: go-redis
 // writes their values as decimal text, exactly as enc does.
 func plainInt[T any](c *valueCodec[T]) *valueCodec[T] {
-	c.plain = true
+	c.plain = *new(T)
 	return c
 }
 

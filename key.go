@@ -156,10 +156,19 @@ func (v value[T]) encode(x T) (any, error) {
 		return v.seal(x)
 	}
 	c := v.codec()
-	if c.plain {
+	if c.plain != nil {
 		return any(x), nil
 	}
 	return c.encode(v.name, x)
+}
+
+// encodeArg is encode for a command built in s: a predeclared integer is
+// boxed there rather than in an allocation of its own.
+func (v value[T]) encodeArg(s *argSpace, x T) (any, error) {
+	if c := v.codec(); c.plain != nil && v.p.kind != kindSecret {
+		return boxAs(s, c.plain, x), nil
+	}
+	return v.encode(x)
 }
 
 // result reads a reply holding the value (GET, GETEX, GETDEL, SET GET):
@@ -204,18 +213,26 @@ func (v value[T]) Lookup(ctx context.Context) (x T, ok bool, err error) {
 		return x, false, err
 	}
 	start := v.p.c.clock()
-	cmd := v.getCmd(ctx, v.p.c.rdb)
+	cmd := v.getCmd(ctx, v.p.c.rdb, nil)
 	x, ok, err = v.result("GET", cmd)
 	v.logGet(ctx, start, err)
 	return x, ok, v.typeFound(ctx, err)
 }
 
-// getCmd queues or sends the read: GET, or GETEX for a sliding TTL.
-func (v value[T]) getCmd(ctx context.Context, c redis.Cmdable) *redis.StringCmd {
-	if t := v.p.ttl; t.sliding && t.d > 0 {
-		return c.GetEx(ctx, v.name, t.d)
+// getCmd queues or sends the read: GET, or GETEX for a sliding TTL,
+// built in s (nil: room of its own).
+func (v value[T]) getCmd(ctx context.Context, c cmdSender, s *argSpace) *redis.StringCmd {
+	exp := v.p.ttl.renewal()
+	if s == nil {
+		one := newGetSpace()
+		if exp > 0 {
+			one = newArgSpace()
+		}
+		s = &one
 	}
-	return c.Get(ctx, v.name)
+	cmd := s.getCmd(ctx, v.name, exp)
+	_ = c.Process(ctx, cmd) // cmd carries the error
+	return cmd
 }
 
 // logGet logs the read getCmd sent.
@@ -245,11 +262,12 @@ func (v value[T]) Set(ctx context.Context, x T, opts ...SetOption) error {
 	if err := v.Err(); err != nil {
 		return err
 	}
-	val, err := v.encode(x)
+	s := newArgSpace()
+	val, err := v.encodeArg(&s, x)
 	if err != nil {
 		return opError("SET", v.name, err)
 	}
-	return v.fail("SET", v.setCmd(ctx, v.p.c.rdb, val, opts, true).Err())
+	return v.fail("SET", v.setCmd(ctx, v.p.c.rdb, &s, val, opts, true).Err())
 }
 
 // ttl returns the expiration argument of a write with opts.
@@ -260,20 +278,27 @@ func (h *keyHandle) ttl(opts []SetOption) time.Duration {
 	return h.p.ttl.expiration(opts)
 }
 
-// setCmd queues or sends SET of an encoded value with the TTL; when log
-// is set (a direct call) it logs it.
-func (h *keyHandle) setCmd(ctx context.Context, c redis.Cmdable, val any, opts []SetOption, log bool) *redis.StatusCmd {
+// setCmd queues or sends SET of an encoded value with the TTL, built in
+// s (nil: room of its own); when log is set (a direct call) it logs it.
+func (h *keyHandle) setCmd(ctx context.Context, c cmdSender, s *argSpace, val any, opts []SetOption, log bool) *redis.StatusCmd {
+	if s == nil {
+		one := newArgSpace()
+		s = &one
+	}
 	exp := h.p.ttl.expiration(opts)
 	if !log {
 		h.queueIndex(ctx, c)
-		return c.Set(ctx, h.name, val, exp)
+		cmd := s.setCmd(ctx, h.name, val, exp)
+		_ = c.Process(ctx, cmd) // cmd carries the error
+		return cmd
 	}
 	start := h.p.c.clock()
 	var cmd *redis.StatusCmd
 	if h.p.indexed {
-		cmd = sendIndexed(ctx, h, c, func(pp redis.Pipeliner) *redis.StatusCmd { return h.setCmd(ctx, pp, val, opts, false) })
+		cmd = sendIndexed(ctx, h, c, func(pp redis.Pipeliner) *redis.StatusCmd { return h.setCmd(ctx, pp, s, val, opts, false) })
 	} else {
-		cmd = c.Set(ctx, h.name, val, exp)
+		cmd = s.setCmd(ctx, h.name, val, exp)
+		_ = c.Process(ctx, cmd)
 	}
 	h.p.c.logged(ctx, "SET", h.name, exp, start, cmd.Err())
 	return cmd
@@ -362,7 +387,7 @@ func (v value[T]) Update(ctx context.Context, fn func(cur T, exists bool) (T, er
 		}
 		start = v.p.c.clock()
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			v.setCmd(ctx, v.txPipe(p), val, nil, false)
+			v.setCmd(ctx, v.txPipe(p), nil, val, nil, false)
 			return nil
 		})
 		v.p.c.logged(ctx, "MULTI/EXEC SET", v.name, v.p.ttl.d, start, err)

@@ -120,7 +120,7 @@ func (p Password) Set(ctx context.Context, plain string, opts ...SetOption) erro
 	if err != nil {
 		return opError("SET", p.name, err)
 	}
-	return p.fail("SET", p.setCmd(ctx, p.p.c.rdb, h, opts, true).Err())
+	return p.fail("SET", p.setCmd(ctx, p.p.c.rdb, nil, h, opts, true).Err())
 }
 
 // newHash hashes plain as Set stores it: an argon2id PHC string or, for a
@@ -167,7 +167,7 @@ func (p Password) Verify(ctx context.Context, candidate string) (bool, error) {
 	c := p.p.c
 	v := value[string]{p.keyHandle}
 	start := c.clock()
-	cmd := v.getCmd(ctx, c.rdb) // GETEX for a sliding TTL
+	cmd := v.getCmd(ctx, c.rdb, nil) // GETEX for a sliding TTL
 	v.logGet(ctx, start, cmd.Err())
 	stored, err := cmd.Result()
 	if err != nil {

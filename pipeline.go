@@ -44,6 +44,7 @@ type Pipe struct {
 	ops   *opList   // the operations Exec resolves, in queue order (nil until the first)
 	slabs []any     // a *slab[T] per value type T of this pipe's futures
 	h     keyHandle // the handle Exec lends each Future's reply reader in turn
+	args  argSpace  // room for the arguments of the commands the Pipe builds
 }
 
 // queuedOp is a queued operation as Exec sees it: its Future and what
@@ -232,7 +233,7 @@ func (p *Pipe) Exec(ctx context.Context) error {
 		}
 	}
 	p.release()
-	p.slabs, p.h = nil, keyHandle{}
+	p.slabs, p.h, p.args = nil, keyHandle{}, argSpace{}
 	return first
 }
 
@@ -327,29 +328,48 @@ func enqueueRead[V any](p *Pipe, h *keyHandle, op opName, ttl time.Duration, rea
 }
 
 // enqueue admits h, then lets add queue the command (add's error, an
-// encoding failure, fails the pipe) and returns its Future, taken from the
-// pipe's slab for V and linked after the pending ones.
+// encoding failure, fails the pipe) and returns its Future. The hottest
+// operations (a Key's Get and Set) do the same without a function value:
+// admit, build and queue the command, then push.
 func enqueue[V any](p *Pipe, h *keyHandle, kind opKind, op opName, ttl time.Duration, add func() (redis.Cmder, error)) *Future[V] {
-	f := newFuture[V](p)
-	err := p.admit(h, op.String())
-	var cmd redis.Cmder
-	if err == nil {
-		if cmd, err = add(); err != nil {
-			if oe := (*OpError)(nil); !errors.As(err, &oe) || oe.Key != h.name {
-				err = opError(op.String(), h.name, err) // already named otherwise
-			}
-			p.err = err
-		}
+	if err := p.admit(h, op.String()); err != nil {
+		return failed[V](p, err)
 	}
+	cmd, err := add()
 	if err != nil {
-		f.done, f.err = true, err
-		return f
+		return failed[V](p, p.refuse(h, op, err))
 	}
+	return push[V](p, h, kind, op, ttl, cmd)
+}
+
+// push returns the Future of cmd, an operation of h queued on p's
+// pipeline, taken from the pipe's slab for V and linked after the pending
+// ones.
+func push[V any](p *Pipe, h *keyHandle, kind opKind, op opName, ttl time.Duration, cmd redis.Cmder) *Future[V] {
+	f := newFuture[V](p)
 	if p.ops == nil {
 		p.ops = opLists.Get().(*opList)
 	}
 	p.ops.ops = append(p.ops.ops, queuedOp{f: f, p: h.p, key: h.name, cmd: cmd, ttl: ttl, op: op, kind: kind})
 	return f
+}
+
+// failed returns a Future that failed with err when queued.
+func failed[V any](p *Pipe, err error) *Future[V] {
+	f := newFuture[V](p)
+	f.done, f.err = true, err
+	return f
+}
+
+// refuse fails p with err, why an operation of h could not be queued (a
+// value that does not encode), named after the operation unless it is
+// already, and returns it.
+func (p *Pipe) refuse(h *keyHandle, op opName, err error) error {
+	if oe := (*OpError)(nil); !errors.As(err, &oe) || oe.Key != h.name {
+		err = opError(op.String(), h.name, err)
+	}
+	p.err = err
+	return err
 }
 
 // Future is the typed result of a queued operation, resolved by
@@ -456,28 +476,34 @@ func (v value[T]) In(p *Pipe) Queued[T] { return Queued[T]{queued{v.keyHandle, p
 // default when the key does not exist, or [ErrNotFound] without a
 // default; GETEX renews a sliding TTL.
 func (q Queued[T]) Get(ctx context.Context) *Future[T] {
+	p, h := q.p, &q.h
 	op, ttl := opNameGET, time.Duration(0)
-	if t := q.h.p; t != nil && t.ttl.sliding && t.ttl.d > 0 && !q.p.watch {
-		op, ttl = opNameGETEX, t.ttl.d
-	}
-	return enqueue[T](q.p, &q.h, opGet, op, ttl, func() (redis.Cmder, error) {
-		if op == opNameGET {
-			return q.p.pp.Get(ctx, q.h.name), nil
+	if h.p != nil && !p.watch {
+		if ttl = h.p.ttl.renewal(); ttl > 0 {
+			op = opNameGETEX
 		}
-		return value[T]{q.h}.getCmd(ctx, q.p.pp), nil
-	})
+	}
+	if err := p.admit(h, op.String()); err != nil {
+		return failed[T](p, err)
+	}
+	cmd := p.args.getCmd(ctx, h.name, ttl)
+	_ = p.pp.Process(ctx, cmd) // cmd carries the error
+	return push[T](p, h, opGet, op, ttl, cmd)
 }
 
 // Set queues Set: SET with the effective TTL in the same command. A value
 // that does not encode fails the Pipe (see [Pipe]).
 func (q Queued[T]) Set(ctx context.Context, x T, opts ...SetOption) *Future[struct{}] {
-	return enqueue[struct{}](q.p, &q.h, opStatus, opNameSET, q.h.ttl(opts), func() (redis.Cmder, error) {
-		val, err := value[T]{q.h}.encode(x)
-		if err != nil {
-			return nil, err
-		}
-		return q.h.setCmd(ctx, q.p.pp, val, opts, false), nil
-	})
+	p, h := q.p, &q.h
+	if err := p.admit(h, "SET"); err != nil {
+		return failed[struct{}](p, err)
+	}
+	val, err := value[T]{*h}.encodeArg(&p.args, x)
+	if err != nil {
+		return failed[struct{}](p, p.refuse(h, opNameSET, err))
+	}
+	cmd := h.setCmd(ctx, p.pp, &p.args, val, opts, false)
+	return push[struct{}](p, h, opStatus, opNameSET, h.ttl(opts), cmd)
 }
 
 // SetNX queues SetNX: SET ... NX with the effective TTL; the Future

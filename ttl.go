@@ -26,6 +26,15 @@ type ttlSpec struct {
 
 func (t ttlSpec) declared() bool { return t.d > 0 || t.none }
 
+// renewal returns the TTL a read renews (GETEX): the duration of a
+// sliding TTL, else 0.
+func (t ttlSpec) renewal() time.Duration {
+	if t.sliding && t.d > 0 {
+		return t.d
+	}
+	return 0
+}
+
 // parseTTL parses a `ttl:"..."` tag: a Go duration ("80s", "1h30m") or a
 // bare number of seconds ("80"), or "none", optionally followed by
 // ",sliding".
