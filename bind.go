@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"reflect"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -260,18 +261,28 @@ func (h subHandle) bindWith(base unsafe.Pointer, args []any, err error) {
 	if h.plan == nil {
 		return
 	}
-	var scratch [128]byte // the prefix is rendered here, then copied once
-	prefix, own, err, rejected := h.render(scratch[:0], args, err)
 	lay := h.plan.layout
+	cache := h.plan.cache
 	var slot *cacheSlot
 	var hash uint64
-	if h.plan.cache != nil && err == nil {
-		slot, hash = h.plan.cache.slot(prefix)
+	if cache != nil && err == nil && h.parent.err == nil && len(args) == 1 {
+		// The common case: one integer or string value, found without
+		// rendering the prefix.
+		var digits [20]byte
+		if val, ok := cache.hashArg(&digits, h.parent, args[0], &hash); ok {
+			slot = cache.at(hash)
+			if in := slot.lookupArg(hash, h.parent.prefix, cache.before, val, cache.after); in != nil {
+				h.reuse(base, in)
+				return
+			}
+		}
+	}
+	var scratch [128]byte // the prefix is rendered here, then copied once
+	prefix, own, err, rejected := h.render(scratch[:0], args, err)
+	if cache != nil && err == nil && slot == nil {
+		slot, hash = cache.slot(prefix)
 		if in := slot.lookup(hash, prefix); in != nil {
-			// The names follow the prefix in the buffer bind wrote them
-			// to (only instances bind built, with no error, are cached).
-			names := unsafe.String(unsafe.StringData(in.prefix), lay.namesLen(len(prefix)))
-			lay.handles(base, unsafe.Slice(in, 1), names[len(prefix):], len(prefix))
+			h.reuse(base, in)
 			return
 		}
 	}
@@ -289,10 +300,20 @@ func (h subHandle) bindWith(base unsafe.Pointer, args []any, err error) {
 		insts[0].prefix, insts[0].own = string(prefix), own
 	case slot != nil && err == nil:
 		// Cached instances must keep their names right after the prefix
-		// in one buffer, as bind writes them: the lookup above relies on it.
+		// in one buffer, as bind writes them: reuse relies on it.
 		slot.in.Store(&insts[0])
 		slot.hash.Store(hash)
 	}
+}
+
+// reuse fills the zeroed struct at base with the handles of in, an
+// instance of h's cache. Its names follow its prefix in the buffer bind
+// wrote them to (only instances bind built, with no error, are cached).
+func (h subHandle) reuse(base unsafe.Pointer, in *nsInst) {
+	lay := h.plan.layout
+	n := len(in.prefix)
+	names := unsafe.String(unsafe.StringData(in.prefix), lay.namesLen(n))
+	lay.handles(base, unsafe.Slice(in, 1), names[n:], n)
 }
 
 // DefaultInstanceCache is the default of [Options.InstanceCache].
@@ -308,11 +329,25 @@ const maxInstanceCache = 1 << 20
 // replaced with one atomic store. Only namespaces whose handles point to
 // the one instance (no plain child namespace) and that have no
 // ValidateParams are cached.
+//
+// An instance is found by the hash of its prefix or, when its Sub's
+// template has one placeholder and At was given one string or integer,
+// by the hash of that value and the parent instance, which spares
+// rendering the prefix: lookupArg then compares the instance's prefix
+// with the parent's prefix, before, the value's text and after. Both
+// kinds of hash share the slots; a lookup of either kind checks the
+// whole prefix, so at worst it misses.
 type instCache struct {
 	seed  maphash.Seed
 	size  int // a power of two
 	once  sync.Once
 	slots []cacheSlot // allocated on first use
+	// single says the template has one placeholder: before and after are
+	// what a prefix holds around its value, from the parent's prefix on
+	// (":user:" and "" for "user:{user_id}").
+	single        bool
+	before, after string
+	intSeed       uint64 // mixed into the hashes of integers
 }
 
 // cacheSlot holds an instance and the hash of its prefix, which lets a
@@ -337,20 +372,94 @@ func (s *cacheSlot) lookup(hash uint64, prefix []byte) *nsInst {
 	return nil
 }
 
+// lookupArg returns the slot's instance if its hash is hash and its
+// prefix is parent+before+val+after, else nil. The hash is checked
+// first; the prefix decides.
+func (s *cacheSlot) lookupArg(hash uint64, parent, before string, val []byte, after string) *nsInst {
+	if s.hash.Load() != hash {
+		return nil
+	}
+	in := s.in.Load()
+	if in == nil {
+		return nil
+	}
+	// The rest is after: every instance of the Sub ends with it, and the
+	// lengths agree.
+	p, a, b := in.prefix, len(parent), len(parent)+len(before)
+	if len(p) != b+len(val)+len(after) || p[:a] != parent || p[a:b] != before || p[b:b+len(val)] != string(val) {
+		return nil
+	}
+	return in
+}
+
 // newInstCache returns a cache of at least n slots for p, or nil when p is
 // not cached.
 func newInstCache(p *nsPlan, n int) *instCache {
 	if n <= 0 || !p.sub || p.validate != nil || len(p.layout.nss) != 1 {
 		return nil
 	}
-	return &instCache{seed: maphash.MakeSeed(), size: 1 << bits.Len(uint(n-1))}
+	c := &instCache{seed: maphash.MakeSeed(), size: 1 << bits.Len(uint(n-1))}
+	c.intSeed = maphash.String(c.seed, "")
+	if before, after, ok := p.tmpl.Around(); ok {
+		c.single, c.before, c.after = true, ":"+before, after
+		if p.pinned {
+			c.before, c.after = ":{"+before, after+"}"
+		}
+	}
+	return c
+}
+
+// at returns the slot of hash.
+func (c *instCache) at(hash uint64) *cacheSlot {
+	c.once.Do(func() { c.slots = make([]cacheSlot, c.size) })
+	return &c.slots[hash&uint64(c.size-1)]
 }
 
 // slot returns the slot of the instance named prefix, and its hash.
 func (c *instCache) slot(prefix []byte) (*cacheSlot, uint64) {
-	c.once.Do(func() { c.slots = make([]cacheSlot, c.size) })
 	h := maphash.Bytes(c.seed, prefix)
-	return &c.slots[h&uint64(c.size-1)], h
+	return c.at(h), h
+}
+
+// hashArg sets *hash to the hash of a, the one parameter value of a
+// template with one placeholder, under the instance parent, and returns
+// a's text (written to digits for an integer). ok is false when a is not
+// a string or a predeclared integer, whose text appendParam writes as is:
+// then the prefix must be rendered.
+func (c *instCache) hashArg(digits *[20]byte, parent *nsInst, a any, hash *uint64) (val []byte, ok bool) {
+	if !c.single {
+		return nil, false
+	}
+	var h uint64
+	switch x := a.(type) {
+	case string:
+		h, val = maphash.String(c.seed, x), unsafe.Slice(unsafe.StringData(x), len(x))
+	case int:
+		h, val = c.mix(uint64(x)), strconv.AppendInt(digits[:0], int64(x), 10)
+	case int64:
+		h, val = c.mix(uint64(x)), strconv.AppendInt(digits[:0], x, 10)
+	case uint64:
+		h, val = c.mix(x), strconv.AppendUint(digits[:0], x, 10)
+	case int32:
+		h, val = c.mix(uint64(x)), strconv.AppendInt(digits[:0], int64(x), 10)
+	case uint32:
+		h, val = c.mix(uint64(x)), strconv.AppendUint(digits[:0], uint64(x), 10)
+	default:
+		return nil, false
+	}
+	// The parent's address spreads the instances of equal values under
+	// different parents (heap objects do not move).
+	*hash = h ^ c.mix(uint64(uintptr(unsafe.Pointer(parent))))
+	return val, true
+}
+
+// mix hashes x: the cache's seed, then a multiply and xor-shift finaliser.
+func (c *instCache) mix(x uint64) uint64 {
+	x ^= c.intSeed
+	x *= 0x9e3779b97f4a7c15
+	x ^= x >> 32
+	x *= 0xd6e8feb86659fd93
+	return x ^ x>>32
 }
 
 // inst is an instance allocated with a buffer B for its names.

@@ -136,3 +136,65 @@ func TestInstanceCacheSizeRefused(t *testing.T) {
 		t.Fatalf("at the largest size: %q", got)
 	}
 }
+
+// cacheShapes holds the template shapes a remembered instance is found by
+// its one parameter value for: text after the placeholder, a pinned
+// segment, and a Sub under a parameterised parent.
+type (
+	cacheItem struct {
+		nest.Namespace `nest:"item-{id}-v"`
+		X              nest.Key[int] `nest:"x"`
+	}
+	cachePin struct {
+		nest.Namespace `nest:"p-{pid}" slot:"pin"`
+		X              nest.Key[int] `nest:"x"`
+	}
+	cacheShapes struct {
+		nest.Namespace `nest:"cs"`
+		Item           nest.Sub[cacheItem]
+		Pin            nest.Sub[cachePin]
+		User           nest.Sub[User]
+	}
+	cacheUID int
+)
+
+// TestInstanceCacheByValue checks the lookup by one parameter value (no
+// prefix rendered): every integer type and strings of the same text share
+// an instance's name, near-miss values and equal values under other
+// parents are told apart, with one slot (every bind replaces the last),
+// the default and no cache giving the same names.
+func TestInstanceCacheByValue(t *testing.T) {
+	values := []any{5, int64(5), uint64(5), int32(5), uint32(5), "5", cacheUID(5), "5-v", "-v", "55", 55, int64(-5), "v5", "x"}
+	texts := []string{"5", "5", "5", "5", "5", "5", "5", "5-v", "-v", "55", "55", "-5", "v5", "x"}
+	for _, size := range []int{1, 0, -1} {
+		t.Run(fmt.Sprint("slots=", size), func(t *testing.T) {
+			root := nest.MustNew[cacheShapes](offlineClient(t), &nest.Options{InstanceCache: size})
+			for round := range 3 {
+				for i, v := range values {
+					if got, want := root.Item.At(v).X.Name(), "cs:item-"+texts[i]+"-v:x"; got != want {
+						t.Fatalf("round %d: Item.At(%#v) = %q, want %q", round, v, got, want)
+					}
+					if got, want := root.Pin.At(v).X.Name(), "cs:{p-"+texts[i]+"}:x"; got != want {
+						t.Fatalf("round %d: Pin.At(%#v) = %q, want %q", round, v, got, want)
+					}
+					for _, parent := range []any{1, "2", v} {
+						u := root.User.At(parent)
+						want := "cs:user:" + fmt.Sprint(parent) + ":message:" + texts[i] + ":text"
+						if parent == v {
+							want = "cs:user:" + texts[i] + ":message:" + texts[i] + ":text"
+						}
+						if got := u.Messages.At(v).Text.Name(); got != want {
+							t.Fatalf("round %d: User.At(%#v).Messages.At(%#v) = %q, want %q", round, parent, v, got, want)
+						}
+					}
+				}
+				// Values At refuses stay refused, found by value or not.
+				for _, v := range []any{"5:x", "5*", "", " 5", strings.Repeat("9", 10000)} {
+					if err := root.Item.At(v).Err(); !errors.Is(err, nest.ErrInvalidParam) {
+						t.Fatalf("round %d: Item.At(%.20q) = %v, want ErrInvalidParam", round, v, err)
+					}
+				}
+			}
+		})
+	}
+}

@@ -137,6 +137,25 @@ func (t Template) Params() []string { return t.params }
 // Static reports whether the template has no placeholders.
 func (t Template) Static() bool { return len(t.params) == 0 }
 
+// Around returns the literal text before and after the placeholder of a
+// template that has exactly one; ok is false for any other template.
+func (t Template) Around() (before, after string, ok bool) {
+	if len(t.params) != 1 {
+		return "", "", false
+	}
+	for i, p := range t.parts {
+		if p.param != "" {
+			for _, q := range t.parts[:i] {
+				before += q.lit
+			}
+			for _, q := range t.parts[i+1:] {
+				after += q.lit
+			}
+		}
+	}
+	return before, after, true
+}
+
 // AppendFunc appends the template to buf, each placeholder's value
 // appended by param, which receives the buffer and the placeholder's index. It stops at the
 // first error param returns.
