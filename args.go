@@ -20,7 +20,7 @@ func (s *argSpace) setCmd(ctx context.Context, key string, val any, exp time.Dur
 	unit, n := s.expiry(exp)
 	var a []any
 	switch {
-	case unit != "":
+	case unit != nil:
 		a = s.args(5)
 		a[3], a[4] = unit, n
 	case exp == redis.KeepTTL:

@@ -126,10 +126,11 @@ func boxAs[T any](s *argSpace, like any, v T) any {
 
 // expiry returns the arguments go-redis's Set and GetEx add for the
 // expiration exp: "px" and milliseconds when exp is not a whole number of
-// seconds, else "ex" and seconds; none for exp <= 0.
-func (s *argSpace) expiry(exp time.Duration) (unit string, n any) {
+// seconds, else "ex" and seconds; none (nil) for exp <= 0. The unit is
+// returned boxed, as a constant is: boxing a string variable allocates.
+func (s *argSpace) expiry(exp time.Duration) (unit, n any) {
 	if exp <= 0 {
-		return "", nil
+		return nil, nil
 	}
 	if exp < time.Second || exp%time.Second != 0 {
 		return "px", s.int64(max(int64(exp/time.Millisecond), 1))
