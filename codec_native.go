@@ -136,6 +136,13 @@ func native[T, U any](name string, enc func(U) any, dec func(string) (U, error))
 // parseInt, parseUint and parseFloat return parsers of decimal text into
 // a type of the given size in bits, which rejects values out of its range.
 func parseInt[I ~int | ~int8 | ~int16 | ~int32 | ~int64](bits int) func(string) (I, error) {
+	if bits == strconv.IntSize {
+		// The same results; Atoi parses short text twice as fast.
+		return func(s string) (I, error) {
+			n, err := strconv.Atoi(s)
+			return I(n), err
+		}
+	}
 	return func(s string) (I, error) {
 		n, err := strconv.ParseInt(s, 10, bits)
 		return I(n), err
