@@ -267,7 +267,7 @@ func (v value[T]) Set(ctx context.Context, x T, opts ...SetOption) error {
 	if err != nil {
 		return opError("SET", v.name, err)
 	}
-	return v.fail("SET", v.setCmd(ctx, v.p.c.rdb, &s, val, opts, true).Err())
+	return v.fail("SET", v.setCmd(ctx, v.p.c.rdb, &s, val, v.p.ttl.expiration(opts), true).Err())
 }
 
 // ttl returns the expiration argument of a write with opts.
@@ -278,14 +278,14 @@ func (h *keyHandle) ttl(opts []SetOption) time.Duration {
 	return h.p.ttl.expiration(opts)
 }
 
-// setCmd queues or sends SET of an encoded value with the TTL, built in
-// s (nil: room of its own); when log is set (a direct call) it logs it.
-func (h *keyHandle) setCmd(ctx context.Context, c cmdSender, s *argSpace, val any, opts []SetOption, log bool) *redis.StatusCmd {
+// setCmd queues or sends SET of an encoded value with the expiration
+// exp (ttlSpec.expiration), built in s (nil: room of its own); when log
+// is set (a direct call) it logs it.
+func (h *keyHandle) setCmd(ctx context.Context, c cmdSender, s *argSpace, val any, exp time.Duration, log bool) *redis.StatusCmd {
 	if s == nil {
 		one := newArgSpace()
 		s = &one
 	}
-	exp := h.p.ttl.expiration(opts)
 	if !log {
 		h.queueIndex(ctx, c)
 		cmd := s.setCmd(ctx, h.name, val, exp)
@@ -295,7 +295,7 @@ func (h *keyHandle) setCmd(ctx context.Context, c cmdSender, s *argSpace, val an
 	start := h.p.c.clock()
 	var cmd *redis.StatusCmd
 	if h.p.indexed {
-		cmd = sendIndexed(ctx, h, c, func(pp redis.Pipeliner) *redis.StatusCmd { return h.setCmd(ctx, pp, s, val, opts, false) })
+		cmd = sendIndexed(ctx, h, c, func(pp redis.Pipeliner) *redis.StatusCmd { return h.setCmd(ctx, pp, s, val, exp, false) })
 	} else {
 		cmd = s.setCmd(ctx, h.name, val, exp)
 		_ = c.Process(ctx, cmd)
@@ -387,7 +387,7 @@ func (v value[T]) Update(ctx context.Context, fn func(cur T, exists bool) (T, er
 		}
 		start = v.p.c.clock()
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			v.setCmd(ctx, v.txPipe(p), nil, val, nil, false)
+			v.setCmd(ctx, v.txPipe(p), nil, val, v.p.ttl.d, false)
 			return nil
 		})
 		v.p.c.logged(ctx, "MULTI/EXEC SET", v.name, v.p.ttl.d, start, err)

@@ -502,8 +502,9 @@ func (q Queued[T]) Set(ctx context.Context, x T, opts ...SetOption) *Future[stru
 	if err != nil {
 		return failed[struct{}](p, p.refuse(h, opNameSET, err))
 	}
-	cmd := h.setCmd(ctx, p.pp, &p.args, val, opts, false)
-	return push[struct{}](p, h, opStatus, opNameSET, h.ttl(opts), cmd)
+	exp := h.p.ttl.expiration(opts)
+	cmd := h.setCmd(ctx, p.pp, &p.args, val, exp, false)
+	return push[struct{}](p, h, opStatus, opNameSET, exp, cmd)
 }
 
 // SetNX queues SetNX: SET ... NX with the effective TTL; the Future

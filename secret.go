@@ -197,7 +197,7 @@ func (s Secret[T]) rename(ctx context.Context, op string, dst Secret[T], nx bool
 		}
 		start := c.clock()
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			dst.setCmd(ctx, dst.txPipe(p), nil, sealed, nil, false)
+			dst.setCmd(ctx, dst.txPipe(p), nil, sealed, dst.p.ttl.d, false)
 			p.Del(ctx, s.name)
 			return nil
 		})
