@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -495,4 +497,170 @@ func TestAdvArgsCounterUnaffected(t *testing.T) {
 		t.Fatalf("stored %q", got)
 	}
 	assertTTLNear(t, rdb, u.Hits.Name(), 120*time.Second, 5*time.Second)
+}
+
+// aaSnapshot renders a command's arguments with their types.
+func aaSnapshot(args []any) string {
+	var b strings.Builder
+	for _, a := range args {
+		fmt.Fprintf(&b, "%T(%#v) ", a, a)
+	}
+	return b.String()
+}
+
+// TestAdvArgsKeptCommandsUnchanged keeps every command a hook sees, direct
+// and pipelined, then runs 10 000 more operations (and collections) and
+// reads all of the kept commands' arguments again: nothing changed.
+func TestAdvArgsKeptCommandsUnchanged(t *testing.T) {
+	rdb := newRedis(t)
+	rec := newAARec(rdb)
+	root := newAARoot(t, rdb, 16)
+	ctx := context.Background()
+	op := func(i int, p *nest.Pipe) {
+		u := root.User.At(i % 97)
+		v := i*1000 + 257
+		switch i % 6 {
+		case 0:
+			if p != nil {
+				u.Age.In(p).Set(ctx, v, nest.WithTTL(time.Duration(i%5000+300)*time.Millisecond))
+			} else {
+				must(t, u.Age.Set(ctx, v, nest.WithTTL(time.Duration(i%5000+300)*time.Millisecond)))
+			}
+		case 1:
+			if p != nil {
+				u.Long.In(p).Set(ctx, -v)
+			} else {
+				must(t, u.Long.Set(ctx, -v))
+			}
+		case 2:
+			if p != nil {
+				u.Name.In(p).Set(ctx, "n"+strconv.Itoa(i), nest.KeepTTL())
+			} else {
+				must(t, u.Name.Set(ctx, "n"+strconv.Itoa(i), nest.KeepTTL()))
+			}
+		case 3:
+			if p != nil {
+				u.SlideLong.In(p).Get(ctx)
+			} else {
+				_, _ = u.SlideLong.Get(ctx)
+			}
+		case 4:
+			if p != nil {
+				u.Items.At(i).N.In(p).Set(ctx, v)
+			} else {
+				must(t, u.Items.At(i).N.Set(ctx, v))
+			}
+		case 5:
+			if p != nil {
+				u.Big.In(p).Set(ctx, uint64(v)<<20)
+			} else {
+				must(t, u.Big.Set(ctx, uint64(v)<<20))
+			}
+		}
+	}
+	for i := range 600 {
+		op(i, nil)
+	}
+	for j := range 10 {
+		p := root.Pipeline()
+		for i := range 100 {
+			op(j*1000+i, p)
+		}
+		must(t, p.Exec(ctx))
+	}
+	kept := rec.since(0)
+	want := make([]string, len(kept))
+	for i, c := range kept {
+		want[i] = aaSnapshot(c.args)
+	}
+	// 10 000 more operations, half of them in pipes, and collections.
+	for i := range 5000 {
+		op(100000+i, nil)
+	}
+	for j := range 50 {
+		p := root.Pipeline()
+		for i := range 100 {
+			op(200000+j*100+i, p)
+		}
+		must(t, p.Exec(ctx))
+		if j%10 == 0 {
+			runtime.GC()
+		}
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	for i, c := range kept {
+		if got := aaSnapshot(c.cmd.Args()); got != want[i] {
+			t.Fatalf("kept command %d changed:\n now %s\n was %s", i, got, want[i])
+		}
+	}
+	if len(kept) < 1500 {
+		t.Fatalf("only %d commands kept", len(kept))
+	}
+}
+
+// TestAdvArgsHookAppends runs a hook that appends to every command's
+// arguments (writing over whatever capacity the slice has past its
+// length, as append does) before the commands are sent: no command's
+// arguments are overwritten, and every value is stored where it belongs.
+func TestAdvArgsHookAppends(t *testing.T) {
+	rdb := newRedis(t)
+	rec := newAARec(rdb)
+	rec.mutate = func(cmd redis.Cmder) {
+		a := cmd.Args()
+		full := a[:cap(a)]
+		for j := len(a); j < len(full); j++ {
+			full[j] = "CLOBBERED"
+		}
+		_ = append(a, "CLOBBERED", "CLOBBERED")
+	}
+	root := newAARoot(t, rdb, 0)
+	ctx := context.Background()
+	const n = 700
+	for _, tx := range []bool{false, true} {
+		p := root.Pipeline()
+		if tx {
+			p = root.User.At(1).TxPipeline() // keys of one slot on a cluster
+		}
+		var gets []*nest.Future[int]
+		for i := range n {
+			u := root.User.At(1)
+			k := u.Items.At(i).N
+			if !tx {
+				k = root.User.At(i).Items.At(i).N
+			}
+			switch i % 3 {
+			case 0:
+				k.In(p).Set(ctx, i*1000+300)
+			case 1:
+				k.In(p).Set(ctx, i*1000+300, nest.KeepTTL())
+			case 2:
+				k.In(p).Set(ctx, i*1000+300, nest.WithTTL(time.Duration(i)*time.Millisecond+time.Second))
+			}
+			gets = append(gets, k.In(p).Get(ctx))
+		}
+		must(t, p.Exec(ctx))
+		for i, f := range gets {
+			if v := mustResult(t, f); v != i*1000+300 {
+				t.Fatalf("tx=%v: item %d read %d", tx, i, v)
+			}
+		}
+	}
+	for _, c := range rec.since(0) {
+		if now := c.cmd.Args(); aaSnapshot(now) != aaSnapshot(c.args) {
+			t.Fatalf("a hook's append to another command changed this one:\n now %v\n was %v", now, c.args)
+		}
+	}
+	// Direct calls too.
+	u := root.User.At(3)
+	for i := range 50 {
+		must(t, u.Age.Set(ctx, 1000+i))
+		if v, err := u.Age.Get(ctx); err != nil || v != 1000+i {
+			t.Fatalf("direct: %d, %v", v, err)
+		}
+		must(t, u.SlideMs.Set(ctx, int64(5000+i)))
+		if v, err := u.SlideMs.Get(ctx); err != nil || v != int64(5000+i) {
+			t.Fatalf("direct getex: %d, %v", v, err)
+		}
+	}
 }
