@@ -664,3 +664,299 @@ func TestAdvArgsHookAppends(t *testing.T) {
 		}
 	}
 }
+
+// aaIDValue returns id in one of several forms whose text is the same.
+func aaIDValue(id, form int) any {
+	switch form % 10 {
+	case 0:
+		return id
+	case 1:
+		return int64(id)
+	case 2:
+		return strconv.Itoa(id)
+	case 3:
+		return uint32(id)
+	case 4:
+		return aaID(id)
+	case 5:
+		return aaStr(strconv.Itoa(id))
+	case 6:
+		return aaStringer{id}
+	case 7:
+		return uint64(id)
+	case 8:
+		return int32(id)
+	default:
+		return uint(id)
+	}
+}
+
+// TestAdvAtConcurrent has 64 goroutines bind overlapping ids, in every
+// form, through tiny instance caches, nested under overlapping parents,
+// and Set and Get through the handles: every name and every value read
+// is the one of the id asked for.
+func TestAdvAtConcurrent(t *testing.T) {
+	for _, size := range []int{1, 16} {
+		t.Run(fmt.Sprint("cache=", size), func(t *testing.T) {
+			rdb := newRedis(t)
+			root := newAARoot(t, rdb, size)
+			ctx := context.Background()
+			const workers, rounds, ids = 64, 120, 24
+			var wg sync.WaitGroup
+			errs := make(chan error, workers)
+			for w := range workers {
+				wg.Go(func() {
+					fail := func(format string, args ...any) {
+						select {
+						case errs <- fmt.Errorf("worker %d: "+format, append([]any{w}, args...)...):
+						default:
+						}
+					}
+					for r := range rounds {
+						id := (w*7 + r*13) % ids
+						item := (w + r) % ids
+						u := root.User.At(aaIDValue(id, w+r))
+						want := "aa:user:" + strconv.Itoa(id)
+						if got := u.Prefix(); got != want {
+							fail("User.At(%v).Prefix() = %q, want %q", aaIDValue(id, w+r), got, want)
+							return
+						}
+						if got := u.Age.Name(); got != want+":age" {
+							fail("Age = %q", got)
+							return
+						}
+						it := u.Items.At(aaIDValue(item, w*3+r))
+						wantItem := want + ":item-" + strconv.Itoa(item) + "-v"
+						if got := it.N.Name(); got != wantItem+":n" {
+							fail("Items.At(%d).N = %q, want %q", item, got, wantItem+":n")
+							return
+						}
+						pv := root.Pinned.At(aaIDValue(id, r)).Items.At(aaIDValue(item, w))
+						if got, wantP := pv.S.Name(), "aa:{p:"+strconv.Itoa(id)+"}:item-"+strconv.Itoa(item)+"-v:s"; got != wantP {
+							fail("pinned nested = %q, want %q", got, wantP)
+							return
+						}
+						if got, wantX := root.PinnedX.At(aaIDValue(item, r+w)).V.Name(), "aa:{pin-"+strconv.Itoa(item)+"-x}:v"; got != wantX {
+							fail("PinnedX = %q, want %q", got, wantX)
+							return
+						}
+						// Values are a function of the key, so any read is checkable.
+						if r%3 == 0 {
+							p := root.Pipeline()
+							u.Age.In(p).Set(ctx, id*1000+7)
+							it.N.In(p).Set(ctx, id*100000+item*10+300)
+							fa, fi := u.Age.In(p).Get(ctx), it.N.In(p).Get(ctx)
+							if err := p.Exec(ctx); err != nil {
+								fail("Exec: %v", err)
+								return
+							}
+							if v := fa.Val(); v != id*1000+7 {
+								fail("queued Age of %d = %d", id, v)
+								return
+							}
+							if v := fi.Val(); v != id*100000+item*10+300 {
+								fail("queued item %d/%d = %d", id, item, v)
+								return
+							}
+							continue
+						}
+						if err := u.Age.Set(ctx, id*1000+7); err != nil {
+							fail("Set: %v", err)
+							return
+						}
+						if err := it.N.Set(ctx, id*100000+item*10+300); err != nil {
+							fail("Set: %v", err)
+							return
+						}
+						if v, err := u.Age.Get(ctx); err != nil || v != id*1000+7 {
+							fail("Age of %d = %d, %v", id, v, err)
+							return
+						}
+						if v, err := it.N.Get(ctx); err != nil || v != id*100000+item*10+300 {
+							fail("item %d/%d = %d, %v", id, item, v, err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			// Every key holds the value of its own name.
+			for id := range ids {
+				if got := rawGet(t, rdb, "aa:user:"+strconv.Itoa(id)+":age"); got != strconv.Itoa(id*1000+7) {
+					t.Fatalf("aa:user:%d:age = %q", id, got)
+				}
+			}
+		})
+	}
+}
+
+// aaHostile are parameter values the policy refuses (params.go checkParam).
+var aaHostile = []any{
+	"", "1:2", ":", "1*", "*", "?", "1?", "[1]", "a]", "a\\b", "{1}", "1}", "{",
+	" 1", "1 ", "1\t", "\n", "1\r", "\x00", "\x7f", "a\u00a0b", "a\u2028b", "a\u3000b",
+	"a\u200bb", "a\u200db", "\ufeff1", "a\u00adb", "a\u034fb", "a\u115fb", "a\u3164b",
+	"a\ufe0fb", "a\U000e0100b", "a\u2800b", "a\ufffdb", "a\ue000b", "a\U000f0000b",
+	"a\ufdd0b", "a\uffffb", "1\uff1a2", "1\u22362", "1\ua7892", "1\u2217", "\uff0a",
+	"\uff1f", "\uff3b1\uff3d", "\uff3c", "\uff5b1\uff5d", "\xff", "1\xc0", "a\xed\xa0\x80",
+	strings.Repeat("7", 257), strings.Repeat("é", 129),
+	aaStr("1:2"), aaStr(""), aaStringer{-1}, // "-1" is fine: checked below to be accepted
+	nil, 1.5, true, []byte("1"), struct{}{},
+}
+
+// TestAdvAtHostileWarm binds refused values through Sub.At with the
+// instance cache warm (with the accepted values they resemble bound
+// first, so their instances are remembered): each is refused every time,
+// and no handle gets a name.
+func TestAdvAtHostileWarm(t *testing.T) {
+	for _, size := range []int{1, 16, 0} {
+		t.Run(fmt.Sprint("cache=", size), func(t *testing.T) {
+			rdb := newRedis(t)
+			root := newAARoot(t, rdb, size)
+			ctx := context.Background()
+			warm := []any{"1", 1, "2", "a", "ab", "b", "7", strings.Repeat("7", 256), "-1", -1, "1-v", "é"}
+			for round := range 4 {
+				for _, w := range warm {
+					u := root.User.At(w)
+					if err := u.Err(); err != nil {
+						t.Fatalf("At(%#v): %v", w, err)
+					}
+					_ = u.Items.At(w).N.Name()
+					_ = root.Pinned.At(w).V.Name()
+					_ = root.PinnedX.At(w).V.Name()
+				}
+				for _, h := range aaHostile {
+					if s, ok := h.(aaStringer); ok && s.n == -1 {
+						if err := root.User.At(h).Err(); err != nil {
+							t.Fatalf("At(Stringer -1): %v", err)
+						}
+						continue
+					}
+					checks := map[string]interface {
+						Err() error
+						Name() string
+					}{
+						"User":            root.User.At(h).Age,
+						"User.Items":      root.User.At(1).Items.At(h).N,
+						"Pinned":          root.Pinned.At(h).V,
+						"Pinned.Items":    root.Pinned.At("1").Items.At(h).S,
+						"PinnedX":         root.PinnedX.At(h).V,
+						"User.Items warm": root.User.At("a").Items.At(h).S,
+					}
+					for what, k := range checks {
+						err := k.Err()
+						if err == nil || k.Name() != "" {
+							t.Fatalf("round %d: %s.At(%#v) accepted: name %q, err %v", round, what, h, k.Name(), err)
+						}
+						if !errors.Is(err, nest.ErrInvalidParam) {
+							t.Fatalf("round %d: %s.At(%#v): %v, want ErrInvalidParam", round, what, h, err)
+						}
+					}
+					if err := root.User.At(h).Age.Set(ctx, 1); !errors.Is(err, nest.ErrInvalidParam) {
+						t.Fatalf("Set through At(%#v): %v", h, err)
+					}
+					p := root.Pipeline()
+					f := root.User.At(h).Age.In(p).Set(ctx, 1)
+					if err := p.Exec(ctx); !errors.Is(err, nest.ErrInvalidParam) || !errors.Is(f.Err(), nest.ErrInvalidParam) {
+						t.Fatalf("queued Set through At(%#v): %v / %v", h, err, f.Err())
+					}
+				}
+			}
+			if n := dbSize(t, rdb); n != 0 {
+				t.Fatalf("%d keys written through refused values: %v", n, scanAll(t, rdb, "*"))
+			}
+		})
+	}
+}
+
+// TestAdvAtSameTextSameName binds the same text in every form, in both
+// orders, under parents bound in different forms: the names agree, a value
+// written through one form is read through every other.
+func TestAdvAtSameTextSameName(t *testing.T) {
+	rdb := newRedis(t)
+	ctx := context.Background()
+	for _, size := range []int{1, 16, 4096, -1} {
+		root := newAARoot(t, rdb, size)
+		for _, id := range []int{0, 5, 255, 256, 65535, 1 << 33, -5} {
+			var names []string
+			for form := range 10 {
+				v := aaIDValue(id, form)
+				if id < 0 && (form == 3 || form == 7 || form == 9) {
+					continue // unsigned
+				}
+				if id > math.MaxUint32 && form == 3 || id > math.MaxInt32 && form == 8 {
+					continue
+				}
+				for pform := range 10 {
+					parent := aaIDValue(9, pform)
+					names = append(names, root.User.At(parent).Items.At(v).N.Name(), root.Pinned.At(parent).Items.At(v).N.Name())
+				}
+				names = append(names, root.User.At(v).Age.Name(), root.PinnedX.At(v).V.Name())
+			}
+			for _, n := range names {
+				if n == "" {
+					t.Fatalf("id %d: empty name among %v", id, names)
+				}
+			}
+			s := strconv.Itoa(id)
+			want := map[string]bool{
+				"aa:user:9:item-" + s + "-v:n": true, "aa:{p:9}:item-" + s + "-v:n": true,
+				"aa:user:" + s + ":age": true, "aa:{pin-" + s + "-x}:v": true,
+			}
+			for _, n := range names {
+				if !want[n] {
+					t.Fatalf("cache %d, id %d: unexpected name %q", size, id, n)
+				}
+			}
+			must(t, root.User.At(int64(id)).Age.Set(ctx, id))
+			for form := range 10 {
+				if id < 0 && (form == 3 || form == 7 || form == 9) || id > math.MaxUint32 && form == 3 || id > math.MaxInt32 && form == 8 {
+					continue
+				}
+				if v, err := root.User.At(aaIDValue(id, form)).Age.Get(ctx); err != nil || v != id {
+					t.Fatalf("form %d of %d: %d, %v", form, id, v, err)
+				}
+			}
+		}
+	}
+}
+
+// TestAdvAtParentsNeverConfused binds one child value under many parents
+// whose prefixes are prefixes of one another or differ in one byte, in
+// alternation, through a one-slot cache: every name is its parent's.
+func TestAdvAtParentsNeverConfused(t *testing.T) {
+	root := newAARoot(t, offlineClient(t), 1)
+	parents := []any{"1", "11", "1-v", 1, 11, 111, "111", "a", "aa", "b", "1a", "a1", 2, 12, 21}
+	children := []any{"1", "11", 1, "v", "1-v", "-v", "v-1", 0}
+	for round := range 5 {
+		for i := range parents {
+			for j := range children {
+				pv, cv := parents[(i+round)%len(parents)], children[(j+i)%len(children)]
+				got := root.User.At(pv).Items.At(cv).S.Name()
+				want := fmt.Sprintf("aa:user:%v:item-%v-v:s", pv, cv)
+				if got != want {
+					t.Fatalf("round %d: User.At(%#v).Items.At(%#v) = %q, want %q", round, pv, cv, got, want)
+				}
+				got = root.Pinned.At(pv).Items.At(cv).N.Name()
+				want = fmt.Sprintf("aa:{p:%v}:item-%v-v:n", pv, cv)
+				if got != want {
+					t.Fatalf("round %d: Pinned.At(%#v).Items.At(%#v) = %q, want %q", round, pv, cv, got, want)
+				}
+			}
+		}
+	}
+	// A parent that is garbage collected, and a new one perhaps at its
+	// address: the child's instance is still found by the whole prefix.
+	for i := range 2000 {
+		got := root.User.At(strconv.Itoa(i) + "x").Items.At(i % 3).N.Name()
+		if want := fmt.Sprintf("aa:user:%dx:item-%d-v:n", i, i%3); got != want {
+			t.Fatalf("%q, want %q", got, want)
+		}
+		if i%100 == 0 {
+			runtime.GC()
+		}
+	}
+}
