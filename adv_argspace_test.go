@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redisimnest/nest"
+	"github.com/redisimnest/nest/internal/redistest"
 )
 
 // Adversarial tests of the commands Key Get and Set build themselves in an
@@ -957,6 +958,315 @@ func TestAdvAtParentsNeverConfused(t *testing.T) {
 		}
 		if i%100 == 0 {
 			runtime.GC()
+		}
+	}
+}
+
+// TestAdvArgsBigPipeline queues 10 000 operations (the Pipe's chunks grow
+// to their largest size and are taken many times), plain and as one
+// transaction: every Future and every stored value is right.
+func TestAdvArgsBigPipeline(t *testing.T) {
+	rdb := newRedis(t)
+	rec := newAARec(rdb)
+	root := newAARoot(t, rdb, 64)
+	ctx := context.Background()
+	const n = 10000
+	val := func(i int) int { return i*7919 - 5_000_000 }
+	for _, tx := range []bool{false, true} {
+		t.Run(fmt.Sprint("tx=", tx), func(t *testing.T) {
+			m := rec.mark()
+			var p *nest.Pipe
+			key := func(i int) nest.Key[int] { return root.User.At(i % 500).Items.At(i).N }
+			if tx {
+				p = root.Pinned.At(3).TxPipeline()
+				key = func(i int) nest.Key[int] { return root.Pinned.At(3).Items.At(i).N }
+			} else {
+				p = root.Pipeline()
+			}
+			gets := make([]*nest.Future[int], 0, n/2)
+			names := make([]string, 0, n/2)
+			for i := range n / 2 {
+				k := key(i)
+				switch i % 4 {
+				case 0:
+					k.In(p).Set(ctx, val(i))
+				case 1:
+					k.In(p).Set(ctx, val(i), nest.WithTTL(time.Duration(i)*time.Millisecond+time.Second))
+				case 2:
+					k.In(p).Set(ctx, val(i), nest.WithTTL(time.Duration(i%40+1)*time.Second))
+				case 3:
+					k.In(p).Set(ctx, val(i), nest.KeepTTL())
+				}
+				gets = append(gets, k.In(p).Get(ctx))
+				names = append(names, k.Name())
+			}
+			if p.Len() < n {
+				t.Fatalf("Len = %d", p.Len())
+			}
+			must(t, p.Exec(ctx))
+			for i, f := range gets {
+				if v := mustResult(t, f); v != val(i) {
+					t.Fatalf("future %d = %d, want %d", i, v, val(i))
+				}
+			}
+			for lo := 0; lo < len(names); lo += 500 {
+				hi := min(lo+500, len(names))
+				pp := rdb.Pipeline()
+				cmds := make([]*redis.StringCmd, 0, hi-lo)
+				for _, name := range names[lo:hi] {
+					cmds = append(cmds, pp.Get(ctx, name))
+				}
+				_, _ = pp.Exec(ctx)
+				for j, c := range cmds {
+					if got := c.Val(); got != strconv.Itoa(val(lo+j)) {
+						t.Fatalf("%s = %q, want %d", names[lo+j], got, val(lo+j))
+					}
+				}
+			}
+			// The commands sent: each SET names its key once, with its value.
+			sets := 0
+			for _, c := range rec.since(m) {
+				if c.args[0] != "set" {
+					continue
+				}
+				i := sets
+				sets++
+				if c.args[1] != names[i] || c.args[2] != val(i) {
+					t.Fatalf("SET %d sent %v, want %s %d", i, c.args, names[i], val(i))
+				}
+			}
+			if sets != n/2 {
+				t.Fatalf("%d SETs sent, want %d", sets, n/2)
+			}
+		})
+	}
+}
+
+// TestAdvArgsPipeFailures queues Get and Set on Pipes that fail: a value
+// that does not encode, a cancelled context, a second Exec. Nothing is
+// sent, every Future fails naming its key or the cause, and the next Pipe
+// works.
+func TestAdvArgsPipeFailures(t *testing.T) {
+	rdb := newRedis(t)
+	rec := newAARec(rdb)
+	root := newAARoot(t, rdb, 16)
+	small, err := nest.New[aaRoot](rdb, &nest.Options{MaxValueSize: 8, SecretKeys: []nest.SecretKey{aaKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	// A value over MaxValueSize in the middle of a pipe.
+	m := rec.mark()
+	p := small.Pipeline()
+	var before []*nest.Future[struct{}]
+	for i := range 100 {
+		before = append(before, small.User.At(i).Age.In(p).Set(ctx, i*1000+999))
+	}
+	bad := small.User.At(1).Name.In(p).Set(ctx, "this is longer than eight bytes")
+	after := small.User.At(2).Age.In(p).Set(ctx, 5)
+	g := small.User.At(3).Age.In(p).Get(ctx)
+	err = p.Exec(ctx)
+	if !errors.Is(err, nest.ErrTooLarge) {
+		t.Fatalf("Exec = %v, want ErrTooLarge", err)
+	}
+	var oe *nest.OpError
+	if !errors.As(bad.Err(), &oe) || oe.Key != "aa:user:1:name" || oe.Op != "SET" {
+		t.Fatalf("refused Set: %v", bad.Err())
+	}
+	for i, f := range append(before, after) {
+		if f.Err() == nil {
+			t.Fatalf("future %d of a failed pipe succeeded", i)
+		}
+	}
+	if g.Err() == nil {
+		t.Fatal("Get of a failed pipe succeeded")
+	}
+	if sent := rec.since(m); len(sent) != 0 {
+		t.Fatalf("a failed pipe sent %d commands: %v", len(sent), aaArgs(sent))
+	}
+	if err := p.Exec(ctx); !errors.Is(err, nest.ErrPipeDone) {
+		t.Fatalf("second Exec = %v", err)
+	}
+	if f := small.User.At(4).Age.In(p).Set(ctx, 1); !errors.Is(f.Err(), nest.ErrPipeDone) {
+		t.Fatalf("Set after Exec: %v", f.Err())
+	}
+	if f := small.User.At(4).Age.In(p).Get(ctx); !errors.Is(f.Err(), nest.ErrPipeDone) {
+		t.Fatalf("Get after Exec: %v", f.Err())
+	}
+	if n := dbSize(t, rdb); n != 0 {
+		t.Fatalf("%d keys written", n)
+	}
+
+	// A cancelled context: nothing sent, each Future names its key.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	m = rec.mark()
+	p = root.Pipeline()
+	type fut interface{ Err() error }
+	futs := map[string]fut{}
+	for i := range 50 {
+		u := root.User.At(i)
+		futs[u.Age.Name()] = u.Age.In(p).Set(cctx, 300+i)
+		futs[u.SlideMs.Name()] = u.SlideMs.In(p).Get(cctx)
+	}
+	if err := p.Exec(cctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Exec with a cancelled context = %v", err)
+	}
+	for name, f := range futs {
+		if !errors.As(f.Err(), &oe) || oe.Key != name || !errors.Is(f.Err(), context.Canceled) {
+			t.Fatalf("future of %s: %v", name, f.Err())
+		}
+	}
+	if sent := rec.since(m); len(sent) != 0 {
+		t.Fatalf("a cancelled pipe sent %v", aaArgs(sent))
+	}
+	// Direct calls with a cancelled context.
+	u := root.User.At(1)
+	if err := u.Age.Set(cctx, 12345); !errors.As(err, &oe) || oe.Key != u.Age.Name() || !errors.Is(err, context.Canceled) {
+		t.Fatalf("direct Set with a cancelled context: %v", err)
+	}
+	if _, err := u.SlideMs.Get(cctx); !errors.As(err, &oe) || oe.Key != u.SlideMs.Name() || !errors.Is(err, context.Canceled) {
+		t.Fatalf("direct GETEX with a cancelled context: %v", err)
+	}
+	if n := dbSize(t, rdb); n != 0 {
+		t.Fatalf("%d keys written with a cancelled context", n)
+	}
+
+	// The next Pipe, on the same schema, works.
+	p = root.Pipeline()
+	for i := range 20 {
+		root.User.At(i).Age.In(p).Set(ctx, 7000+i)
+	}
+	must(t, p.Exec(ctx))
+	for i := range 20 {
+		if v, err := root.User.At(i).Age.Get(ctx); err != nil || v != 7000+i {
+			t.Fatalf("after failures: %d, %v", v, err)
+		}
+	}
+}
+
+// TestAdvArgsServerKilled stops the server while a pipeline of Sets and
+// Gets is being sent: Exec fails, every Future fails with an error naming
+// its key, and nothing panics; direct calls fail the same way.
+func TestAdvArgsServerKilled(t *testing.T) {
+	srv, rdb := newFragileServer(t)
+	root := newAARoot(t, rdb, 16)
+	ctx := context.Background()
+	// Something stored first, so the connection exists.
+	must(t, root.User.At(0).Age.Set(ctx, 1))
+	kill := &aaRec{}
+	var once sync.Once
+	kill.mutate = func(redis.Cmder) { once.Do(srv.Stop) }
+	p := root.Pipeline()
+	names := map[int]string{}
+	var sets []*nest.Future[struct{}]
+	var gets []*nest.Future[int64]
+	for i := range 3000 {
+		u := root.User.At(i)
+		sets = append(sets, u.Age.In(p).Set(ctx, i*1000+256))
+		gets = append(gets, u.SlideMs.In(p).Get(ctx))
+		names[i] = u.Age.Name()
+	}
+	rdb.AddHook(kill)
+	if err := p.Exec(ctx); err == nil {
+		t.Fatal("Exec on a stopped server succeeded")
+	}
+	var oe *nest.OpError
+	for i := range sets {
+		if err := sets[i].Err(); !errors.As(err, &oe) || oe.Key != names[i] || oe.Op != "SET" {
+			t.Fatalf("Set %d: %v", i, err)
+		}
+		if err := gets[i].Err(); !errors.As(err, &oe) || oe.Key != "aa:user:"+strconv.Itoa(i)+":slidems" || oe.Op != "GETEX" {
+			t.Fatalf("Get %d: %v", i, err)
+		}
+	}
+	u := root.User.At(9)
+	if err := u.Age.Set(ctx, 9999); !errors.As(err, &oe) || oe.Key != u.Age.Name() {
+		t.Fatalf("direct Set on a stopped server: %v", err)
+	}
+	if _, err := u.Slide.Get(ctx); !errors.As(err, &oe) || oe.Key != u.Slide.Name() {
+		t.Fatalf("direct Get on a stopped server: %v", err)
+	}
+}
+
+// TestAdvArgsCluster sets and gets keys spread over every slot of a Redis
+// Cluster, directly and pipelined, through a client that follows no
+// redirection: a command routed by a wrong key would fail with MOVED.
+func TestAdvArgsCluster(t *testing.T) {
+	shared := redistest.SharedCluster(t)
+	clusterMu.Lock()
+	t.Cleanup(clusterMu.Unlock)
+	flushCluster(t, shared)
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: shared.Options().Addrs, MaxRedirects: -1})
+	t.Cleanup(func() { _ = cc.Close() })
+	rec := newAARec(cc)
+	root := newAARoot(t, cc, 16)
+	ctx := context.Background()
+	const n = 400
+	for i := range n {
+		u := root.User.At(i)
+		must(t, u.Age.Set(ctx, i*1000+300))
+		must(t, u.SlideMs.Set(ctx, int64(i)))
+		must(t, u.Short.Set(ctx, "s"+strconv.Itoa(i)))
+		if v, err := u.Age.Get(ctx); err != nil || v != i*1000+300 {
+			t.Fatalf("direct Get %d: %d, %v", i, v, err)
+		}
+		if v, err := u.SlideMs.Get(ctx); err != nil || v != int64(i) {
+			t.Fatalf("direct GETEX %d: %d, %v", i, v, err)
+		}
+	}
+	p := root.Pipeline()
+	var gets []*nest.Future[int]
+	var getx []*nest.Future[int64]
+	for i := range n {
+		u := root.User.At(strconv.Itoa(i))
+		u.Items.At(i).N.In(p).Set(ctx, -i-1000)
+		u.Age.In(p).Set(ctx, i, nest.WithTTL(time.Duration(i+1)*time.Second+time.Millisecond))
+		gets = append(gets, u.Items.At(i).N.In(p).Get(ctx), u.Age.In(p).Get(ctx))
+		getx = append(getx, u.SlideMs.In(p).Get(ctx))
+	}
+	must(t, p.Exec(ctx))
+	for i := range n {
+		if v := mustResult(t, gets[2*i]); v != -i-1000 {
+			t.Fatalf("pipelined item %d = %d", i, v)
+		}
+		if v := mustResult(t, gets[2*i+1]); v != i {
+			t.Fatalf("pipelined age %d = %d", i, v)
+		}
+		if v := mustResult(t, getx[i]); v != int64(i) {
+			t.Fatalf("pipelined getex %d = %d", i, v)
+		}
+	}
+	// One transaction per pinned instance: its keys share a slot.
+	for i := range 20 {
+		pu := root.Pinned.At(i)
+		p := pu.TxPipeline()
+		pu.V.In(p).Set(ctx, i+500)
+		f := pu.V.In(p).Get(ctx)
+		for j := range 30 {
+			pu.Items.At(j).N.In(p).Set(ctx, i*100+j)
+		}
+		must(t, p.Exec(ctx))
+		if v := mustResult(t, f); v != i+500 {
+			t.Fatalf("pinned tx %d = %d", i, v)
+		}
+	}
+	// Where each key went: the node that owns its slot holds it.
+	for _, c := range rec.since(0) {
+		if c.args[0] != "set" {
+			continue
+		}
+		if len(c.args) == 5 && (c.args[3] == "px" || c.args[4].(int64) < 100) {
+			continue // may have expired by now
+		}
+		name := c.args[1].(string)
+		node, err := cc.MasterForKey(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := node.Exists(ctx, name).Result(); err != nil || n != 1 {
+			t.Fatalf("%s is not on the master of its slot (%s): %d, %v", name, node.Options().Addr, n, err)
 		}
 	}
 }
