@@ -1270,3 +1270,97 @@ func TestAdvArgsCluster(t *testing.T) {
 		}
 	}
 }
+
+// aaWantSet fails unless c is SET name v EX secs (secs 0: no EX).
+func aaWantSet(t *testing.T, what string, c *aaCall, name string, v any, secs int64) {
+	t.Helper()
+	want := []any{"set", name, v}
+	if secs > 0 {
+		want = append(want, "ex", secs)
+	}
+	if !reflect.DeepEqual(c.args, want) || aaSnapshot(c.args) != aaSnapshot(want) {
+		t.Fatalf("%s: sent %s, want %s", what, aaSnapshot(c.args), aaSnapshot(want))
+	}
+	if now := c.cmd.Args(); aaSnapshot(now) != aaSnapshot(c.args) {
+		t.Fatalf("%s: args changed after the reply: %v", what, now)
+	}
+}
+
+// aaFind returns the recorded commands named name.
+func aaFind(cs []*aaCall, name string) []*aaCall {
+	var out []*aaCall
+	for _, c := range cs {
+		if strings.EqualFold(fmt.Sprint(c.args[0]), name) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// TestAdvArgsOtherWriters sends SET through the other paths that build it
+// in an argSpace: an indexed key's MULTI with its SADD (directly and
+// queued), Update's MULTI/EXEC, and a Secret's Rename.
+func TestAdvArgsOtherWriters(t *testing.T) {
+	rdb := newRedis(t)
+	rec := newAARec(rdb)
+	ctx := context.Background()
+	ix, err := nest.New[ixRoot](rdb, &nest.Options{InstanceCache: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		u := ix.User.At(i)
+		s := u.Session.At(strconv.Itoa(i % 4))
+		m := rec.mark()
+		must(t, u.Age.Set(ctx, 1000+i))
+		must(t, s.Data.Set(ctx, "d"+strconv.Itoa(i)))
+		sets := aaFind(rec.since(m), "set")
+		if len(sets) != 2 {
+			t.Fatalf("%d SETs: %v", len(sets), aaArgs(rec.since(m)))
+		}
+		aaWantSet(t, "indexed Age", sets[0], u.Age.Name(), 1000+i, 120)
+		aaWantSet(t, "indexed Session.Data", sets[1], s.Data.Name(), "d"+strconv.Itoa(i), 120)
+		if n := len(aaFind(rec.since(m), "sadd")); n < 2 {
+			t.Fatalf("%d SADDs", n)
+		}
+		m = rec.mark()
+		p := ix.Pipeline()
+		u.Age.In(p).Set(ctx, 2000+i)
+		s.Data.In(p).Set(ctx, "q"+strconv.Itoa(i))
+		must(t, p.Exec(ctx))
+		sets = aaFind(rec.since(m), "set")
+		aaWantSet(t, "queued indexed Age", sets[0], u.Age.Name(), 2000+i, 120)
+		aaWantSet(t, "queued indexed Data", sets[1], s.Data.Name(), "q"+strconv.Itoa(i), 120)
+	}
+	assertMembers(t, rdb, "root:user:7:session", "session:3")
+
+	root := newAARoot(t, rdb, 1)
+	u := root.User.At(55)
+	must(t, u.Age.Set(ctx, 300))
+	m := rec.mark()
+	got, err := u.Age.Update(ctx, func(cur int, _ bool) (int, error) { return cur*1000 + 7, nil })
+	if err != nil || got != 300007 {
+		t.Fatalf("Update = %d, %v", got, err)
+	}
+	sets := aaFind(rec.since(m), "set")
+	if len(sets) != 1 {
+		t.Fatalf("Update sent %v", aaArgs(rec.since(m)))
+	}
+	if sets[0].args[2] != "300007" && sets[0].args[2] != 300007 {
+		t.Fatalf("Update sent %s", aaSnapshot(sets[0].args))
+	}
+	if v, err := u.Age.Get(ctx); err != nil || v != 300007 {
+		t.Fatalf("after Update: %d, %v", v, err)
+	}
+	must(t, u.Tok.Set(ctx, "moved"))
+	dst := root.User.At(56).Tok
+	must(t, u.Tok.Rename(ctx, dst))
+	if s, err := dst.Get(ctx); err != nil || s != "moved" {
+		t.Fatalf("renamed secret: %q, %v", s, err)
+	}
+	for _, c := range rec.since(0) {
+		if now := c.cmd.Args(); aaSnapshot(now) != aaSnapshot(c.args) {
+			t.Fatalf("args changed after the reply: %v, was %v", now, c.args)
+		}
+	}
+}
