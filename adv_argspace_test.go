@@ -1364,3 +1364,37 @@ func TestAdvArgsOtherWriters(t *testing.T) {
 		}
 	}
 }
+
+// TestAdvAtEqualHashes binds integers whose hashes are equal by
+// construction (the integer hash is a bijection of the 64-bit pattern:
+// int64(-1) and uint64(2^64-1), math.MinInt64 and uint64(2^63)) under the
+// same parent, alternating, through a cache of one slot and a large one:
+// each gets its own name.
+func TestAdvAtEqualHashes(t *testing.T) {
+	for _, size := range []int{1, 4096} {
+		root := newAARoot(t, offlineClient(t), size)
+		pairs := [][2]any{
+			{int64(-1), uint64(math.MaxUint64)},
+			{-1, uint64(math.MaxUint64)},
+			{int64(math.MinInt64), uint64(1 << 63)},
+			{int32(-1), uint64(math.MaxUint64)},
+			{int32(-5), uint32(math.MaxUint32 - 4)},
+		}
+		for round := range 4 {
+			for _, pr := range pairs {
+				for k, v := range []any{pr[round%2], pr[1-round%2]} {
+					want := fmt.Sprint(v)
+					if got := root.User.At(v).Age.Name(); got != "aa:user:"+want+":age" {
+						t.Fatalf("cache %d, round %d, %d: At(%T(%v)) = %q", size, round, k, v, v, got)
+					}
+					if got := root.User.At(7).Items.At(v).N.Name(); got != "aa:user:7:item-"+want+"-v:n" {
+						t.Fatalf("cache %d: Items.At(%T(%v)) = %q", size, v, v, got)
+					}
+					if got := root.PinnedX.At(v).V.Name(); got != "aa:{pin-"+want+"-x}:v" {
+						t.Fatalf("cache %d: PinnedX.At(%T(%v)) = %q", size, v, v, got)
+					}
+				}
+			}
+		}
+	}
+}
