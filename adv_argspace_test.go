@@ -1398,3 +1398,49 @@ func TestAdvAtEqualHashes(t *testing.T) {
 		}
 	}
 }
+
+// aaDual holds one namespace type under several Sub fields whose tags
+// give it other templates (text after the placeholder, pinned by the
+// field): the fields' instances, bound alternately, never mix.
+type aaDual struct {
+	nest.Namespace `nest:"dual"`
+	One            nest.Sub[aaItem] `nest:"one-{id}"`
+	Two            nest.Sub[aaItem] `nest:"two-{id}-z"`
+	Pin            nest.Sub[aaItem] `nest:"pin:{id}x" slot:"pin"`
+	Item           nest.Sub[aaItem]
+	Deep           nest.Sub[aaDualInner]
+}
+
+type aaDualInner struct {
+	nest.Namespace `nest:"d:{did}"`
+	One            nest.Sub[aaItem] `nest:"one-{id}"`
+	Item           nest.Sub[aaItem]
+}
+
+func TestAdvAtSameTypeManyFields(t *testing.T) {
+	for _, size := range []int{1, 2, 4096} {
+		root, err := nest.New[aaDual](offlineClient(t), &nest.Options{InstanceCache: size})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round := range 3 {
+			for i := range 40 {
+				v := aaIDValue(i, i+round)
+				s := strconv.Itoa(i)
+				for _, c := range []struct{ got, want string }{
+					{root.One.At(v).N.Name(), "dual:one-" + s + ":n"},
+					{root.Two.At(v).N.Name(), "dual:two-" + s + "-z:n"},
+					{root.Pin.At(v).N.Name(), "dual:{pin:" + s + "x}:n"},
+					{root.Item.At(v).N.Name(), "dual:item-" + s + "-v:n"},
+					{root.Deep.At(v).One.At(v).S.Name(), "dual:d:" + s + ":one-" + s + ":s"},
+					{root.Deep.At(s + "0").Item.At(v).S.Name(), "dual:d:" + s + "0:item-" + s + "-v:s"},
+					{root.Deep.At(v).Item.At(s + "0").S.Name(), "dual:d:" + s + ":item-" + s + "0-v:s"},
+				} {
+					if c.got != c.want {
+						t.Fatalf("cache %d, round %d: %q, want %q", size, round, c.got, c.want)
+					}
+				}
+			}
+		}
+	}
+}
