@@ -1444,3 +1444,35 @@ func TestAdvAtSameTypeManyFields(t *testing.T) {
 		}
 	}
 }
+
+// TestAdvAtParamsReadBack reads the parameters back from instances found
+// by value (Params, Describe), pinned and with text after the placeholder.
+func TestAdvAtParamsReadBack(t *testing.T) {
+	root := newAARoot(t, offlineClient(t), 1)
+	for round := range 3 {
+		for i := range 30 {
+			v := aaIDValue(i+round, i)
+			s := strconv.Itoa(i + round)
+			u := root.User.At(v)
+			it := u.Items.At(v)
+			px := root.PinnedX.At(v)
+			pn := root.Pinned.At(v).Items.At(s + "9")
+			for _, c := range []struct {
+				got  map[string]string
+				want map[string]string
+			}{
+				{u.Params(), map[string]string{"user_id": s}},
+				{it.Params(), map[string]string{"user_id": s, "id": s}},
+				{px.Params(), map[string]string{"pid": s}},
+				{pn.Params(), map[string]string{"pid": s, "id": s + "9"}},
+			} {
+				if !reflect.DeepEqual(c.got, c.want) {
+					t.Fatalf("round %d, %v: Params = %v, want %v", round, v, c.got, c.want)
+				}
+			}
+			if d := it.Describe(); d.Prefix != "aa:user:"+s+":item-"+s+"-v" {
+				t.Fatalf("Describe().Prefix = %q", d.Prefix)
+			}
+		}
+	}
+}
