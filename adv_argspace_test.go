@@ -1476,3 +1476,40 @@ func TestAdvAtParamsReadBack(t *testing.T) {
 		}
 	}
 }
+
+// TestAdvArgsRing writes through a Ring, directly and pipelined: raw
+// go-redis reads through the same Ring find every value (its shard is
+// chosen by the key), and both shards hold keys.
+func TestAdvArgsRing(t *testing.T) {
+	ring, a, b := newRing(t)
+	root := newAARoot(t, ring, 16)
+	ctx := context.Background()
+	const n = 300
+	p := root.Pipeline()
+	for i := range n {
+		u := root.User.At(i)
+		must(t, u.Age.Set(ctx, i*1000+256))
+		u.Items.At(i).N.In(p).Set(ctx, -i-300, nest.WithTTL(90*time.Second+time.Millisecond))
+		u.SlideMs.In(p).Set(ctx, int64(i))
+	}
+	must(t, p.Exec(ctx))
+	for i := range n {
+		u := root.User.At(i)
+		for name, want := range map[string]string{
+			u.Age.Name():           strconv.Itoa(i*1000 + 256),
+			u.Items.At(i).N.Name(): strconv.Itoa(-i - 300),
+			u.SlideMs.Name():       strconv.Itoa(i),
+		} {
+			if got, err := ring.Get(ctx, name).Result(); err != nil || got != want {
+				t.Fatalf("ring GET %s = %q, %v; want %q", name, got, err, want)
+			}
+		}
+		if v, err := u.SlideMs.Get(ctx); err != nil || v != int64(i) {
+			t.Fatalf("GETEX through the ring: %d, %v", v, err)
+		}
+	}
+	na, nb := dbSize(t, a.Client(t, 0)), dbSize(t, b.Client(t, 0))
+	if na+nb != 3*n || na == 0 || nb == 0 {
+		t.Fatalf("shards hold %d and %d keys, want %d spread over both", na, nb, 3*n)
+	}
+}
