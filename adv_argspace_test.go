@@ -368,6 +368,9 @@ func TestAdvArgsMatchRawGoRedis(t *testing.T) {
 	// All of them in one Pipe against all of them in one go-redis
 	// pipeline: commands sharing the Pipe's chunks.
 	for _, tx := range []bool{false, true} {
+		if tx && onCluster {
+			continue // the keys of one user span slots
+		}
 		m := rec.mark()
 		p := root.Pipeline()
 		if tx {
@@ -621,12 +624,11 @@ func TestAdvArgsHookAppends(t *testing.T) {
 	for _, tx := range []bool{false, true} {
 		p := root.Pipeline()
 		if tx {
-			p = root.User.At(1).TxPipeline() // keys of one slot on a cluster
+			p = root.Pinned.At(1).TxPipeline() // keys of one slot on a cluster
 		}
 		var gets []*nest.Future[int]
 		for i := range n {
-			u := root.User.At(1)
-			k := u.Items.At(i).N
+			k := root.Pinned.At(1).Items.At(i).N
 			if !tx {
 				k = root.User.At(i).Items.At(i).N
 			}
@@ -1342,21 +1344,24 @@ func TestAdvArgsOtherWriters(t *testing.T) {
 	if err != nil || got != 300007 {
 		t.Fatalf("Update = %d, %v", got, err)
 	}
-	sets := aaFind(rec.since(m), "set")
-	if len(sets) != 1 {
-		t.Fatalf("Update sent %v", aaArgs(rec.since(m)))
-	}
-	if sets[0].args[2] != "300007" && sets[0].args[2] != 300007 {
-		t.Fatalf("Update sent %s", aaSnapshot(sets[0].args))
+	// (On Redis Cluster a transaction runs on a node's client, which
+	// does not run the cluster client's hooks.)
+	if sets := aaFind(rec.since(m), "set"); !onCluster {
+		if len(sets) != 1 {
+			t.Fatalf("Update sent %v", aaArgs(rec.since(m)))
+		}
+		aaWantSet(t, "Update", sets[0], u.Age.Name(), 300007, 120)
 	}
 	if v, err := u.Age.Get(ctx); err != nil || v != 300007 {
 		t.Fatalf("after Update: %d, %v", v, err)
 	}
-	must(t, u.Tok.Set(ctx, "moved"))
-	dst := root.User.At(56).Tok
-	must(t, u.Tok.Rename(ctx, dst))
-	if s, err := dst.Get(ctx); err != nil || s != "moved" {
-		t.Fatalf("renamed secret: %q, %v", s, err)
+	if !onCluster { // the two users' keys are in different slots
+		must(t, u.Tok.Set(ctx, "moved"))
+		dst := root.User.At(56).Tok
+		must(t, u.Tok.Rename(ctx, dst))
+		if s, err := dst.Get(ctx); err != nil || s != "moved" {
+			t.Fatalf("renamed secret: %q, %v", s, err)
+		}
 	}
 	for _, c := range rec.since(0) {
 		if now := c.cmd.Args(); aaSnapshot(now) != aaSnapshot(c.args) {
