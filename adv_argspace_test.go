@@ -80,7 +80,6 @@ type (
 type (
 	aaID  int
 	aaStr string
-	aaU8  uint8
 )
 
 type aaStringer struct{ n int }
