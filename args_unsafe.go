@@ -45,11 +45,11 @@ type argSpace struct {
 	strs  []string
 	words []uint64 // integers of up to 8 bytes, of any integer type
 	// the sizes of the last chunks taken
-	nAnys, nStrs, nWords int
+	nAnys, nStrs, nWords uint16
 }
 
 // nextChunk returns the size of the chunk after one of n elements.
-func nextChunk(n int) int { return min(max(2*n, 16), 512) }
+func nextChunk(n uint16) uint16 { return min(max(2*n, 16), 512) }
 
 // setBlock is the room of one command of up to 5 arguments, a string and
 // two integers: a SET with a TTL. getBlock is that of a GET.
@@ -71,8 +71,12 @@ func newArgSpace() argSpace {
 	return argSpace{anys: b.anys[:], strs: b.strs[:], words: b.words[:]}
 }
 
-// newGetSpace returns an argSpace for one GET, in one allocation.
-func newGetSpace() argSpace {
+// newGetSpace returns an argSpace for one GET (for a GETEX: newArgSpace),
+// in one allocation.
+func newGetSpace(getex bool) argSpace {
+	if getex {
+		return newArgSpace()
+	}
 	b := new(getBlock)
 	return argSpace{anys: b.anys[:], strs: b.strs[:]}
 }
@@ -81,8 +85,8 @@ func newGetSpace() argSpace {
 // append by go-redis or a hook copies it rather than write over the next.
 func (s *argSpace) args(n int) []any {
 	if len(s.anys) < n {
-		s.nAnys = max(nextChunk(s.nAnys), n)
-		s.anys = make([]any, s.nAnys)
+		s.nAnys = nextChunk(s.nAnys)
+		s.anys = make([]any, max(int(s.nAnys), n))
 	}
 	a := s.anys[:n:n]
 	s.anys = s.anys[n:]

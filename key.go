@@ -224,10 +224,7 @@ func (v value[T]) Lookup(ctx context.Context) (x T, ok bool, err error) {
 func (v value[T]) getCmd(ctx context.Context, c cmdSender, s *argSpace) *redis.StringCmd {
 	exp := v.p.ttl.renewal()
 	if s == nil {
-		one := newGetSpace()
-		if exp > 0 {
-			one = newArgSpace()
-		}
+		one := newGetSpace(exp > 0)
 		s = &one
 	}
 	cmd := s.getCmd(ctx, v.name, exp)
@@ -286,12 +283,21 @@ func (h *keyHandle) setCmd(ctx context.Context, c cmdSender, s *argSpace, val an
 		one := newArgSpace()
 		s = &one
 	}
+	if log && (h.p.indexed || h.p.c.log != nil) {
+		return h.setLogged(ctx, c, s, val, exp)
+	}
 	if !log {
 		h.queueIndex(ctx, c)
-		cmd := s.setCmd(ctx, h.name, val, exp)
-		_ = c.Process(ctx, cmd) // cmd carries the error
-		return cmd
 	}
+	cmd := s.setCmd(ctx, h.name, val, exp)
+	_ = c.Process(ctx, cmd) // cmd carries the error
+	return cmd
+}
+
+// setLogged is setCmd for a direct call of an indexed key, or with a
+// logger: a function of its own, so that the common case keeps a small
+// stack frame (184 bytes instead of 416).
+func (h *keyHandle) setLogged(ctx context.Context, c cmdSender, s *argSpace, val any, exp time.Duration) *redis.StatusCmd {
 	start := h.p.c.clock()
 	var cmd *redis.StatusCmd
 	if h.p.indexed {
