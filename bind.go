@@ -363,23 +363,26 @@ type cacheSlot struct {
 // lookup returns the slot's instance if it is named prefix, whose hash is
 // hash, else nil.
 func (s *cacheSlot) lookup(hash uint64, prefix []byte) *nsInst {
-	if s.hash.Load() != hash {
-		return nil
-	}
-	if in := s.in.Load(); in != nil && in.prefix == string(prefix) {
+	if in := s.load(hash); in != nil && in.prefix == string(prefix) {
 		return in
 	}
 	return nil
+}
+
+// load returns the slot's instance if the slot holds hash, else nil; the
+// caller checks that it is the instance it asked for.
+func (s *cacheSlot) load(hash uint64) *nsInst {
+	if s.hash.Load() != hash {
+		return nil
+	}
+	return s.in.Load()
 }
 
 // lookupArg returns the slot's instance if its hash is hash and its
 // prefix is parent+before+val+after, else nil. The hash is checked
 // first; the prefix decides.
 func (s *cacheSlot) lookupArg(hash uint64, parent, before string, val []byte, after string) *nsInst {
-	if s.hash.Load() != hash {
-		return nil
-	}
-	in := s.in.Load()
+	in := s.load(hash)
 	if in == nil {
 		return nil
 	}

@@ -303,8 +303,7 @@ func (h *keyHandle) setLogged(ctx context.Context, c cmdSender, s *argSpace, val
 	if h.p.indexed {
 		cmd = sendIndexed(ctx, h, c, func(pp redis.Pipeliner) *redis.StatusCmd { return h.setCmd(ctx, pp, s, val, exp, false) })
 	} else {
-		cmd = s.setCmd(ctx, h.name, val, exp)
-		_ = c.Process(ctx, cmd)
+		cmd = h.setCmd(ctx, c, s, val, exp, false) // no index to queue
 	}
 	h.p.c.logged(ctx, "SET", h.name, exp, start, cmd.Err())
 	return cmd
