@@ -52,33 +52,40 @@ type argSpace struct {
 func nextChunk(n uint16) uint16 { return min(max(2*n, 16), 512) }
 
 // setBlock is the room of one command of up to 5 arguments, a string and
-// two integers: a SET with a TTL. getBlock is that of a GET.
+// two integers: a SET with a TTL. getBlock is that of a GET. Each holds
+// the argSpace that hands its room out, so that the callers' stack frames
+// hold a pointer rather than the argSpace: a fresh goroutine's first
+// command then fits in its first stack.
 type (
 	setBlock struct {
+		argSpace
 		anys  [5]any
 		strs  [1]string
 		words [2]uint64
 	}
 	getBlock struct {
+		argSpace
 		anys [2]any
 		strs [1]string
 	}
 )
 
 // newArgSpace returns an argSpace for one SET or GETEX, in one allocation.
-func newArgSpace() argSpace {
+func newArgSpace() *argSpace {
 	b := new(setBlock)
-	return argSpace{anys: b.anys[:], strs: b.strs[:], words: b.words[:]}
+	b.argSpace.anys, b.argSpace.strs, b.argSpace.words = b.anys[:], b.strs[:], b.words[:]
+	return &b.argSpace
 }
 
 // newGetSpace returns an argSpace for one GET (for a GETEX: newArgSpace),
 // in one allocation.
-func newGetSpace(getex bool) argSpace {
+func newGetSpace(getex bool) *argSpace {
 	if getex {
 		return newArgSpace()
 	}
 	b := new(getBlock)
-	return argSpace{anys: b.anys[:], strs: b.strs[:]}
+	b.argSpace.anys, b.argSpace.strs = b.anys[:], b.strs[:]
+	return &b.argSpace
 }
 
 // args returns an argument slice of n elements, whose capacity is n: an

@@ -4,7 +4,6 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"reflect"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -261,22 +260,27 @@ func (h subHandle) bindWith(base unsafe.Pointer, args []any, err error) {
 	if h.plan == nil {
 		return
 	}
-	lay := h.plan.layout
-	cache := h.plan.cache
 	var slot *cacheSlot
 	var hash uint64
-	if cache != nil && err == nil && h.parent.err == nil && len(args) == 1 {
+	if cache := h.plan.cache; cache != nil && err == nil && h.parent.err == nil && len(args) == 1 {
 		// The common case: one integer or string value, found without
 		// rendering the prefix.
-		var digits [20]byte
-		if val, ok := cache.hashArg(&digits, h.parent, args[0], &hash); ok {
-			slot = cache.at(hash)
-			if in := slot.lookupArg(hash, h.parent.prefix, cache.before, val, cache.after); in != nil {
-				h.reuse(base, in)
-				return
-			}
+		var in *nsInst
+		if slot, hash, in = cache.findArg(h.parent, args[0]); in != nil {
+			h.reuse(base, in)
+			return
 		}
 	}
+	h.bindNew(base, args, err, slot, hash)
+}
+
+// bindNew is bindWith for an instance not found by its value: it renders
+// the prefix, looks it up in the cache (unless slot, found by the value's
+// hash, is where it belongs), else binds a new instance and remembers it.
+// A function of its own, so that a found instance, the common case, takes
+// little stack: bindNew's frame holds the prefix rendered.
+func (h subHandle) bindNew(base unsafe.Pointer, args []any, err error, slot *cacheSlot, hash uint64) {
+	lay, cache := h.plan.layout, h.plan.cache
 	var scratch [128]byte // the prefix is rendered here, then copied once
 	prefix, own, err, rejected := h.render(scratch[:0], args, err)
 	if cache != nil && err == nil && slot == nil {
@@ -424,11 +428,26 @@ func (c *instCache) slot(prefix []byte) (*cacheSlot, uint64) {
 	return c.at(h), h
 }
 
+// findArg looks up the instance of a, the one parameter value of a
+// template with one placeholder, under the instance parent: it returns
+// the slot the instance belongs in, the hash it is found by, and the
+// instance, or nil. slot is nil when a is not a string or a predeclared
+// integer, whose text appendParam writes as is: then the prefix must be
+// rendered.
+func (c *instCache) findArg(parent *nsInst, a any) (slot *cacheSlot, hash uint64, in *nsInst) {
+	var digits [20]byte
+	val, ok := c.hashArg(&digits, parent, a, &hash)
+	if !ok {
+		return nil, 0, nil
+	}
+	slot = c.at(hash)
+	return slot, hash, slot.lookupArg(hash, parent.prefix, c.before, val, c.after)
+}
+
 // hashArg sets *hash to the hash of a, the one parameter value of a
 // template with one placeholder, under the instance parent, and returns
 // a's text (written to digits for an integer). ok is false when a is not
-// a string or a predeclared integer, whose text appendParam writes as is:
-// then the prefix must be rendered.
+// a string or a predeclared integer.
 func (c *instCache) hashArg(digits *[20]byte, parent *nsInst, a any, hash *uint64) (val []byte, ok bool) {
 	if !c.single {
 		return nil, false
@@ -438,15 +457,15 @@ func (c *instCache) hashArg(digits *[20]byte, parent *nsInst, a any, hash *uint6
 	case string:
 		h, val = maphash.String(c.seed, x), unsafe.Slice(unsafe.StringData(x), len(x))
 	case int:
-		h, val = c.mix(uint64(x)), strconv.AppendInt(digits[:0], int64(x), 10)
+		h, val = c.mix(uint64(x)), decimal(digits, int64(x))
 	case int64:
-		h, val = c.mix(uint64(x)), strconv.AppendInt(digits[:0], x, 10)
+		h, val = c.mix(uint64(x)), decimal(digits, x)
 	case uint64:
-		h, val = c.mix(x), strconv.AppendUint(digits[:0], x, 10)
+		h, val = c.mix(x), udecimal(digits, x, false)
 	case int32:
-		h, val = c.mix(uint64(x)), strconv.AppendInt(digits[:0], int64(x), 10)
+		h, val = c.mix(uint64(x)), decimal(digits, int64(x))
 	case uint32:
-		h, val = c.mix(uint64(x)), strconv.AppendUint(digits[:0], uint64(x), 10)
+		h, val = c.mix(uint64(x)), udecimal(digits, uint64(x), false)
 	default:
 		return nil, false
 	}
@@ -454,6 +473,34 @@ func (c *instCache) hashArg(digits *[20]byte, parent *nsInst, a any, hash *uint6
 	// different parents (heap objects do not move).
 	*hash = h ^ c.mix(uint64(uintptr(unsafe.Pointer(parent))))
 	return val, true
+}
+
+// decimal writes x in base 10 at the end of d, as strconv.AppendInt does,
+// and returns its text: the 20 bytes hold every int64 and uint64. Unlike
+// strconv's, its frame is small: an instance found in the cache then
+// takes little stack.
+func decimal(d *[20]byte, x int64) []byte {
+	if x < 0 {
+		return udecimal(d, -uint64(x), true)
+	}
+	return udecimal(d, uint64(x), false)
+}
+
+// udecimal is decimal of u, negated when neg is set.
+func udecimal(d *[20]byte, u uint64, neg bool) []byte {
+	i := len(d)
+	for u >= 10 {
+		i--
+		d[i] = byte('0' + u%10)
+		u /= 10
+	}
+	i--
+	d[i] = byte('0' + u)
+	if neg {
+		i--
+		d[i] = '-'
+	}
+	return d[i:]
 }
 
 // mix hashes x: the cache's seed, then a multiply and xor-shift finaliser.
@@ -494,9 +541,9 @@ var instSizes = [...]struct {
 // newInst returns one zeroed instance and a buffer of at least n bytes
 // for its names, in one allocation when n fits in instSizes.
 func newInst(n int) ([]nsInst, []byte) {
-	for _, s := range instSizes {
-		if n <= s.n {
-			return s.new()
+	for i := range instSizes { // by index: ranging over the array would copy it
+		if n <= instSizes[i].n {
+			return instSizes[i].new()
 		}
 	}
 	return make([]nsInst, 1), make([]byte, 0, n)

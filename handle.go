@@ -39,7 +39,10 @@ func (h keyHandle) String() string { return h.Name() }
 
 // Err reports why the handle cannot be used (a parameter error, or
 // [ErrNotBound]); every operation then returns it without contacting Redis.
-func (h keyHandle) Err() error {
+func (h keyHandle) Err() error { return h.usable() }
+
+// usable is Err without copying h: what a hot path calls.
+func (h *keyHandle) usable() error {
 	if h.p == nil {
 		return ErrNotBound
 	}
@@ -80,6 +83,12 @@ func (h *keyHandle) fail(op string, err error) error {
 	}
 	return opError(op, h.name, err)
 }
+
+// refuse is opError for a command not sent: a function of its own, so
+// that the hot paths that call it keep small stack frames.
+//
+//go:noinline
+func (h *keyHandle) refuse(op string, err error) error { return opError(op, h.name, err) }
 
 // check is fail for a direct call: a wrong type is completed with the
 // type the key holds (one TYPE round trip, on that error only).

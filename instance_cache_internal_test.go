@@ -1,6 +1,11 @@
 package nest
 
-import "testing"
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
 
 // TestLookupArg checks that a lookup by parameter value compares the
 // whole prefix, not only the hash: an instance under another parent, with
@@ -34,5 +39,30 @@ func TestLookupArg(t *testing.T) {
 	var empty cacheSlot
 	if got := empty.lookupArg(0, "", ":", nil, ""); got != nil {
 		t.Errorf("empty slot returned %v", got)
+	}
+}
+
+// TestDecimal checks the digits the cache looks an integer up by against
+// strconv's, which appendParam writes into the prefix: a difference would
+// make every lookup of that value miss, or find another value's instance.
+func TestDecimal(t *testing.T) {
+	ints := []int64{0, 1, -1, 9, 10, -10, 99, 100, 255, 256, 1<<31 - 1, -1 << 31, 1<<53 + 1,
+		math.MaxInt64, math.MinInt64, math.MinInt64 + 1}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		ints = append(ints, int64(r.Uint64()), int64(r.Uint64()>>r.IntN(64)))
+	}
+	var d [20]byte
+	for _, x := range ints {
+		if got, want := string(decimal(&d, x)), strconv.FormatInt(x, 10); got != want {
+			t.Fatalf("decimal(%d) = %q, want %q", x, got, want)
+		}
+		u := uint64(x)
+		if got, want := string(udecimal(&d, u, false)), strconv.FormatUint(u, 10); got != want {
+			t.Fatalf("udecimal(%d) = %q, want %q", u, got, want)
+		}
+	}
+	if got := string(udecimal(&d, math.MaxUint64, false)); got != "18446744073709551615" {
+		t.Fatalf("udecimal(MaxUint64) = %q", got)
 	}
 }

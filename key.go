@@ -162,13 +162,14 @@ func (v value[T]) encode(x T) (any, error) {
 	return c.encode(v.name, x)
 }
 
-// encodeArg is encode for a command built in s: a predeclared integer is
-// boxed there rather than in an allocation of its own.
-func (v value[T]) encodeArg(s *argSpace, x T) (any, error) {
-	if c := v.codec(); c.plain != nil && v.p.kind != kindSecret {
+// encodeArg is h's encode for a command built in s: a predeclared
+// integer is boxed there rather than in an allocation of its own. It takes
+// h by pointer, so that a call passes 4 words rather than 9.
+func encodeArg[T any](h *keyHandle, s *argSpace, x T) (any, error) {
+	if c := h.p.codec.(*valueCodec[T]); c.plain != nil && h.p.kind != kindSecret {
 		return boxAs(s, c.plain, x), nil
 	}
-	return v.encode(x)
+	return value[T]{*h}.encode(x)
 }
 
 // result reads a reply holding the value (GET, GETEX, GETDEL, SET GET):
@@ -224,8 +225,7 @@ func (v value[T]) Lookup(ctx context.Context) (x T, ok bool, err error) {
 func (v value[T]) getCmd(ctx context.Context, c cmdSender, s *argSpace) *redis.StringCmd {
 	exp := v.p.ttl.renewal()
 	if s == nil {
-		one := newGetSpace(exp > 0)
-		s = &one
+		s = newGetSpace(exp > 0)
 	}
 	cmd := s.getCmd(ctx, v.name, exp)
 	_ = c.Process(ctx, cmd) // cmd carries the error
@@ -256,15 +256,28 @@ func (v value[T]) Raw(ctx context.Context) ([]byte, error) {
 // EX/PX) or, without one, storing the key without expiry. Options:
 // [KeepTTL], [WithTTL].
 func (v value[T]) Set(ctx context.Context, x T, opts ...SetOption) error {
-	if err := v.Err(); err != nil {
+	if err := v.usable(); err != nil {
 		return err
 	}
 	s := newArgSpace()
-	val, err := v.encodeArg(&s, x)
+	val, err := encodeArg(&v.keyHandle, s, x)
 	if err != nil {
-		return opError("SET", v.name, err)
+		return v.refuse("SET", err)
 	}
-	return v.fail("SET", v.setCmd(ctx, v.p.c.rdb, &s, val, v.p.ttl.expiration(opts), true).Err())
+	exp := v.p.ttl.expiration(opts)
+	cmd := s.setCmd(ctx, v.name, val, exp)
+	if v.p.indexed || v.p.c.log != nil {
+		v.sendSet(ctx, cmd, exp)
+	} else {
+		// The common case calls go-redis itself: the chain of stack frames
+		// down to go-redis is then about as deep as raw go-redis's, and a
+		// fresh goroutine's first Set runs in its first stack, as raw's does.
+		_ = v.p.c.rdb.Process(ctx, cmd) // cmd carries the error
+	}
+	if err := cmd.Err(); err != nil {
+		return v.fail("SET", err)
+	}
+	return nil
 }
 
 // ttl returns the expiration argument of a write with opts.
@@ -276,37 +289,32 @@ func (h *keyHandle) ttl(opts []SetOption) time.Duration {
 }
 
 // setCmd queues or sends SET of an encoded value with the expiration
-// exp (ttlSpec.expiration), built in s (nil: room of its own); when log
-// is set (a direct call) it logs it.
-func (h *keyHandle) setCmd(ctx context.Context, c cmdSender, s *argSpace, val any, exp time.Duration, log bool) *redis.StatusCmd {
+// exp (ttlSpec.expiration), built in s (nil: room of its own), after the
+// index update of an indexed key.
+func (h *keyHandle) setCmd(ctx context.Context, c cmdSender, s *argSpace, val any, exp time.Duration) *redis.StatusCmd {
 	if s == nil {
-		one := newArgSpace()
-		s = &one
+		s = newArgSpace()
 	}
-	if log && (h.p.indexed || h.p.c.log != nil) {
-		return h.setLogged(ctx, c, s, val, exp)
-	}
-	if !log {
-		h.queueIndex(ctx, c)
-	}
+	h.queueIndex(ctx, c)
 	cmd := s.setCmd(ctx, h.name, val, exp)
 	_ = c.Process(ctx, cmd) // cmd carries the error
 	return cmd
 }
 
-// setLogged is setCmd for a direct call of an indexed key, or with a
-// logger: a function of its own, so that the common case keeps a small
-// stack frame (184 bytes instead of 416).
-func (h *keyHandle) setLogged(ctx context.Context, c cmdSender, s *argSpace, val any, exp time.Duration) *redis.StatusCmd {
+// sendSet sends the SET cmd of a direct call, with its index update for
+// an indexed key, and logs it.
+func (h *keyHandle) sendSet(ctx context.Context, cmd *redis.StatusCmd, exp time.Duration) {
 	start := h.p.c.clock()
-	var cmd *redis.StatusCmd
 	if h.p.indexed {
-		cmd = sendIndexed(ctx, h, c, func(pp redis.Pipeliner) *redis.StatusCmd { return h.setCmd(ctx, pp, s, val, exp, false) })
+		sendIndexed(ctx, h, h.p.c.rdb, func(pp redis.Pipeliner) *redis.StatusCmd {
+			h.queueIndex(ctx, pp)
+			_ = pp.Process(ctx, cmd) // cmd carries the error
+			return cmd
+		})
 	} else {
-		cmd = h.setCmd(ctx, c, s, val, exp, false) // no index to queue
+		_ = h.p.c.rdb.Process(ctx, cmd) // cmd carries the error
 	}
 	h.p.c.logged(ctx, "SET", h.name, exp, start, cmd.Err())
-	return cmd
 }
 
 // SetNX stores x only if the key does not exist (SET ... NX, with the
@@ -392,7 +400,7 @@ func (v value[T]) Update(ctx context.Context, fn func(cur T, exists bool) (T, er
 		}
 		start = v.p.c.clock()
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			v.setCmd(ctx, v.txPipe(p), nil, val, v.p.ttl.d, false)
+			v.setCmd(ctx, v.txPipe(p), nil, val, v.p.ttl.d)
 			return nil
 		})
 		v.p.c.logged(ctx, "MULTI/EXEC SET", v.name, v.p.ttl.d, start, err)

@@ -120,7 +120,10 @@ func (p Password) Set(ctx context.Context, plain string, opts ...SetOption) erro
 	if err != nil {
 		return opError("SET", p.name, err)
 	}
-	return p.fail("SET", p.setCmd(ctx, p.p.c.rdb, nil, h, p.p.ttl.expiration(opts), true).Err())
+	exp := p.p.ttl.expiration(opts)
+	cmd := newArgSpace().setCmd(ctx, p.name, h, exp)
+	p.sendSet(ctx, cmd, exp)
+	return p.fail("SET", cmd.Err())
 }
 
 // newHash hashes plain as Set stores it: an argon2id PHC string or, for a

@@ -498,12 +498,12 @@ func (q Queued[T]) Set(ctx context.Context, x T, opts ...SetOption) *Future[stru
 	if err := p.admit(h, "SET"); err != nil {
 		return failed[struct{}](p, err)
 	}
-	val, err := value[T]{*h}.encodeArg(&p.args, x)
+	val, err := encodeArg[T](h, &p.args, x)
 	if err != nil {
 		return failed[struct{}](p, p.refuse(h, opNameSET, err))
 	}
 	exp := h.p.ttl.expiration(opts)
-	cmd := h.setCmd(ctx, p.pp, &p.args, val, exp, false)
+	cmd := h.setCmd(ctx, p.pp, &p.args, val, exp)
 	return push[struct{}](p, h, opStatus, opNameSET, exp, cmd)
 }
 

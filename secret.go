@@ -197,7 +197,7 @@ func (s Secret[T]) rename(ctx context.Context, op string, dst Secret[T], nx bool
 		}
 		start := c.clock()
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			dst.setCmd(ctx, dst.txPipe(p), nil, sealed, dst.p.ttl.d, false)
+			dst.setCmd(ctx, dst.txPipe(p), nil, sealed, dst.p.ttl.d)
 			p.Del(ctx, s.name)
 			return nil
 		})

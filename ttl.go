@@ -118,7 +118,7 @@ func WithTTL(d time.Duration) SetOption {
 
 // expiration returns the go-redis expiration argument for a write: a
 // positive TTL, redis.KeepTTL, or 0 for none.
-func (t ttlSpec) expiration(opts []SetOption) time.Duration {
+func (t *ttlSpec) expiration(opts []SetOption) time.Duration {
 	if len(opts) == 0 {
 		return t.d
 	}
