@@ -210,34 +210,31 @@ func (v value[T]) Get(ctx context.Context) (T, error) {
 // Lookup is like Get but tells a missing key from a stored one: ok is
 // false when the key does not exist (x is then the default or zero value).
 func (v value[T]) Lookup(ctx context.Context) (x T, ok bool, err error) {
-	if err := v.Err(); err != nil {
+	if err := v.usable(); err != nil {
 		return x, false, err
 	}
 	start := v.p.c.clock()
-	cmd := v.getCmd(ctx, v.p.c.rdb, nil)
+	cmd := v.getCmd(ctx)
 	x, ok, err = v.result("GET", cmd)
 	v.logGet(ctx, start, err)
 	return x, ok, v.typeFound(ctx, err)
 }
 
-// getCmd queues or sends the read: GET, or GETEX for a sliding TTL,
-// built in s (nil: room of its own).
-func (v value[T]) getCmd(ctx context.Context, c cmdSender, s *argSpace) *redis.StringCmd {
-	exp := v.p.ttl.renewal()
-	if s == nil {
-		s = newGetSpace(exp > 0)
-	}
-	cmd := s.getCmd(ctx, v.name, exp)
-	_ = c.Process(ctx, cmd) // cmd carries the error
+// getCmd sends the read of a direct call: GET, or GETEX for a sliding
+// TTL. Its frame and Lookup's are small, as Set's are (see Set).
+func (h *keyHandle) getCmd(ctx context.Context) *redis.StringCmd {
+	exp := h.p.ttl.renewal()
+	cmd := newGetSpace(exp > 0).getCmd(ctx, h.name, exp)
+	_ = h.p.c.rdb.Process(ctx, cmd) // cmd carries the error
 	return cmd
 }
 
 // logGet logs the read getCmd sent.
-func (v value[T]) logGet(ctx context.Context, start time.Time, err error) {
-	if t := v.p.ttl; t.sliding && t.d > 0 {
-		v.p.c.logged(ctx, "GETEX", v.name, t.d, start, err)
+func (h *keyHandle) logGet(ctx context.Context, start time.Time, err error) {
+	if t := &h.p.ttl; t.sliding && t.d > 0 {
+		h.p.c.logged(ctx, "GETEX", h.name, t.d, start, err)
 	} else {
-		v.p.c.logged(ctx, "GET", v.name, 0, start, err)
+		h.p.c.logged(ctx, "GET", h.name, 0, start, err)
 	}
 }
 

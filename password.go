@@ -168,10 +168,9 @@ func (p Password) Verify(ctx context.Context, candidate string) (bool, error) {
 		return false, err
 	}
 	c := p.p.c
-	v := value[string]{p.keyHandle}
 	start := c.clock()
-	cmd := v.getCmd(ctx, c.rdb, nil) // GETEX for a sliding TTL
-	v.logGet(ctx, start, cmd.Err())
+	cmd := p.getCmd(ctx) // GETEX for a sliding TTL
+	p.logGet(ctx, start, cmd.Err())
 	stored, err := cmd.Result()
 	if err != nil {
 		return false, p.fail("GET", err)

@@ -28,7 +28,7 @@ func (t ttlSpec) declared() bool { return t.d > 0 || t.none }
 
 // renewal returns the TTL a read renews (GETEX): the duration of a
 // sliding TTL, else 0.
-func (t ttlSpec) renewal() time.Duration {
+func (t *ttlSpec) renewal() time.Duration {
 	if t.sliding && t.d > 0 {
 		return t.d
 	}
