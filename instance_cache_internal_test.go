@@ -66,3 +66,35 @@ func TestDecimal(t *testing.T) {
 		t.Fatalf("udecimal(MaxUint64) = %q", got)
 	}
 }
+
+// TestInstanceCacheTwoSlots checks the table's two slots per instance:
+// an instance whose first slot is taken goes to its second, both are
+// found, and a third instance for the same two slots replaces the older.
+func TestInstanceCacheTwoSlots(t *testing.T) {
+	c := &instCache{size: 8}
+	ins := make([]*nsInst, 5)
+	for i := range ins {
+		ins[i] = &nsInst{prefix: "p" + strconv.Itoa(i)}
+	}
+	// Slots (low half, high half): h[0] (0, 1), h[1] (0, 2), h[2] (1, 2), h[3] (2, 1).
+	h := []uint64{1 << 32, 2 << 32, 2<<32 | 1, 1<<32 | 2}
+	find := func(i int) bool { return c.lookup(h[i], []byte(ins[i].prefix)) == ins[i] }
+	c.store(h[0], ins[0])
+	c.store(h[1], ins[1]) // slot 0 taken: slot 2
+	if !find(0) || !find(1) {
+		t.Fatalf("two instances sharing their first slot: found %v and %v, want both", find(0), find(1))
+	}
+	c.store(h[2], ins[2]) // slot 1 is empty
+	if !find(0) || !find(1) || !find(2) {
+		t.Fatalf("after a third: found %v %v %v, want all", find(0), find(1), find(2))
+	}
+	c.store(h[3], ins[3]) // slots 2 (ins[1], older) and 1 (ins[2]): replaces ins[1]
+	if find(1) || !find(0) || !find(2) || !find(3) {
+		t.Fatalf("after a fourth: found %v %v %v %v, want all but the second", find(0), find(1), find(2), find(3))
+	}
+	// A hash whose halves name one slot uses it alone.
+	c.store(3<<32|3, ins[4])
+	if c.lookup(3<<32|3, []byte("p4")) != ins[4] || !find(0) || !find(2) || !find(3) {
+		t.Fatal("an instance with one slot displaced another")
+	}
+}

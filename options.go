@@ -61,12 +61,14 @@ type Options struct {
 	// schema remembers, so that binding the same parameters again
 	// (root.User.At(42) on every request for user 42) reuses the instance
 	// and its key names: no allocation for them, no names built. It is a
-	// direct-mapped table of this many slots rounded up to a power of two,
-	// allocated on the field's first At and shared by all its parent
-	// instances (root.Org.At(o).User has one table for every o); a slot
-	// holds the last instance bound there, so two parameters whose slots
-	// coincide replace each other. Its memory is the table (16 bytes a
-	// slot: 64 KiB at the default) and the instances it holds, each the
+	// table of this many slots rounded up to a power of two, allocated on
+	// the field's first At and shared by all its parent instances
+	// (root.Org.At(o).User has one table for every o). An instance may sit
+	// in either of two slots picked by a hash of its parameters, and a new
+	// one replaces the older of the two: parameters bound over and over in
+	// turn are found about 97 % of the time when there are half as many as
+	// slots, 66 % when there are as many. Its memory is the table (24
+	// bytes a slot: 96 KiB at the default) and the instances it holds, each the
 	// size of the namespace's key names plus 48 bytes; they keep the
 	// parameter values in memory until replaced. Namespaces with a
 	// ValidateParams method (which must run on every At) or with plain
