@@ -84,11 +84,12 @@ func (h *keyHandle) fail(op string, err error) error {
 	return opError(op, h.name, err)
 }
 
-// refuse is opError for a command not sent: a function of its own, so
-// that the hot paths that call it keep small stack frames.
+// notSent is opError for a command not sent (a value that does not
+// encode): a function of its own, so that the hot paths that call it keep
+// small stack frames.
 //
 //go:noinline
-func (h *keyHandle) refuse(op string, err error) error { return opError(op, h.name, err) }
+func (h *keyHandle) notSent(op string, err error) error { return opError(op, h.name, err) }
 
 // check is fail for a direct call: a wrong type is completed with the
 // type the key holds (one TYPE round trip, on that error only).

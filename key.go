@@ -259,7 +259,7 @@ func (v value[T]) Set(ctx context.Context, x T, opts ...SetOption) error {
 	s := newArgSpace()
 	val, err := encodeArg(&v.keyHandle, s, x)
 	if err != nil {
-		return v.refuse("SET", err)
+		return v.notSent("SET", err)
 	}
 	exp := v.p.ttl.expiration(opts)
 	cmd := s.setCmd(ctx, v.name, val, exp)
@@ -292,10 +292,16 @@ func (h *keyHandle) setCmd(ctx context.Context, c cmdSender, s *argSpace, val an
 	if s == nil {
 		s = newArgSpace()
 	}
-	h.queueIndex(ctx, c)
 	cmd := s.setCmd(ctx, h.name, val, exp)
-	_ = c.Process(ctx, cmd) // cmd carries the error
+	h.send(ctx, c, cmd)
 	return cmd
+}
+
+// send queues or sends cmd, a write of h, on c after the index update of
+// an indexed key.
+func (h *keyHandle) send(ctx context.Context, c cmdSender, cmd redis.Cmder) {
+	h.queueIndex(ctx, c)
+	_ = c.Process(ctx, cmd) // cmd carries the error
 }
 
 // sendSet sends the SET cmd of a direct call, with its index update for
@@ -304,12 +310,11 @@ func (h *keyHandle) sendSet(ctx context.Context, cmd *redis.StatusCmd, exp time.
 	start := h.p.c.clock()
 	if h.p.indexed {
 		sendIndexed(ctx, h, h.p.c.rdb, func(pp redis.Pipeliner) *redis.StatusCmd {
-			h.queueIndex(ctx, pp)
-			_ = pp.Process(ctx, cmd) // cmd carries the error
+			h.send(ctx, pp, cmd)
 			return cmd
 		})
 	} else {
-		_ = h.p.c.rdb.Process(ctx, cmd) // cmd carries the error
+		h.send(ctx, h.p.c.rdb, cmd) // no index to queue
 	}
 	h.p.c.logged(ctx, "SET", h.name, exp, start, cmd.Err())
 }
