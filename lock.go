@@ -66,8 +66,9 @@ func (Lock) fieldKind() keyKind { return kindLock }
 // meaning with [errors.Is], so code written for redislock keeps working.
 var (
 	// ErrNotObtained: [Lock.Obtain] found the lock held by another token
-	// and its retries, if any, ran out (or the lease length went by, for a
-	// ctx without deadline). Matches redislock.ErrNotObtained.
+	// and its retries, if any, ran out (for a ctx without deadline: the
+	// next try would have started more than a lease length after the
+	// first). Matches redislock.ErrNotObtained.
 	ErrNotObtained error = &lockError{"nest: lock not obtained", redislock.ErrNotObtained}
 	// ErrLockNotHeld: a [Lease] is no longer held (its lease expired, or
 	// the key was deleted or obtained by another token): Release, Refresh
@@ -109,8 +110,9 @@ func WithLease(d time.Duration) LockOption {
 // WithRetry makes Obtain try again, waiting as s says, while the lock is
 // held elsewhere. The wait honours ctx: Obtain returns ctx's error as soon
 // as ctx is done; with a ctx without deadline it gives up with
-// [ErrNotObtained] after the lease length. Without WithRetry, Obtain
-// tries once.
+// [ErrNotObtained] rather than start a try more than a lease length after
+// the first. A try in flight is bounded by ctx and the client's timeouts
+// only, never by the lease. Without WithRetry, Obtain tries once.
 func WithRetry(s RetryStrategy) LockOption {
 	return func(o *lockOptions) { o.retry = s }
 }
@@ -150,18 +152,50 @@ func (l Lock) Obtain(ctx context.Context, opts ...LockOption) (*Lease, error) {
 	}
 	c := l.p.c
 	start := c.clock()
-	rl, err := redislock.New(c.rdb).Obtain(ctx, l.name, o.lease, &redislock.Options{
+	rctx := ctx
+	if _, ok := ctx.Deadline(); !ok {
+		// redislock bounds a ctx without deadline by one lease, the try in
+		// flight included: a first SET NX slower than a short lease (a
+		// loaded or distant server) came back "not obtained" though nobody
+		// held the lock. Bound the retries by the lease instead, and leave
+		// each try to the client's own timeouts, as for any command.
+		o.retry = retryWithin{s: o.retry, until: time.Now().Add(o.lease)}
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithDeadline(ctx, time.Now().Add(noBound))
+		defer cancel()
+	}
+	rl, err := redislock.New(c.rdb).Obtain(rctx, l.name, o.lease, &redislock.Options{
 		RetryStrategy: o.retry, Token: o.token, Metadata: o.meta,
 	})
 	c.logged(ctx, op, l.name, o.lease, start, err)
 	switch {
 	case err == nil:
 		return &Lease{h: l.keyHandle, rl: rl, lease: o.lease}, nil
-	case errors.Is(err, redislock.ErrNotObtained),
-		ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded): // redislock's own bound: the lease length
+	case errors.Is(err, redislock.ErrNotObtained):
 		return nil, opError(op, l.name, ErrNotObtained)
 	}
 	return nil, l.check(ctx, op, err)
+}
+
+// noBound is the deadline Obtain gives a ctx without one, only so that
+// redislock adds none of its own: far enough never to cut a try short.
+const noBound = 100 * 365 * 24 * time.Hour
+
+// retryWithin stops retries whose try would start after until.
+type retryWithin struct {
+	s     RetryStrategy // nil: no retry
+	until time.Time
+}
+
+func (r retryWithin) NextBackoff() time.Duration {
+	if r.s == nil {
+		return 0
+	}
+	b := r.s.NextBackoff()
+	if b < 1 || time.Now().Add(b).After(r.until) {
+		return 0
+	}
+	return b
 }
 
 func checkLease(d time.Duration) error {

@@ -12,6 +12,7 @@ import (
 	"github.com/bsm/redislock"
 
 	"github.com/redisimnest/nest"
+	"github.com/redisimnest/nest/internal/redistest"
 )
 
 func TestLockObtainRelease(t *testing.T) {
@@ -310,5 +311,45 @@ func TestLockSchema(t *testing.T) {
 	root := nest.MustNew[ctrRoot](rdb, nil)
 	if _, err := root.User.At("a:b").Lock.Obtain(context.Background()); !errors.Is(err, nest.ErrInvalidParam) {
 		t.Fatalf("unusable Lock Obtain = %v", err)
+	}
+}
+
+// A try slower than a short lease still obtains a free lock. redislock's
+// own bound, a deadline of one lease on a ctx without one, cut the try in
+// flight short: the EVAL that follows a NOSCRIPT reply found the deadline
+// gone, so a loaded or distant server gave ErrNotObtained though nobody
+// held the lock (the flaky CI failure of TestAdv2LockLeaseExpiryRace on
+// the cluster backend under -race). A CLIENT PAUSE makes the try slow.
+func TestLockSlowTryOutlivesShortLease(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t, 0)
+	root, err := nest.New[ctrRoot](rdb, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	u := root.User.At(9)
+	for _, retry := range []bool{false, true} {
+		// Without the script cached, the try takes two round trips
+		// (EVALSHA, NOSCRIPT, EVAL), as on a fresh server or after a
+		// failover; the pause holds the first past the lease.
+		must(t, rdb.ScriptFlush(ctx).Err())
+		must(t, srv.Client(t, 0).ClientPause(ctx, 200*time.Millisecond).Err())
+		var opts []nest.LockOption
+		if retry {
+			opts = append(opts, nest.WithRetry(redislock.LinearBackoff(5*time.Millisecond)))
+		}
+		start := time.Now()
+		lease, err := u.Lock.Obtain(ctx, append(opts, nest.WithLease(30*time.Millisecond))...)
+		if err != nil {
+			t.Fatalf("retry %v: Obtain of a free lock on a paused server = %v after %v; want a lease", retry, err, time.Since(start))
+		}
+		if time.Since(start) < 100*time.Millisecond {
+			t.Fatalf("retry %v: the pause did not hold the try (%v): the test proves nothing", retry, time.Since(start))
+		}
+		if lease.Token() == "" {
+			t.Fatalf("retry %v: lease without token", retry)
+		}
+		must(t, rdb.Del(ctx, u.Lock.Name()).Err())
 	}
 }
