@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -1121,6 +1122,104 @@ func interleave(b *testing.B, raw, ours func(i int)) {
 	b.ReportMetric(float64(rawT.Nanoseconds())/float64(b.N), "raw-ns/op")
 	b.ReportMetric(float64(oursT.Nanoseconds())/float64(b.N), "nest-ns/op")
 	b.ReportMetric(float64(oursT)/float64(rawT), "nest/raw")
+}
+
+// pairedRounds runs rounds of raw and ours in pairs, b.N pairs, which of
+// the two goes first alternating, and reports the median over the pairs
+// of ours' time over raw's (nest/raw) with its quartiles, and the same
+// median of the process's CPU time (cpu-nest/raw: client CPU, the
+// redis-server is another process). A ratio per pair, rather than of the
+// totals, keeps a slow spell of the machine, which lasts a few rounds,
+// from weighing on one side; the median keeps the rare stalled round out.
+func pairedRounds(b *testing.B, raw, ours func() error) {
+	b.Helper()
+	wall := make([]float64, 0, b.N)
+	cpu := make([]float64, 0, b.N)
+	var rawT, oursT time.Duration
+	for i := range b.N {
+		var t, c [2]time.Duration // raw, ours
+		for k := range 2 {
+			side := (k + i) % 2
+			f := raw
+			if side == 1 {
+				f = ours
+			}
+			c0, t0 := processCPU(), time.Now()
+			if err := f(); err != nil {
+				b.Fatal(err)
+			}
+			t[side], c[side] = time.Since(t0), processCPU()-c0
+		}
+		rawT, oursT = rawT+t[0], oursT+t[1]
+		wall = append(wall, float64(t[1])/float64(t[0]))
+		if c[0] > 0 {
+			cpu = append(cpu, float64(c[1])/float64(c[0]))
+		}
+	}
+	slices.Sort(wall)
+	slices.Sort(cpu)
+	b.ReportMetric(float64(rawT.Nanoseconds())/float64(b.N), "raw-ns/op")
+	b.ReportMetric(float64(oursT.Nanoseconds())/float64(b.N), "nest-ns/op")
+	b.ReportMetric(wall[len(wall)/2], "nest/raw")
+	b.ReportMetric(wall[len(wall)/4], "p25")
+	b.ReportMetric(wall[len(wall)*3/4], "p75")
+	if len(cpu) > 0 {
+		b.ReportMetric(cpu[len(cpu)/2], "cpu-nest/raw")
+	}
+}
+
+// processCPU returns the CPU time the process has used, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// workers is a pool of goroutines that live until the benchmark ends.
+type workers struct {
+	jobs []chan func(w int) error
+	wg   sync.WaitGroup
+	err  atomic.Pointer[error]
+}
+
+// newWorkers starts n workers, stopped when b ends.
+func newWorkers(b *testing.B, n int) *workers {
+	p := &workers{jobs: make([]chan func(int) error, n)}
+	var stopped sync.WaitGroup
+	for w := range n {
+		p.jobs[w] = make(chan func(int) error)
+		stopped.Go(func() {
+			for f := range p.jobs[w] {
+				if err := f(w); err != nil {
+					p.err.Store(&err)
+				}
+				p.wg.Done()
+			}
+		})
+	}
+	b.Cleanup(func() {
+		for _, ch := range p.jobs {
+			close(ch)
+		}
+		stopped.Wait()
+	})
+	return p
+}
+
+// run has every worker call f with its number, waits for all, and
+// returns one of their errors.
+func (p *workers) run(f func(w int) error) error {
+	p.wg.Add(len(p.jobs))
+	for _, ch := range p.jobs {
+		ch <- f
+	}
+	p.wg.Wait()
+	if err := p.err.Swap(nil); err != nil {
+		return *err
+	}
+	return nil
 }
 
 // pttl returns the key's raw PTTL.
