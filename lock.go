@@ -111,8 +111,8 @@ func WithLease(d time.Duration) LockOption {
 // held elsewhere. The wait honours ctx: Obtain returns ctx's error as soon
 // as ctx is done; with a ctx without deadline it gives up with
 // [ErrNotObtained] rather than start a try more than a lease length after
-// the first. A try in flight is bounded by ctx and the client's timeouts
-// only, never by the lease. Without WithRetry, Obtain tries once.
+// the first. The lease never cuts a try in flight short (see
+// [Lock.Obtain]). Without WithRetry, Obtain tries once.
 func WithRetry(s RetryStrategy) LockOption {
 	return func(o *lockOptions) { o.retry = s }
 }
@@ -132,9 +132,12 @@ func WithMetadata(md string) LockOption {
 
 // Obtain takes the lock (SET NX PX through redislock's script) and returns
 // its [Lease], or [ErrNotObtained] when another token holds it and no
-// retry succeeded. A cancelled or expired ctx returns ctx's error at once,
-// also between retries. A key holding another Redis type fails with
-// [ErrWrongType].
+// retry succeeded. A ctx done before a try or between tries returns
+// ctx's error at once; a try in flight is bounded, as every command is, by
+// the client's timeouts, and by ctx's deadline only when the client sets
+// Options.ContextTimeoutEnabled (go-redis's): a try the server completes
+// after ctx is done still returns its lease. A key holding another Redis
+// type fails with [ErrWrongType].
 func (l Lock) Obtain(ctx context.Context, opts ...LockOption) (*Lease, error) {
 	const op = "OBTAIN"
 	if err := l.Err(); err != nil {
