@@ -508,7 +508,8 @@ func BenchmarkAt(b *testing.B) {
 // stacks, which made the ratio swing by 10 % from one run to the next.
 // In "percall" each side builds its key per write: nest with
 // root.User.At(i).Age.Set, raw with "root:user:"+strconv.Itoa(i)+":age";
-// in "handles" both were built before (nest's Key handles, raw's names).
+// "percall-cache-off" is the same with Options.InstanceCache -1; in
+// "handles" both were built before (nest's Key handles, raw's names).
 func BenchmarkAutoPipeline(b *testing.B) {
 	rdb := redistest.Shared(b)
 	ap, err := rdb.AutoPipeline()
@@ -542,13 +543,23 @@ func BenchmarkAutoPipeline(b *testing.B) {
 			})
 		}
 	}
-	b.Run("percall", func(b *testing.B) {
-		pairedRounds(b, round(func(i int) error {
-			return ap.Set(ctx, "root:user:"+strconv.Itoa(i)+":age", i, ttl).Err()
-		}), round(func(i int) error {
-			return root.User.At(i).Age.Set(ctx, i)
-		}))
+	rawPerCall := round(func(i int) error {
+		return ap.Set(ctx, "root:user:"+strconv.Itoa(i)+":age", i, ttl).Err()
 	})
+	uncached, err := nest.New[benchRoot](ap, &nest.Options{InstanceCache: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		root *benchRoot
+	}{{"percall", root}, {"percall-cache-off", uncached}} {
+		b.Run(c.name, func(b *testing.B) {
+			pairedRounds(b, rawPerCall, round(func(i int) error {
+				return c.root.User.At(i).Age.Set(ctx, i)
+			}))
+		})
+	}
 	b.Run("handles", func(b *testing.B) {
 		pairedRounds(b, round(func(i int) error {
 			return ap.Set(ctx, names[i], i, ttl).Err()

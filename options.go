@@ -74,7 +74,11 @@ type Options struct {
 	// ValidateParams method (which must run on every At) or with plain
 	// child namespaces are not cached. Handles compare equal with == when
 	// they come from one cached instance and not otherwise: do not
-	// compare handles.
+	// compare handles. The cache pays where the same instances come back
+	// while they are still in the processor's caches (loops, pipelines,
+	// hot ids); under high concurrency over many distinct ids a hit
+	// costs about as much as a new instance, and turning the cache off
+	// measured faster (PERFORMANCE.md, AutoPipeliner).
 	// default: [DefaultInstanceCache] (4096); at most 1 048 576; a
 	// negative number turns the cache off
 	InstanceCache int
