@@ -59,6 +59,16 @@ func advLockServer(t *testing.T, opt *redis.Options) (*redistest.Server, *redis.
 	return srv, rdb, root
 }
 
+// holdLock obtains l for the rest of the test, so that Obtain finds it
+// held by another token.
+func holdLock(t *testing.T, l nest.Lock) {
+	t.Helper()
+	ctx := context.Background()
+	held, err := l.Obtain(ctx)
+	must(t, err)
+	t.Cleanup(func() { _ = held.Release(ctx) })
+}
+
 // advEvalCalls returns how many EVALSHA and EVAL the server ran since its
 // stats were last reset.
 func advEvalCalls(t *testing.T, rdb *redis.Client) int {
@@ -88,9 +98,7 @@ func TestAdvLockReviewRetriesStopAfterLease(t *testing.T) {
 	ctx := context.Background()
 	root, _ := newCtrRoot(t)
 	u := root.User.At(101)
-	held, err := u.Lock.Obtain(ctx)
-	must(t, err)
-	defer held.Release(ctx)
+	holdLock(t, u.Lock)
 	const lease = 400 * time.Millisecond
 	for _, tc := range []struct {
 		name       string
@@ -123,7 +131,7 @@ func TestAdvLockReviewRetriesStopAfterLease(t *testing.T) {
 	// LimitRetry still ends the retries first: 1 try + 3 retries.
 	cr := &countingRetry{s: redislock.LimitRetry(redislock.LinearBackoff(10*time.Millisecond), 3)}
 	start := time.Now()
-	_, err = u.Lock.Obtain(ctx, nest.WithLease(10*time.Second), nest.WithRetry(cr))
+	_, err := u.Lock.Obtain(ctx, nest.WithLease(10*time.Second), nest.WithRetry(cr))
 	if !errors.Is(err, nest.ErrNotObtained) || time.Since(start) > 2*time.Second {
 		t.Fatalf("LimitRetry(3) = %v after %v", err, time.Since(start))
 	}
@@ -138,9 +146,7 @@ func TestAdvLockReviewDeadlineOutlastsLease(t *testing.T) {
 	ctx := context.Background()
 	root, _ := newCtrRoot(t)
 	u := root.User.At(102)
-	held, err := u.Lock.Obtain(ctx)
-	must(t, err)
-	defer held.Release(ctx)
+	holdLock(t, u.Lock)
 	for _, s := range []nest.RetryStrategy{
 		redislock.LinearBackoff(10 * time.Millisecond),
 		redislock.ExponentialBackoff(16*time.Millisecond, 32*time.Millisecond),
@@ -167,9 +173,7 @@ func TestAdvLockReviewSingleTry(t *testing.T) {
 	ctx := context.Background()
 	_, rdb, root := advLockServer(t, nil)
 	u := root.User.At(103)
-	held, err := u.Lock.Obtain(ctx) // also loads the script
-	must(t, err)
-	defer held.Release(ctx)
+	holdLock(t, u.Lock) // also loads the script
 	for name, opts := range map[string][]nest.LockOption{
 		"no WithRetry":  nil,
 		"NoRetry":       {nest.WithRetry(redislock.NoRetry())},
@@ -193,7 +197,7 @@ func TestAdvLockReviewSingleTry(t *testing.T) {
 	// A 1ns backoff retries (in a tight loop) until the lease.
 	must(t, rdb.ConfigResetStat(ctx).Err())
 	start := time.Now()
-	_, err = u.Lock.Obtain(ctx, nest.WithLease(100*time.Millisecond), nest.WithRetry(fixedRetry(1)))
+	_, err := u.Lock.Obtain(ctx, nest.WithLease(100*time.Millisecond), nest.WithRetry(fixedRetry(1)))
 	if !errors.Is(err, nest.ErrNotObtained) || time.Since(start) < 90*time.Millisecond || time.Since(start) > 2*time.Second {
 		t.Fatalf("1ns backoff: %v after %v; want ErrNotObtained after the lease", err, time.Since(start))
 	}
@@ -209,9 +213,7 @@ func TestAdvLockReviewCancelBetweenRetries(t *testing.T) {
 	ctx := context.Background()
 	root, _ := newCtrRoot(t)
 	u := root.User.At(104)
-	held, err := u.Lock.Obtain(ctx)
-	must(t, err)
-	defer held.Release(ctx)
+	holdLock(t, u.Lock)
 	for _, s := range []nest.RetryStrategy{
 		redislock.LinearBackoff(5 * time.Second),
 		redislock.LinearBackoff(time.Millisecond),
