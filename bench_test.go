@@ -510,6 +510,8 @@ func BenchmarkAt(b *testing.B) {
 // root.User.At(i).Age.Set, raw with "root:user:"+strconv.Itoa(i)+":age";
 // "percall-cache-off" is the same with Options.InstanceCache -1; in
 // "handles" both were built before (nest's Key handles, raw's names).
+// "control" runs raw against a copy of itself: its nest/raw, 1 give or
+// take the machine's noise, is the harness's own.
 func BenchmarkAutoPipeline(b *testing.B) {
 	rdb := redistest.Shared(b)
 	ap, err := rdb.AutoPipeline()
@@ -565,6 +567,11 @@ func BenchmarkAutoPipeline(b *testing.B) {
 			return ap.Set(ctx, names[i], i, ttl).Err()
 		}), round(func(i int) error {
 			return keys[i].Set(ctx, i)
+		}))
+	})
+	b.Run("control", func(b *testing.B) {
+		pairedRounds(b, rawPerCall, round(func(i int) error {
+			return ap.Set(ctx, "root:user:"+strconv.Itoa(i)+":age", i, ttl).Err()
 		}))
 	})
 }

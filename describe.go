@@ -91,7 +91,7 @@ func ttlInfo(t ttlSpec) *TTLInfo {
 
 // Describe describes the namespace and everything declared under it.
 func (n Namespace) Describe() Description {
-	if n.ns == nil {
+	if n.ns.plan == nil {
 		return Description{Error: ErrNotBound.Error()}
 	}
 	return describeNamespace(n.ns.plan, n.ns.prefix, n.ns.values(), n.ns.err, "")

@@ -31,7 +31,7 @@ type Schema struct {
 //	data, err := json.MarshalIndent(nest.Export(root.Namespace), "", "  ")
 func Export(n Namespace) Schema {
 	s := Schema{Version: SchemaVersion, MaxParamLen: DefaultMaxParamLen, Root: n.Describe()}
-	if n.ns != nil {
+	if n.ns.plan != nil {
 		s.MaxParamLen = n.ns.plan.c.maxParam
 	}
 	return s
@@ -68,7 +68,7 @@ func (n Namespace) Lookup(prefix string) (Namespace, error) {
 	if err := n.Err(); err != nil {
 		return Namespace{}, err
 	}
-	in := n.ns
+	in := &n.ns
 	if prefix == in.prefix {
 		return n, nil
 	}
@@ -86,7 +86,7 @@ func (n Namespace) Lookup(prefix string) (Namespace, error) {
 		}
 		p, own, at = ch, at, at+len(head)+1
 	}
-	return Namespace{ns: &nsInst{plan: p, prefix: prefix, own: own}}, nil
+	return Namespace{ns: nsInst{plan: p, prefix: prefix, own: own}}, nil
 }
 
 // childOf returns the child namespace of p whose own segment starts rest,

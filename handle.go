@@ -19,7 +19,7 @@ import (
 // key's own parameter error.
 type keyHandle struct {
 	p    *keyPlan
-	ns   *nsInst
+	ns   nsInst
 	name string
 	err  error
 }

@@ -279,7 +279,7 @@ func (s Sub[U]) RepairIndex(ctx context.Context, opts ...SubtreeOption) (added, 
 	case s.h.plan.index == nil:
 		return 0, 0, fmt.Errorf("%w: %s has no index (tag it `index:\"set\"`)", ErrConfig, s.h.plan.path)
 	}
-	return s.h.indexRef().repair(ctx, s.h.parent, opts, func(fn func(string) bool) error {
+	return s.h.indexRef().repair(ctx, &s.h.parent, opts, func(fn func(string) bool) error {
 		return s.h.scanInstances(ctx, opts, fn)
 	})
 }
@@ -295,7 +295,7 @@ func (p ParamKey[T]) RepairIndex(ctx context.Context, opts ...SubtreeOption) (ad
 	case h.p.index == nil:
 		return 0, 0, fmt.Errorf("%w: %s has no index (tag it `index:\"set\"`)", ErrConfig, h.p.path)
 	}
-	return h.indexRef().repair(ctx, h.ns, opts, func(fn func(string) bool) error {
+	return h.indexRef().repair(ctx, &h.ns, opts, func(fn func(string) bool) error {
 		return h.scanKeys(ctx, opts, fn)
 	})
 }

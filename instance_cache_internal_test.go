@@ -12,9 +12,9 @@ import (
 // another value, or of another length is not returned even when the
 // hashes agree (they are 64 bits; a test cannot make them collide).
 func TestLookupArg(t *testing.T) {
-	in := &nsInst{prefix: "root:user:12:message:5"}
+	in := namesOf("root:user:12:message:5")
 	var s cacheSlot
-	s.in.Store(in)
+	s.names.Store(in)
 	s.hash.Store(42)
 	for _, c := range []struct {
 		hash           uint64
@@ -72,13 +72,13 @@ func TestDecimal(t *testing.T) {
 // found, and a third instance for the same two slots replaces the older.
 func TestInstanceCacheTwoSlots(t *testing.T) {
 	c := &instCache{size: 8}
-	ins := make([]*nsInst, 5)
+	ins := make([]*byte, 5)
 	for i := range ins {
-		ins[i] = &nsInst{prefix: "p" + strconv.Itoa(i)}
+		ins[i] = namesOf("p" + strconv.Itoa(i))
 	}
 	// Slots (low half, high half): h[0] (0, 1), h[1] (0, 2), h[2] (1, 2), h[3] (2, 1).
 	h := []uint64{1 << 32, 2 << 32, 2<<32 | 1, 1<<32 | 2}
-	find := func(i int) bool { return c.lookup(h[i], []byte(ins[i].prefix)) == ins[i] }
+	find := func(i int) bool { return c.lookup(h[i], []byte(prefix(ins[i]))) == ins[i] }
 	c.store(h[0], ins[0])
 	c.store(h[1], ins[1]) // slot 0 taken: slot 2
 	if !find(0) || !find(1) {
@@ -97,4 +97,12 @@ func TestInstanceCacheTwoSlots(t *testing.T) {
 	if c.lookup(3<<32|3, []byte("p4")) != ins[4] || !find(0) || !find(2) || !find(3) {
 		t.Fatal("an instance with one slot displaced another")
 	}
+}
+
+// namesOf returns the names of an instance named prefix with no keys, as
+// the cache holds them: the header, then the prefix.
+func namesOf(prefix string) *byte {
+	n := len(prefix)
+	b := append([]byte{byte(n), byte(n >> 8), byte(n >> 16), byte(n >> 24)}, prefix...)
+	return &b[0]
 }

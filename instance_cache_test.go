@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"unsafe"
 
 	"github.com/redisimnest/nest"
 	"github.com/redisimnest/nest/internal/redistest"
@@ -202,7 +203,8 @@ func TestInstanceCacheByValue(t *testing.T) {
 // TestInstanceCacheWorkingSet binds 2048 ids in turn, three times, with a
 // table of 4096 slots: with two slots per instance nearly all of them stay
 // (about 97 % in a simulation; with one slot each, about 61 %). A hit
-// gives the handles of the remembered instance, which compare equal.
+// gives the handles of the remembered instance, whose names are the
+// remembered ones (handles of equal names compare equal either way).
 func TestInstanceCacheWorkingSet(t *testing.T) {
 	root := nest.MustNew[benchRoot](offlineClient(t), &nest.Options{InstanceCache: 4096})
 	const n = 2048
@@ -214,8 +216,8 @@ func TestInstanceCacheWorkingSet(t *testing.T) {
 			if k.Name() != "root:user:"+strconv.Itoa(i)+":age" {
 				t.Fatalf("At(%d).Age = %q", i, k.Name())
 			}
-			if round == 2 && k == last[i] {
-				hits++
+			if round == 2 && unsafe.StringData(k.Name()) == unsafe.StringData(last[i].Name()) {
+				hits++ // the same names: the instance was found
 			}
 			last[i] = k
 		}
@@ -224,4 +226,113 @@ func TestInstanceCacheWorkingSet(t *testing.T) {
 		t.Fatalf("%d of %d ids found in the third round, want at least 85 %%", hits, n)
 	}
 	t.Logf("%d of %d ids found in the third round", hits, n)
+}
+
+// cacheTeam is a Sub's namespace with plain child namespaces, nested, a
+// ParamKey and a Sub: the cache holds such instances too, since handles
+// hold their instance by value.
+type (
+	cacheTeam struct {
+		nest.Namespace `nest:"team:{team_id}"`
+		Name           nest.Key[string]   `nest:"name"`
+		Tag            nest.ParamKey[int] `nest:"tag:{t}"`
+		Member         nest.Sub[cacheItem]
+		Stats          struct {
+			nest.Namespace `nest:"stats"`
+			Hits           nest.Key[int] `nest:"hits"`
+			Deep           struct {
+				nest.Namespace `nest:"deep"`
+				X              nest.Key[int] `nest:"x"`
+			}
+		}
+	}
+	cacheTeamRoot struct {
+		nest.Namespace `nest:"cc"`
+		Team           nest.Sub[cacheTeam]
+	}
+)
+
+// TestInstanceCachePlainChild binds a namespace with plain child
+// namespaces again and again, with the cache at its default, at one slot
+// and off: every name, prefix, parameter and description is right, and
+// with the cache a second At of an id finds the first one's names.
+func TestInstanceCachePlainChild(t *testing.T) {
+	for _, size := range []int{0, 1, -1} {
+		t.Run(fmt.Sprint("slots=", size), func(t *testing.T) {
+			root := nest.MustNew[cacheTeamRoot](offlineClient(t), &nest.Options{InstanceCache: size})
+			for round := range 3 {
+				for id := range 20 {
+					tm := root.Team.At(id)
+					p := "cc:team:" + strconv.Itoa(id)
+					for got, want := range map[string]string{
+						tm.Prefix():               p,
+						tm.Name.Name():            p + ":name",
+						tm.Stats.Prefix():         p + ":stats",
+						tm.Stats.Hits.Name():      p + ":stats:hits",
+						tm.Stats.Deep.Prefix():    p + ":stats:deep",
+						tm.Stats.Deep.X.Name():    p + ":stats:deep:x",
+						tm.Tag.At(3).Name():       p + ":tag:3",
+						tm.Member.At(id).X.Name(): p + ":item-" + strconv.Itoa(id) + "-v:x",
+					} {
+						if got != want {
+							t.Fatalf("round %d, id %d: got %q, want %q", round, id, got, want)
+						}
+					}
+					if got := tm.Stats.Deep.X.Params()["team_id"]; got != strconv.Itoa(id) {
+						t.Fatalf("round %d: Stats.Deep.X.Params() team_id = %q", round, got)
+					}
+					if d := tm.Stats.Describe(); d.Prefix != p+":stats" || d.Field != "cacheTeamRoot.Team.Stats" {
+						t.Fatalf("round %d: Stats.Describe() = %+v", round, d)
+					}
+					again := root.Team.At(id)
+					hit := unsafe.StringData(again.Stats.Hits.Name()) == unsafe.StringData(tm.Stats.Hits.Name())
+					if hit != (size != -1) {
+						t.Fatalf("round %d, id %d: second At found the first's names: %v, with %d slots", round, id, hit, size)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestHandlesCompareEqual checks that handles bound to equal parameters
+// compare equal with ==, whether the instance came from the cache, was
+// built anew, or was bound through the rendering path (a named integer
+// type), and that handles of other parameters do not.
+func TestHandlesCompareEqual(t *testing.T) {
+	for _, size := range []int{0, 1, -1} {
+		t.Run(fmt.Sprint("slots=", size), func(t *testing.T) {
+			root := nest.MustNew[cacheShapes](offlineClient(t), &nest.Options{InstanceCache: size})
+			a := *root.Item.At(5)
+			for _, v := range []any{5, int64(5), uint8(5), "5", cacheUID(5)} {
+				if b := *root.Item.At(v); b != a || b.X != a.X {
+					t.Fatalf("Item.At(%#v) differs from Item.At(5)", v)
+				}
+				if root.Pin.At(v).X != root.Pin.At(5).X {
+					t.Fatalf("Pin.At(%#v).X differs from Pin.At(5).X", v)
+				}
+			}
+			if root.Item.At(6).X == a.X || root.Item.At(55).X == a.X || root.Item.At("5-v").X == a.X {
+				t.Fatal("handles of other parameters compare equal")
+			}
+			if u := root.User.At(1); u.Messages.At(2).Text == root.User.At(2).Messages.At(2).Text {
+				t.Fatal("handles under other parents compare equal")
+			}
+		})
+	}
+}
+
+// TestInstanceCacheLongPrefix binds prefixes longer than 65 535 bytes, so
+// that every byte of the names' length header is used, found in the cache
+// and built anew.
+func TestInstanceCacheLongPrefix(t *testing.T) {
+	root := nest.MustNew[benchRoot](offlineClient(t), &nest.Options{MaxParamLen: 1 << 18})
+	for _, n := range []int{1 << 16, 1<<16 + 1, 70000, 1<<18 - 1} {
+		id := strings.Repeat("7", n)
+		for range 2 {
+			if got, want := root.User.At(id).Profile.Name(), "root:user:"+id+":profile"; got != want {
+				t.Fatalf("At(%d digits).Profile: %d bytes, want %d", n, len(got), len(want))
+			}
+		}
+	}
 }

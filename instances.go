@@ -43,7 +43,7 @@ func (s Sub[U]) Instances(ctx context.Context, opts ...SubtreeOption) iter.Seq2[
 		}
 		var err error
 		if s.h.plan.index != nil {
-			err = s.h.indexRef().instances(ctx, s.h.parent, opts, at)
+			err = s.h.indexRef().instances(ctx, &s.h.parent, opts, at)
 		} else {
 			err = s.h.scanInstances(ctx, opts, at)
 		}
@@ -70,7 +70,7 @@ func (s subHandle) indexRef() ixRef {
 // scanInstances calls fn with the own segment of each instance SCAN finds,
 // once each, until fn returns false.
 func (s subHandle) scanInstances(ctx context.Context, opts []SubtreeOption, fn func(head string) bool) error {
-	parent, ch := s.parent, s.plan
+	parent, ch := &s.parent, s.plan
 	match := parent.prefix + ":" + ch.segment(ch.tmpl.Pattern())
 	if !strings.HasSuffix(match, "*") {
 		match += "*"
@@ -131,7 +131,7 @@ func (p ParamKey[T]) Instances(ctx context.Context, opts ...SubtreeOption) iter.
 		}
 		var err error
 		if h.p.index != nil {
-			err = h.indexRef().instances(ctx, h.ns, opts, at)
+			err = h.indexRef().instances(ctx, &h.ns, opts, at)
 		} else {
 			err = h.scanKeys(ctx, opts, at)
 		}
@@ -149,7 +149,7 @@ func (h *keyHandle) indexRef() ixRef {
 // scanKeys calls fn with the own name of each key of the ParamKey SCAN
 // finds, once each, until fn returns false.
 func (h *keyHandle) scanKeys(ctx context.Context, opts []SubtreeOption, fn func(own string) bool) error {
-	ns, kp := h.ns, h.p
+	ns, kp := &h.ns, h.p
 	cut := len(ns.prefix) + 1
 	parse := func(name string) bool {
 		if !ns.under(name) {
@@ -181,7 +181,7 @@ func (h *keyHandle) scanKeys(ctx context.Context, opts []SubtreeOption, fn func(
 // parameters or an unusable one (see [Namespace.Err]). The map is the
 // caller's.
 func (n Namespace) Params() map[string]string {
-	if n.ns == nil || n.ns.err != nil {
+	if n.ns.plan == nil || n.ns.err != nil {
 		return nil
 	}
 	return planParams(n.ns.plan, n.ns.prefix)

@@ -22,13 +22,13 @@ import (
 // Describe, Reencrypt, Pipeline and TxPipeline. A Namespace is an
 // immutable handle, safe to copy and to share between goroutines.
 type Namespace struct {
-	ns *nsInst
+	ns nsInst
 }
 
 // Prefix returns the namespace's full resolved prefix, such as
 // "root:user:42", or "" if the handle is unusable (see [Namespace.Err]).
 func (n Namespace) Prefix() string {
-	if n.ns == nil || n.ns.err != nil {
+	if n.ns.plan == nil || n.ns.err != nil {
 		return ""
 	}
 	return n.ns.prefix
@@ -43,7 +43,7 @@ func (n Namespace) String() string { return n.Prefix() }
 // [ErrNotBound] for a namespace not built by [New]. Every operation on
 // such a handle returns the same error without contacting Redis.
 func (n Namespace) Err() error {
-	if n.ns == nil {
+	if n.ns.plan == nil {
 		return ErrNotBound
 	}
 	return n.ns.err
@@ -52,7 +52,7 @@ func (n Namespace) Err() error {
 // Template returns the namespace's own prefix template, e.g.
 // "user:{user_id}".
 func (n Namespace) Template() string {
-	if n.ns == nil {
+	if n.ns.plan == nil {
 		return ""
 	}
 	return n.ns.plan.tmpl.String()
@@ -62,7 +62,7 @@ func (n Namespace) Template() string {
 // namespace's own, else the nearest enclosing namespace's. ok is false when
 // none applies (keys then do not expire unless they declare a TTL).
 func (n Namespace) EffectiveTTL() (ttl time.Duration, ok bool) {
-	if n.ns == nil {
+	if n.ns.plan == nil {
 		return 0, false
 	}
 	return n.ns.plan.ttl.d, n.ns.plan.ttl.d > 0

@@ -59,27 +59,27 @@ type Options struct {
 
 	// InstanceCache is how many bound instances each Sub field of the
 	// schema remembers, so that binding the same parameters again
-	// (root.User.At(42) on every request for user 42) reuses the instance
-	// and its key names: no allocation for them, no names built. It is a
-	// table of this many slots rounded up to a power of two, allocated on
-	// the field's first At and shared by all its parent instances
-	// (root.Org.At(o).User has one table for every o). An instance may sit
-	// in either of two slots picked by a hash of its parameters, and a new
-	// one replaces the older of the two: parameters bound over and over in
-	// turn are found about 97 % of the time when there are half as many as
-	// slots, 66 % when there are as many. Its memory is the table (24
-	// bytes a slot: 96 KiB at the default) and the instances it holds, each the
-	// size of the namespace's key names plus 48 bytes; they keep the
+	// (root.User.At(42) in a loop, or on every request for a hot user)
+	// reuses the instance's key names: no allocation, no names built. It
+	// is a table of this many slots rounded up to a power of two,
+	// allocated on the field's first At and shared by all its parent
+	// instances (root.Org.At(o).User has one table for every o). An
+	// instance may sit in either of two slots picked by a hash of its
+	// parameters, and a new one replaces the older of the two:
+	// parameters bound over and over in turn are found about 97 % of the
+	// time when there are half as many as slots, 66 % when there are as
+	// many. Its memory is the table (24 bytes a slot: 6 KiB at the
+	// default) and the names of the instances it holds, which keep the
 	// parameter values in memory until replaced. Namespaces with a
-	// ValidateParams method (which must run on every At) or with plain
-	// child namespaces are not cached. Handles compare equal with == when
-	// they come from one cached instance and not otherwise: do not
-	// compare handles. The cache pays where the same instances come back
-	// while they are still in the processor's caches (loops, pipelines,
-	// hot ids); under high concurrency over many distinct ids a hit
-	// costs about as much as a new instance, and turning the cache off
-	// measured faster (PERFORMANCE.md, AutoPipeliner).
-	// default: [DefaultInstanceCache] (4096); at most 1 048 576; a
+	// ValidateParams method (which must run on every At) are not cached.
+	// The default is small on purpose: a table that stays in the
+	// processor's caches costs little when it misses, while under high
+	// concurrency over thousands of ids a large table's entries are read
+	// cold and a hit costs about as much as binding anew (PERFORMANCE.md,
+	// AutoPipeliner). Whether an instance came from the cache changes
+	// nothing a handle shows: handles bound to equal parameters compare
+	// equal with == either way.
+	// default: [DefaultInstanceCache] (256); at most 1 048 576; a
 	// negative number turns the cache off
 	InstanceCache int
 

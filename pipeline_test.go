@@ -505,7 +505,11 @@ func BenchmarkPipeline(b *testing.B) {
 		}
 		check(j)
 	}
-	percall := func(j int) {
+	uncached, err := nest.New[benchRoot](rdb, &nest.Options{InstanceCache: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	percall := func(root *benchRoot, j int) {
 		p := root.Pipeline()
 		for i := range n {
 			root.User.At(i).Age.In(p).Set(ctx, i+j)
@@ -534,7 +538,8 @@ func BenchmarkPipeline(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		ours func(int)
-	}{{"handles", handles}, {"percall", percall}} {
+	}{{"handles", handles}, {"percall", func(j int) { percall(root, j) }},
+		{"percall-cache-off", func(j int) { percall(uncached, j) }}} {
 		b.Run(c.name, func(b *testing.B) {
 			interleave(b, raw, c.ours)
 			extra := testing.AllocsPerRun(20, func() { c.ours(1) }) - testing.AllocsPerRun(20, func() { raw(1) })

@@ -105,7 +105,8 @@ type nsPlan struct {
 	keys     []*keyPlan
 	children []*nsPlan
 	layout   *layout    // for the root and for Sub plans: how to bind typ
-	cache    *instCache // a Sub's recently bound instances, or nil (bind.go)
+	cache    *instCache // a Sub's recently bound instances, or nil (instance_cache.go)
+	one      *oneParam  // a Sub without ValidateParams whose template has one placeholder, or nil
 	pattern  string     // glob matching every full prefix of this namespace
 	own      glob       // its own segment's pattern (ownPattern), compiled
 	validate func(map[string]string) error
@@ -113,6 +114,26 @@ type nsPlan struct {
 	// scanBelow says an instance holds keys only SCAN finds: a parameterised
 	// descendant without an index (set by linkIndexes).
 	scanBelow bool
+}
+
+// oneParam is what the prefix of an instance holds around its one
+// parameter value, from the parent's prefix on: ":user:" and "" for
+// "user:{user_id}", ":{user:" and "}" when pinned. At writes such a
+// prefix without rendering the template (bind.go).
+type oneParam struct{ before, after string }
+
+// newOneParam returns the oneParam of p, or nil when p is not a Sub
+// whose template has one placeholder or when it has a ValidateParams
+// method, which At must call with the rendered values.
+func newOneParam(p *nsPlan) *oneParam {
+	before, after, ok := p.tmpl.Around()
+	if !ok || !p.sub || p.validate != nil {
+		return nil
+	}
+	if p.pinned {
+		return &oneParam{before: ":{" + before, after: after + "}"}
+	}
+	return &oneParam{before: ":" + before, after: after}
 }
 
 // keyPlan is the compiled declaration of one key.

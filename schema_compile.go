@@ -176,6 +176,7 @@ func (cp *compiler) namespace(t reflect.Type, parent *nsPlan, path string, field
 	if slot == 0 { // p's layout is complete
 		lay.finish()
 		p.cache = newInstCache(p, cp.c.instCache)
+		p.one = newOneParam(p)
 	}
 	return p
 }
