@@ -98,6 +98,7 @@ type nsSlot struct {
 	off  uintptr
 	plan *nsPlan
 	tail string // prefix after slot 0's prefix (":messages"); "" for slot 0
+	seg  int    // the length of its own segment ("messages"), at the end of tail
 }
 
 type keySlot struct {
@@ -196,7 +197,7 @@ func (l *layout) handles(base unsafe.Pointer, names string, own int) {
 			in.prefix, in.own = names[namesHeader:pos], own
 		} else {
 			end := pos + n + len(s.tail)
-			in.prefix, pos = names[pos:end], end
+			in.prefix, in.own, pos = names[pos:end], end-pos-s.seg, end
 		}
 	}
 	for _, s := range l.keys {
@@ -262,8 +263,8 @@ func bindRoot[R any](plan *nsPlan) *R {
 // to be inlined: new(U) is then allocated on the caller's stack when the
 // struct does not outlive the caller, as in root.User.At(42).Age.Set(ctx,
 // 30). The handles copied out of it hold the instance by value and point
-// into its names, which bindWith allocates as one string, or finds in the
-// Sub's cache of instances it bound before (see [Options.InstanceCache]).
+// into its names, built as one string or found in the Sub's cache of
+// instances it bound before (see [Options.InstanceCache]).
 func (s Sub[U]) At(params ...any) *U {
 	u := new(U)
 	s.h.bindWith(unsafe.Pointer(u), params, nil)

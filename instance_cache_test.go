@@ -318,6 +318,22 @@ func TestHandlesCompareEqual(t *testing.T) {
 			if u := root.User.At(1); u.Messages.At(2).Text == root.User.At(2).Messages.At(2).Text {
 				t.Fatal("handles under other parents compare equal")
 			}
+			// Namespace.Lookup binds as At does: its namespaces, plain
+			// children included, equal At's (the newcomer trial found a
+			// plain child whose hidden segment offset differed).
+			team := nest.MustNew[cacheTeamRoot](offlineClient(t), &nest.Options{InstanceCache: size})
+			tm := team.Team.At(7)
+			for prefix, want := range map[string]nest.Namespace{
+				"cc:team:7":            tm.Namespace,
+				"cc:team:7:stats":      tm.Stats.Namespace,
+				"cc:team:7:stats:deep": tm.Stats.Deep.Namespace,
+				"cc:team:7:item-3-v":   tm.Member.At(3).Namespace,
+			} {
+				got, err := team.Lookup(prefix)
+				if err != nil || got != want {
+					t.Fatalf("Lookup(%q) = %v, %v: not == the namespace At binds", prefix, got, err)
+				}
+			}
 		})
 	}
 }

@@ -18,9 +18,11 @@ import (
 //	}
 //
 // Through embedding, a bound namespace struct gets the methods below:
-// Prefix, String, Err, Template, EffectiveTTL, Keys, Count, Clear,
-// Describe, Reencrypt, Pipeline and TxPipeline. A Namespace is an
-// immutable handle, safe to copy and to share between goroutines.
+// Prefix, String, Err, Template, EffectiveTTL, Params, Describe, Lookup,
+// Keys, Count, Clear, Reencrypt, Pipeline, TxPipeline and Watch. A
+// Namespace is an immutable handle, safe to copy, to share between
+// goroutines and to compare: usable namespaces bound to equal parameters
+// compare equal with ==.
 type Namespace struct {
 	ns nsInst
 }

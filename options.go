@@ -60,7 +60,9 @@ type Options struct {
 	// InstanceCache is how many bound instances each Sub field of the
 	// schema remembers, so that binding the same parameters again
 	// (root.User.At(42) in a loop, or on every request for a hot user)
-	// reuses the instance's key names: no allocation, no names built. It
+	// reuses the instance's key names: no names built, and no allocation
+	// but the box Go makes to pass the value through ...any (an integer
+	// over 255, a string not known at compile time). It
 	// is a table of this many slots rounded up to a power of two,
 	// allocated on the field's first At and shared by all its parent
 	// instances (root.Org.At(o).User has one table for every o). An
@@ -77,8 +79,8 @@ type Options struct {
 	// concurrency over thousands of ids a large table's entries are read
 	// cold and a hit costs about as much as binding anew (PERFORMANCE.md,
 	// AutoPipeliner). Whether an instance came from the cache changes
-	// nothing a handle shows: handles bound to equal parameters compare
-	// equal with == either way.
+	// nothing a handle shows: usable handles bound to equal parameters
+	// compare equal with == either way.
 	// default: [DefaultInstanceCache] (256); at most 1 048 576; a
 	// negative number turns the cache off
 	InstanceCache int

@@ -170,7 +170,8 @@ func (cp *compiler) namespace(t reflect.Type, parent *nsPlan, path string, field
 		lay.nss = append(lay.nss, nsSlot{off: base + ns.Offset, plan: p})
 	} else {
 		slot = len(lay.nss)
-		lay.nss = append(lay.nss, nsSlot{off: base + ns.Offset, plan: p, tail: lay.nss[parentSlot].tail + ":" + p.segment(prefix)})
+		seg := p.segment(prefix)
+		lay.nss = append(lay.nss, nsSlot{off: base + ns.Offset, plan: p, tail: lay.nss[parentSlot].tail + ":" + seg, seg: len(seg)})
 	}
 	cp.fields(p, lay, base, slot)
 	if slot == 0 { // p's layout is complete
