@@ -202,24 +202,26 @@ func (l *layout) handles(base unsafe.Pointer, names string, own int) {
 	}
 	for _, s := range l.keys {
 		h := (*keyHandle)(unsafe.Add(base, s.off))
+		in := l.inst(base, s.ns)
 		end := pos + n + len(s.tail)
-		h.p, h.ns, h.name = s.plan, l.inst(base, s.ns), names[pos:end]
+		h.p, h.name, h.cut, h.own = s.plan, names[pos:end], int32(len(in.prefix)), int32(in.own)
 		pos = end
 	}
 	for _, s := range l.pkeys {
 		h := (*keyHandle)(unsafe.Add(base, s.off))
-		h.p, h.ns = s.plan, l.inst(base, s.ns)
+		in := l.inst(base, s.ns)
+		h.p, h.name, h.cut, h.own = s.plan, in.prefix, int32(len(in.prefix)), int32(in.own)
 	}
 	for _, s := range l.subs {
 		h := (*subHandle)(unsafe.Add(base, s.off))
-		h.plan, h.parent = s.plan, l.inst(base, s.ns)
+		h.plan, h.parent = s.plan, *l.inst(base, s.ns)
 	}
 }
 
 // inst returns the instance of namespace slot i of the struct at base,
 // once handles or bindErr has written it.
-func (l *layout) inst(base unsafe.Pointer, i int) nsInst {
-	return (*Namespace)(unsafe.Add(base, l.nss[i].off)).ns
+func (l *layout) inst(base unsafe.Pointer, i int) *nsInst {
+	return &(*Namespace)(unsafe.Add(base, l.nss[i].off)).ns
 }
 
 // bindErr is bind for an unusable instance: no names, and every
@@ -237,12 +239,12 @@ func (l *layout) bindErr(base unsafe.Pointer, err error, prefix string, own int)
 	for _, ks := range [2][]keySlot{l.keys, l.pkeys} {
 		for _, s := range ks {
 			h := (*keyHandle)(unsafe.Add(base, s.off))
-			h.p, h.ns, h.err = s.plan, l.inst(base, s.ns), err
+			h.p, h.err = s.plan, err
 		}
 	}
 	for _, s := range l.subs {
 		h := (*subHandle)(unsafe.Add(base, s.off))
-		h.plan, h.parent = s.plan, l.inst(base, s.ns)
+		h.plan, h.parent = s.plan, *l.inst(base, s.ns)
 	}
 }
 

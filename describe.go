@@ -163,18 +163,15 @@ func describeKey(h *keyHandle) KeyDescription {
 	if h.p == nil {
 		return KeyDescription{}
 	}
-	prefix := ""
-	if h.ns.err == nil {
-		prefix = h.ns.prefix
-	}
-	vals := h.ns.values()
-	if !h.ns.plan.tmpl.Static() && vals == nil {
+	in := h.inst()
+	prefix, vals := in.prefix, in.values()
+	if !in.plan.tmpl.Static() && vals == nil {
 		prefix = ""
 	}
-	d := describeNamespace(h.ns.plan, prefix, vals, nil, "")
+	d := describeNamespace(in.plan, prefix, vals, nil, "")
 	for _, kd := range d.Keys {
 		if kd.Field == h.p.path {
-			if h.name != "" && h.err == nil {
+			if len(h.name) > int(h.cut) && h.err == nil { // not a ParamKey before At
 				kd.Name, kd.Missing = h.name, nil
 			}
 			return kd

@@ -17,12 +17,31 @@ import (
 // two), as net.TCPConn embeds conn, so each command is written once and
 // godoc lists it on every key kind. err is the namespace's error or the
 // key's own parameter error.
+//
+// The namespace instance is not held but found in name: its prefix is
+// name[:cut] and its own segment starts at own (see inst). A ParamKey's
+// handle, before At, holds the prefix alone as its name. cut is 0 when
+// the namespace is unusable: err is then its error. A handle thus takes
+// 48 bytes, which matters to code that keeps many of them.
 type keyHandle struct {
-	p    *keyPlan
-	ns   nsInst
-	name string
-	err  error
+	p        *keyPlan
+	name     string
+	err      error
+	cut, own int32
 }
+
+// inst returns the namespace instance of h: its prefix is "" and its
+// error err when it is unusable.
+func (h *keyHandle) inst() nsInst {
+	if h.cut == 0 {
+		return nsInst{plan: h.p.ns, err: h.err}
+	}
+	return nsInst{plan: h.p.ns, prefix: h.name[:h.cut], own: int(h.own)}
+}
+
+// prefix returns the prefix of h's namespace instance, or "" when it is
+// unusable.
+func (h *keyHandle) prefix() string { return h.name[:h.cut] }
 
 // Name returns the full Redis key name, e.g. "root:user:42:age", or ""
 // when the handle is unusable (see Err).

@@ -143,7 +143,7 @@ func (h *keyHandle) indexEntries() []ixEntry {
 	p := h.p
 	out := make([]ixEntry, 0, len(p.ixs)+1)
 	if p.index != nil {
-		ns := h.ns.prefix
+		ns := h.prefix()
 		out = append(out, ixEntry{ns + ":" + p.index.name, h.name[len(ns)+1:]})
 	}
 	for _, q := range p.ixs {
@@ -295,7 +295,8 @@ func (p ParamKey[T]) RepairIndex(ctx context.Context, opts ...SubtreeOption) (ad
 	case h.p.index == nil:
 		return 0, 0, fmt.Errorf("%w: %s has no index (tag it `index:\"set\"`)", ErrConfig, h.p.path)
 	}
-	return h.indexRef().repair(ctx, &h.ns, opts, func(fn func(string) bool) error {
+	in := h.inst()
+	return h.indexRef().repair(ctx, &in, opts, func(fn func(string) bool) error {
 		return h.scanKeys(ctx, opts, fn)
 	})
 }

@@ -131,7 +131,8 @@ func (p ParamKey[T]) Instances(ctx context.Context, opts ...SubtreeOption) iter.
 		}
 		var err error
 		if h.p.index != nil {
-			err = h.indexRef().instances(ctx, &h.ns, opts, at)
+			in := h.inst()
+			err = h.indexRef().instances(ctx, &in, opts, at)
 		} else {
 			err = h.scanKeys(ctx, opts, at)
 		}
@@ -143,13 +144,15 @@ func (p ParamKey[T]) Instances(ctx context.Context, opts ...SubtreeOption) iter.
 
 // indexRef returns the index of an indexed ParamKey in its namespace.
 func (h *keyHandle) indexRef() ixRef {
-	return ixRef{key: h.ns.prefix + ":" + h.p.index.name, parent: h.ns.prefix, pk: h.p}
+	ns := h.prefix()
+	return ixRef{key: ns + ":" + h.p.index.name, parent: ns, pk: h.p}
 }
 
 // scanKeys calls fn with the own name of each key of the ParamKey SCAN
 // finds, once each, until fn returns false.
 func (h *keyHandle) scanKeys(ctx context.Context, opts []SubtreeOption, fn func(own string) bool) error {
-	ns, kp := &h.ns, h.p
+	in, kp := h.inst(), h.p
+	ns := &in
 	cut := len(ns.prefix) + 1
 	parse := func(name string) bool {
 		if !ns.under(name) {
@@ -226,11 +229,12 @@ func (k Key[T]) Params() map[string]string {
 	if h.p == nil || h.err != nil || h.name == "" {
 		return nil
 	}
-	out := planParams(h.p.ns, h.ns.prefix)
-	if h.p.tmpl.Static() || len(h.name) <= len(h.ns.prefix)+1 {
+	ns := h.prefix()
+	out := planParams(h.p.ns, ns)
+	if h.p.tmpl.Static() || len(h.name) <= len(ns)+1 {
 		return out
 	}
-	vals, ok := h.p.tmpl.Extract(h.name[len(h.ns.prefix)+1:])
+	vals, ok := h.p.tmpl.Extract(h.name[len(ns)+1:])
 	if !ok {
 		return out
 	}

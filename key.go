@@ -49,7 +49,7 @@ func (p ParamKey[T]) At(params ...any) Key[T] {
 	h := p.h
 	if h.p != nil && h.err == nil {
 		var scratch [128]byte
-		b, err := appendRendered(append(scratch[:0], h.ns.prefix...), &h.p.tmpl, h.p.path, params, false, h.p.c.maxParam)
+		b, err := appendRendered(append(scratch[:0], h.prefix()...), &h.p.tmpl, h.p.path, params, false, h.p.c.maxParam)
 		if err != nil {
 			h.err = err
 		} else {
