@@ -293,27 +293,30 @@ func (h subHandle) bindWith(base unsafe.Pointer, args []any, err error) {
 		// The common case: one integer or string value, whose text goes
 		// into the prefix as is.
 		var digits [20]byte
-		if val, ok := paramText(&digits, args[0]); ok && checkParam(val, p.c.maxParam) == "" &&
-			len(h.parent.prefix)+len(p.one.before)+len(val)+len(p.one.after) <= maxPrefix {
-			h.bindOne(base, val)
+		if val, ok := paramText(&digits, args[0]); ok && h.bindOne(base, val) {
 			return
 		}
 	}
 	h.bindNew(base, args, err)
 }
 
-// bindOne binds the instance whose one parameter value reads val, a value
-// At accepts: found in the cache, or built from the parent's prefix and
-// val without rendering the template, and remembered.
-func (h subHandle) bindOne(base unsafe.Pointer, val []byte) {
+// bindOne binds the instance whose one parameter value reads val: found
+// in the cache (its value was checked when it was bound), or checked and
+// built from the parent's prefix and val without rendering the template,
+// and remembered. It reports false, having bound nothing, for a value
+// At refuses: bindNew then says why.
+func (h subHandle) bindOne(base unsafe.Pointer, val []byte) bool {
 	p, lay, own := h.plan, h.plan.layout, len(h.parent.prefix)+1
 	var hash uint64
 	if p.cache != nil {
 		var names *byte
 		if hash, names = p.cache.find(h.parent.prefix, p.one, val); names != nil {
 			lay.handles(base, lay.namesAt(names), own)
-			return
+			return true
 		}
+	}
+	if checkParam(val, p.c.maxParam) != "" || len(h.parent.prefix)+len(p.one.before)+len(val)+len(p.one.after) > maxPrefix {
+		return false
 	}
 	var scratch [128]byte // the prefix is written here, then copied once
 	prefix := append(append(append(append(scratch[:0], h.parent.prefix...), p.one.before...), val...), p.one.after...)
@@ -321,6 +324,7 @@ func (h subHandle) bindOne(base unsafe.Pointer, val []byte) {
 	if p.cache != nil {
 		p.cache.store(hash, unsafe.StringData(names))
 	}
+	return true
 }
 
 // bindNew is bindWith for any other values: it renders the prefix, looks
