@@ -114,10 +114,11 @@ type subSlot struct {
 	ns   int
 }
 
-// nsInst is one resolved namespace: a plan plus its concrete prefix. The
-// handles hold it by value, so binding allocates no object with pointers:
-// the names an instance's handles point into are one string (see
-// [layout.bind]), which the collector never scans.
+// nsInst is one resolved namespace: a plan plus its concrete prefix.
+// Namespace and Sub handles hold it by value, and a key's handle finds it
+// in its own name (keyHandle.inst), so binding allocates no object with
+// pointers: the names an instance's handles point into are one string
+// (see [layout.bind]), which the collector never scans.
 type nsInst struct {
 	plan   *nsPlan
 	prefix string // "root:user:42"
@@ -264,9 +265,9 @@ func bindRoot[R any](plan *nsPlan) *R {
 // At is declared here, beside binding, because it must stay small enough
 // to be inlined: new(U) is then allocated on the caller's stack when the
 // struct does not outlive the caller, as in root.User.At(42).Age.Set(ctx,
-// 30). The handles copied out of it hold the instance by value and point
-// into its names, built as one string or found in the Sub's cache of
-// instances it bound before (see [Options.InstanceCache]).
+// 30). The handles copied out of it point only into the instance's names,
+// built as one string or found in the Sub's cache of instances it bound
+// before (see [Options.InstanceCache]).
 func (s Sub[U]) At(params ...any) *U {
 	u := new(U)
 	s.h.bindWith(unsafe.Pointer(u), params, nil)

@@ -229,8 +229,8 @@ func TestInstanceCacheWorkingSet(t *testing.T) {
 }
 
 // cacheTeam is a Sub's namespace with plain child namespaces, nested, a
-// ParamKey and a Sub: the cache holds such instances too, since handles
-// hold their instance by value.
+// ParamKey and a Sub: the cache holds such instances too, since no
+// handle points to a heap instance (bind.go).
 type (
 	cacheTeam struct {
 		nest.Namespace `nest:"team:{team_id}"`
