@@ -321,11 +321,17 @@ func (h subHandle) bindOne(base unsafe.Pointer, val []byte) bool {
 	}
 	var scratch [128]byte // the prefix is written here, then copied once
 	prefix := append(append(append(append(scratch[:0], h.parent.prefix...), p.one.before...), val...), p.one.after...)
-	names := lay.bind(base, prefix, own)
-	if p.cache != nil {
-		p.cache.store(hash, unsafe.StringData(names))
-	}
+	h.bindRemember(base, prefix, own, hash)
 	return true
+}
+
+// bindRemember binds a new instance named prefix and remembers it in the
+// cache, if the Sub has one, by hash.
+func (h subHandle) bindRemember(base unsafe.Pointer, prefix []byte, own int, hash uint64) {
+	names := h.plan.layout.bind(base, prefix, own)
+	if h.plan.cache != nil {
+		h.plan.cache.store(hash, unsafe.StringData(names))
+	}
 }
 
 // bindNew is bindWith for any other values: it renders the prefix, looks
@@ -350,10 +356,7 @@ func (h subHandle) bindNew(base unsafe.Pointer, args []any, err error) {
 			return
 		}
 	}
-	names := lay.bind(base, prefix, own)
-	if cache != nil {
-		cache.store(hash, unsafe.StringData(names))
-	}
+	h.bindRemember(base, prefix, own, hash)
 }
 
 // render resolves args against the Sub's template into dst: the prefix,
