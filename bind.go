@@ -308,10 +308,15 @@ func (h subHandle) bindWith(base unsafe.Pointer, args []any, err error) {
 // At refuses: bindNew then says why.
 func (h subHandle) bindOne(base unsafe.Pointer, val []byte) bool {
 	p, lay, own := h.plan, h.plan.layout, len(h.parent.prefix)+1
+	cache, sample := p.cache.use()
 	var hash uint64
-	if p.cache != nil {
+	if cache != nil {
 		var names *byte
-		if hash, names = p.cache.find(h.parent.prefix, p.one, val); names != nil {
+		hash, names = cache.find(h.parent.prefix, p.one, val)
+		if sample {
+			cache.record(names != nil)
+		}
+		if names != nil {
 			lay.handles(base, lay.namesAt(names), own)
 			return true
 		}
@@ -321,23 +326,23 @@ func (h subHandle) bindOne(base unsafe.Pointer, val []byte) bool {
 	}
 	var scratch [128]byte // the prefix is written here, then copied once
 	prefix := append(append(append(append(scratch[:0], h.parent.prefix...), p.one.before...), val...), p.one.after...)
-	h.bindRemember(base, prefix, own, hash)
+	h.bindRemember(base, prefix, own, cache, hash)
 	return true
 }
 
-// bindRemember binds a new instance named prefix and remembers it in the
-// cache, if the Sub has one, by hash.
-func (h subHandle) bindRemember(base unsafe.Pointer, prefix []byte, own int, hash uint64) {
+// bindRemember binds a new instance named prefix and remembers it by
+// hash in cache, unless cache is nil.
+func (h subHandle) bindRemember(base unsafe.Pointer, prefix []byte, own int, cache *instCache, hash uint64) {
 	names := h.plan.layout.bind(base, prefix, own)
-	if h.plan.cache != nil {
-		h.plan.cache.store(hash, unsafe.StringData(names))
+	if cache != nil {
+		cache.store(hash, unsafe.StringData(names))
 	}
 }
 
 // bindNew is bindWith for any other values: it renders the prefix, looks
 // it up in the cache, else binds a new instance and remembers it.
 func (h subHandle) bindNew(base unsafe.Pointer, args []any, err error) {
-	lay, cache := h.plan.layout, h.plan.cache
+	lay := h.plan.layout
 	var scratch [128]byte // the prefix is rendered here, then copied once
 	prefix, own, err, rejected := h.render(scratch[:0], args, err)
 	if err != nil {
@@ -348,15 +353,20 @@ func (h subHandle) bindNew(base unsafe.Pointer, args []any, err error) {
 		lay.bindErr(base, err, kept, own)
 		return
 	}
+	cache, sample := h.plan.cache.use()
 	var hash uint64
 	if cache != nil {
 		hash = maphash.Bytes(cache.seed, prefix)
-		if names := cache.lookup(hash, prefix); names != nil {
+		names := cache.lookup(hash, prefix)
+		if sample {
+			cache.record(names != nil)
+		}
+		if names != nil {
 			lay.handles(base, lay.namesAt(names), own)
 			return
 		}
 	}
-	h.bindRemember(base, prefix, own, hash)
+	h.bindRemember(base, prefix, own, cache, hash)
 }
 
 // render resolves args against the Sub's template into dst: the prefix,

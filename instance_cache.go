@@ -3,6 +3,7 @@ package nest
 import (
 	"hash/maphash"
 	"math/bits"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -34,6 +35,10 @@ const maxInstanceCache = 1 << 20
 // with the parent's prefix, before, the value's text and after. Both
 // kinds of hash share the slots; a lookup of either kind checks the
 // whole prefix, so at worst it misses.
+//
+// The cache steps aside when it does not pay (see [instCache.use]): over
+// more ids than it holds, under high concurrency, a lookup that misses
+// and the store after it cost more than binding anew.
 type instCache struct {
 	seed    maphash.Seed
 	size    int // a power of two
@@ -41,7 +46,24 @@ type instCache struct {
 	slots   []cacheSlot   // allocated on first use
 	clock   atomic.Uint64 // counts the stores: the age of a slot's instance
 	mixSeed uint64        // mixed into the hash of a parent's address
+	// score is the recent outcome of sampled lookups: a hit adds
+	// scoreHit, a miss takes one, within ±scoreMax. The cache is
+	// consulted while it is not negative.
+	score atomic.Int32
 }
+
+// The cache pays when more than a third of lookups hit: a hit spares
+// binding anew, about three times what a missed lookup and its store
+// cost (BenchmarkAt). One lookup in sampleEvery is a sample, made even
+// while the cache stands aside, so that it notices when hits return.
+// scoreMax makes the verdict one on about the last thousand samples: a
+// first pass over a working set the table can hold (every lookup a miss)
+// does not turn the cache off unless it is over about 16 000 ids.
+const (
+	scoreHit    = 2
+	scoreMax    = 1024
+	sampleEvery = 16
+)
 
 // cacheSlot holds an instance, as the start of its names (see
 // [layout.bind]: a header with the length of the prefix, then the prefix
@@ -105,7 +127,36 @@ func newInstCache(p *nsPlan, n int) *instCache {
 	}
 	c := &instCache{seed: maphash.MakeSeed(), size: 1 << bits.Len(uint(n-1))}
 	c.mixSeed = maphash.String(c.seed, "")
+	c.score.Store(scoreMax) // a new cache is trusted until lookups miss
 	return c
+}
+
+// use returns c when At should look in it, or nil when the cache stands
+// aside (c is nil, or its sampled lookups mostly missed: an instance is
+// then bound anew and not remembered), and whether this lookup is a
+// sample whose outcome record must count. Samples are picked at random,
+// so that every value has its turn; score is updated without a lock, and
+// an update lost to a concurrent one only delays the verdict.
+func (c *instCache) use() (_ *instCache, sample bool) {
+	if c == nil {
+		return nil, false
+	}
+	sample = rand.Uint32()%sampleEvery == 0
+	if !sample && c.score.Load() < 0 {
+		return nil, false
+	}
+	return c, sample
+}
+
+// record counts the outcome of a sampled lookup.
+func (c *instCache) record(hit bool) {
+	s := c.score.Load()
+	if hit {
+		s = min(s+scoreHit, scoreMax)
+	} else {
+		s = max(s-1, -scoreMax)
+	}
+	c.score.Store(s)
 }
 
 // pair returns the two slots an instance of hash may sit in (the same

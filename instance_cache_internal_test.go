@@ -5,6 +5,9 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+	"unsafe"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // TestLookupArg checks that a lookup by parameter value compares the
@@ -105,4 +108,81 @@ func namesOf(prefix string) *byte {
 	n := len(prefix)
 	b := append([]byte{byte(n), byte(n >> 8), byte(n >> 16), byte(n >> 24)}, prefix...)
 	return &b[0]
+}
+
+type (
+	asideUser struct {
+		Namespace `nest:"user:{id}"`
+		Age       Key[int] `nest:"age"`
+	}
+	asidePair struct {
+		Namespace `nest:"pair:{a}:{b}"`
+		X         Key[int] `nest:"x"`
+	}
+	asideRoot struct {
+		Namespace `nest:"aside"`
+		User      Sub[asideUser]
+		Pair      Sub[asidePair]
+	}
+)
+
+// TestInstanceCacheStandsAside binds far more ids than the table holds,
+// each once: the cache stands aside and stops remembering them (only its
+// samples still store, about one in sampleEvery). Then a few ids come
+// back, over and over: the cache notices and finds them again. It covers
+// both ways At looks an instance up: by one value, and by the rendered
+// prefix of two.
+func TestInstanceCacheStandsAside(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer rdb.Close()
+	root := MustNew[asideRoot](rdb, &Options{InstanceCache: 64})
+	for _, c := range []struct {
+		name  string
+		cache *instCache
+		bind  func(i int) string
+	}{
+		{"one value", root.User.h.plan.cache, func(i int) string { return root.User.At(i).Age.Name() }},
+		{"two values", root.Pair.h.plan.cache, func(i int) string { return root.Pair.At(i, "b").X.Name() }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.cache == nil || c.cache.score.Load() != scoreMax {
+				t.Fatal("a new cache is not trusted")
+			}
+			id := 0
+			for range 100_000 {
+				c.bind(id)
+				id++
+			}
+			if s := c.cache.score.Load(); s >= 0 {
+				t.Fatalf("after 100 000 ids bound once each, score %d: the cache did not stand aside", s)
+			}
+			const n = 20_000
+			before := c.cache.clock.Load()
+			for range n {
+				c.bind(id)
+				id++
+			}
+			if stores := c.cache.clock.Load() - before; stores > n/8 {
+				t.Fatalf("standing aside, %d new ids stored %d instances, want about %d", n, stores, n/sampleEvery)
+			}
+			last := make([]string, 8)
+			for i := range 40_000 {
+				last[i%8] = c.bind(i % 8)
+			}
+			if s := c.cache.score.Load(); s < 0 {
+				t.Fatalf("after 40 000 binds of 8 ids, score %d: the cache did not come back", s)
+			}
+			hits := 0
+			for i := range 1000 {
+				name := c.bind(i % 8)
+				if unsafe.StringData(name) == unsafe.StringData(last[i%8]) {
+					hits++ // the same names: the instance was found
+				}
+				last[i%8] = name
+			}
+			if hits < 950 {
+				t.Fatalf("%d of 1000 binds of 8 ids found their instance, want at least 950", hits)
+			}
+		})
+	}
 }

@@ -223,10 +223,40 @@ func (v value[T]) Lookup(ctx context.Context) (x T, ok bool, err error) {
 // getCmd sends the read of a direct call: GET, or GETEX for a sliding
 // TTL. Its frame and Lookup's are small, as Set's are (see Set).
 func (h *keyHandle) getCmd(ctx context.Context) *redis.StringCmd {
-	exp := h.p.ttl.renewal()
-	cmd := newGetSpace(exp > 0).getCmd(ctx, h.name, exp)
+	cmd := directGet(ctx, h.name, h.p.ttl.renewal())
 	_ = h.p.c.rdb.Process(ctx, cmd) // cmd carries the error
 	return cmd
+}
+
+// directGet builds the GET (GETEX for exp > 0) of a direct call in a room
+// of its own. Its frame holds the argSpace and is gone when the command
+// is sent, as directSet's is.
+//
+//go:noinline
+func directGet(ctx context.Context, key string, exp time.Duration) *redis.StringCmd {
+	var s argSpace
+	if exp > 0 {
+		s.forSet()
+	} else {
+		s.forGet()
+	}
+	return s.getCmd(ctx, key, exp)
+}
+
+// directSet builds the SET of a direct call, x encoded with the
+// expiration exp, in a room of its own. Its frame holds the argSpace and
+// is gone when Set sends the command: the chain of frames down to
+// go-redis then stays about as deep as raw go-redis's.
+//
+//go:noinline
+func directSet[T any](ctx context.Context, h *keyHandle, x T, exp time.Duration) (*redis.StatusCmd, error) {
+	var s argSpace
+	s.forSet()
+	val, err := encodeArg(h, &s, x)
+	if err != nil {
+		return nil, err
+	}
+	return s.setCmd(ctx, h.name, val, exp), nil
 }
 
 // logGet logs the read getCmd sent.
@@ -256,13 +286,11 @@ func (v value[T]) Set(ctx context.Context, x T, opts ...SetOption) error {
 	if err := v.usable(); err != nil {
 		return err
 	}
-	s := newArgSpace()
-	val, err := encodeArg(&v.keyHandle, s, x)
+	exp := v.p.ttl.expiration(opts)
+	cmd, err := directSet(ctx, &v.keyHandle, x, exp)
 	if err != nil {
 		return v.notSent("SET", err)
 	}
-	exp := v.p.ttl.expiration(opts)
-	cmd := s.setCmd(ctx, v.name, val, exp)
 	if v.p.indexed || v.p.c.log != nil {
 		v.sendSet(ctx, cmd, exp)
 	} else {
@@ -289,8 +317,10 @@ func (h *keyHandle) ttl(opts []SetOption) time.Duration {
 // exp (ttlSpec.expiration), built in s (nil: room of its own), after the
 // index update of an indexed key.
 func (h *keyHandle) setCmd(ctx context.Context, c cmdSender, s *argSpace, val any, exp time.Duration) *redis.StatusCmd {
+	var own argSpace
 	if s == nil {
-		s = newArgSpace()
+		own.forSet()
+		s = &own
 	}
 	cmd := s.setCmd(ctx, h.name, val, exp)
 	h.send(ctx, c, cmd)

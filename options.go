@@ -78,7 +78,13 @@ type Options struct {
 	// processor's caches costs little when it misses, while under high
 	// concurrency over thousands of ids a large table's entries are read
 	// cold and a hit costs about as much as binding anew (PERFORMANCE.md,
-	// AutoPipeliner). Whether an instance came from the cache changes
+	// AutoPipeliner). When a third or fewer of its lookups find an
+	// instance (ids bound once each, or far more ids than slots), the
+	// cache stands aside on its own: At binds anew without looking and
+	// remembers nothing, but for one lookup in 16, picked at random,
+	// which tells it when the ids it holds come back. The verdict follows
+	// about the last 16 000 lookups, so a first pass over a set of ids
+	// that fits does not turn it off. Whether an instance came from the cache changes
 	// nothing a handle shows: usable handles bound to equal parameters
 	// compare equal with == either way.
 	// default: [DefaultInstanceCache] (256); at most 1 048 576; a

@@ -121,7 +121,9 @@ func (p Password) Set(ctx context.Context, plain string, opts ...SetOption) erro
 		return opError("SET", p.name, err)
 	}
 	exp := p.p.ttl.expiration(opts)
-	cmd := newArgSpace().setCmd(ctx, p.name, h, exp)
+	var s argSpace
+	s.forSet()
+	cmd := s.setCmd(ctx, p.name, h, exp)
 	p.sendSet(ctx, cmd, exp)
 	return p.fail("SET", cmd.Err())
 }
