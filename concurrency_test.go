@@ -1,12 +1,16 @@
 package nest_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/redisimnest/nest"
 )
 
@@ -206,5 +210,40 @@ func TestConcurrencyParallelClear(t *testing.T) {
 	}
 	if size := dbSize(t, rdb); size != per {
 		t.Errorf("DBSIZE = %d, want %d", size, per)
+	}
+}
+
+// TestAutoPipelinerContexts pins what the README's caveat says: a command
+// queued on an AutoPipeliner runs on the pipeliner's own context, so a
+// context that has already expired does not stop it (go-redis documents
+// this), while a plain client refuses it before sending anything. If
+// go-redis starts honouring contexts, this fails and the README must
+// change.
+func TestAutoPipelinerContexts(t *testing.T) {
+	t.Parallel()
+	rdb := newRedis(t)
+	type apClient interface {
+		AutoPipeline() (*redis.AutoPipeliner, error)
+	}
+	ap, err := rdb.(apClient).AutoPipeline()
+	must(t, err)
+	plain, err := nest.New[Root](rdb, nil)
+	must(t, err)
+	viaAP, err := nest.New[Root](ap, nil)
+	must(t, err)
+	expired, cancel := context.WithTimeout(t.Context(), -time.Second)
+	defer cancel()
+
+	if err := plain.User.At(1).Name.Set(expired, "plain"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Set with an expired context through a plain client = %v, want DeadlineExceeded", err)
+	}
+	if n, err := rdb.Exists(t.Context(), "root:user:1:name").Result(); err != nil || n != 0 {
+		t.Fatalf("the plain client's refused Set wrote the key: EXISTS = %d, %v", n, err)
+	}
+	if err := viaAP.User.At(1).Name.Set(expired, "queued"); err != nil {
+		t.Fatalf("Set with an expired context through an AutoPipeliner = %v, want it sent", err)
+	}
+	if got, err := plain.User.At(1).Name.Get(t.Context()); err != nil || got != "queued" {
+		t.Fatalf("after the queued Set: %q, %v; want %q", got, err, "queued")
 	}
 }
