@@ -36,7 +36,7 @@ const maxInstanceCache = 1 << 20
 // kinds of hash share the slots; a lookup of either kind checks the
 // whole prefix, so at worst it misses.
 //
-// The cache steps aside when it does not pay (see [instCache.use]): over
+// The cache stands aside when it does not pay (see [instCache.use]): over
 // more ids than it holds, under high concurrency, a lookup that misses
 // and the store after it cost more than binding anew.
 type instCache struct {
@@ -56,7 +56,7 @@ type instCache struct {
 // binding anew, about three times what a missed lookup and its store
 // cost (BenchmarkAt). One lookup in sampleEvery is a sample, made even
 // while the cache stands aside, so that it notices when hits return.
-// scoreMax makes the verdict one on about the last thousand samples: a
+// scoreMax makes the verdict rest on about the last thousand samples: a
 // first pass over a working set the table can hold (every lookup a miss)
 // does not turn the cache off unless it is over about 16 000 ids.
 const (
