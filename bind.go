@@ -312,17 +312,19 @@ func (h subHandle) bindOne(base unsafe.Pointer, val []byte) bool {
 	var hash uint64
 	if cache != nil {
 		var names *byte
-		hash, names = cache.find(h.parent.prefix, p.one, val)
-		if sample {
-			cache.record(names != nil)
-		}
-		if names != nil {
+		if hash, names = cache.find(h.parent.prefix, p.one, val); names != nil {
+			if sample {
+				cache.record(true)
+			}
 			lay.handles(base, lay.namesAt(names), own)
 			return true
 		}
 	}
 	if checkParam(val, p.c.maxParam) != "" || len(h.parent.prefix)+len(p.one.before)+len(val)+len(p.one.after) > maxPrefix {
-		return false
+		return false // a refused value is no miss: no cache could serve it
+	}
+	if sample {
+		cache.record(false)
 	}
 	var scratch [128]byte // the prefix is written here, then copied once
 	prefix := append(append(append(append(scratch[:0], h.parent.prefix...), p.one.before...), val...), p.one.after...)

@@ -40,29 +40,54 @@ const maxInstanceCache = 1 << 20
 // more ids than it holds, under high concurrency, a lookup that misses
 // and the store after it cost more than binding anew.
 type instCache struct {
+	// Read on every lookup, written once.
 	seed    maphash.Seed
 	size    int // a power of two
 	once    sync.Once
-	slots   []cacheSlot   // allocated on first use
-	clock   atomic.Uint64 // counts the stores: the age of a slot's instance
-	mixSeed uint64        // mixed into the hash of a parent's address
+	slots   []cacheSlot // allocated on first use
+	mixSeed uint64      // mixed into the hash of a parent's address
+	ceiling int32       // the highest score: scoreMax, or more for a large table
+
+	// Written by stores and samples, on a cache line of their own so that
+	// those writes do not evict what every lookup reads.
+	_     [64]byte
+	clock atomic.Uint64 // counts the stores: the age of a slot's instance
 	// score is the recent outcome of sampled lookups: a hit adds
-	// scoreHit, a miss takes one, within ±scoreMax. The cache is
-	// consulted while it is not negative.
+	// scoreHit, a miss takes one, from scoreFloor to ceiling. The cache
+	// is consulted while it is not negative.
 	score atomic.Int32
+	// aside counts the samples taken while the cache stands aside; every
+	// trialEvery of them, it is consulted again for a trial.
+	aside atomic.Uint32
 }
 
 // The cache pays when more than a third of lookups hit: a hit spares
 // binding anew, about three times what a missed lookup and its store
 // cost (BenchmarkAt). One lookup in sampleEvery is a sample, made even
 // while the cache stands aside, so that it notices when hits return.
-// scoreMax makes the verdict rest on about the last thousand samples: a
-// first pass over a working set the table can hold (every lookup a miss)
-// does not turn the cache off unless it is over about 16 000 ids.
+//
+// A new cache starts at its ceiling, scoreMax or a sixteenth of its
+// slots if more: a first pass over a set of ids the table can hold, every
+// lookup a miss, then does not turn the cache off, and the verdict rests
+// on at least the last thousand samples.
+//
+// While the cache stands aside, only samples store what they bind, so
+// its table is not what a consulted cache's would be, and the samples
+// underrate it: ids bound a few times in a row, each run found 7 times
+// in 8 by a consulted cache, are found by samples far less often than a
+// third. So every trialEvery samples taken aside (about 16 000 calls of
+// At) the cache is consulted again, with a score of trialScore: a
+// workload it serves keeps it, and one it does not sends it back aside
+// within about 1 000 calls. The floor is shallow so that hits the
+// samples do see (a few hot ids) bring the cache back sooner, within
+// about 2 000 calls.
 const (
 	scoreHit    = 2
 	scoreMax    = 1024
+	scoreFloor  = -256
 	sampleEvery = 16
+	trialEvery  = 1024
+	trialScore  = 64
 )
 
 // cacheSlot holds an instance, as the start of its names (see
@@ -127,7 +152,8 @@ func newInstCache(p *nsPlan, n int) *instCache {
 	}
 	c := &instCache{seed: maphash.MakeSeed(), size: 1 << bits.Len(uint(n-1))}
 	c.mixSeed = maphash.String(c.seed, "")
-	c.score.Store(scoreMax) // a new cache is trusted until lookups miss
+	c.ceiling = int32(max(scoreMax, c.size/sampleEvery))
+	c.score.Store(c.ceiling) // a new cache is trusted until lookups miss
 	return c
 }
 
@@ -148,15 +174,22 @@ func (c *instCache) use() (_ *instCache, sample bool) {
 	return c, sample
 }
 
-// record counts the outcome of a sampled lookup.
+// record counts the outcome of a sampled lookup, and starts a trial
+// when the cache has stood aside for trialEvery samples.
 func (c *instCache) record(hit bool) {
-	s := c.score.Load()
-	if hit {
-		s = min(s+scoreHit, scoreMax)
-	} else {
-		s = max(s-1, -scoreMax)
+	old := c.score.Load()
+	s := old
+	switch {
+	case old < 0 && c.aside.Add(1)%trialEvery == 0:
+		s = trialScore
+	case hit:
+		s = min(s+scoreHit, c.ceiling)
+	default:
+		s = max(s-1, scoreFloor)
 	}
-	c.score.Store(s)
+	if s != old { // a score at its bound is not written again
+		c.score.Store(s)
+	}
 }
 
 // pair returns the two slots an instance of hash may sit in (the same

@@ -128,7 +128,7 @@ type (
 
 // TestInstanceCacheStandsAside binds far more ids than the table holds,
 // each once: the cache stands aside and stops remembering them (only its
-// samples still store, about one in sampleEvery). Then a few ids come
+// samples and its short trials still store). Then a few ids come
 // back, over and over: the cache notices and finds them again. It covers
 // both ways At looks an instance up: by one value, and by the rendered
 // prefix of two.
@@ -145,7 +145,7 @@ func TestInstanceCacheStandsAside(t *testing.T) {
 		{"two values", root.Pair.h.plan.cache, func(i int) string { return root.Pair.At(i, "b").X.Name() }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if c.cache == nil || c.cache.score.Load() != scoreMax {
+			if c.cache == nil || c.cache.score.Load() != c.cache.ceiling {
 				t.Fatal("a new cache is not trusted")
 			}
 			id := 0
@@ -153,18 +153,20 @@ func TestInstanceCacheStandsAside(t *testing.T) {
 				c.bind(id)
 				id++
 			}
-			if s := c.cache.score.Load(); s >= 0 {
-				t.Fatalf("after 100 000 ids bound once each, score %d: the cache did not stand aside", s)
-			}
+			// Standing aside, the samples store (one call in 16), and so
+			// does a trial every 16 000 calls or so, until about 1 000
+			// calls have missed: some 2 300 stores in 20 000 calls.
 			const n = 20_000
 			before := c.cache.clock.Load()
 			for range n {
 				c.bind(id)
 				id++
 			}
-			if stores := c.cache.clock.Load() - before; stores > n/8 {
-				t.Fatalf("standing aside, %d new ids stored %d instances, want about %d", n, stores, n/sampleEvery)
+			stores := c.cache.clock.Load() - before
+			if stores > n/4 {
+				t.Fatalf("standing aside, %d new ids stored %d instances, want about %d", n, stores, n*23/200)
 			}
+			t.Logf("standing aside, %d new ids stored %d instances", n, stores)
 			last := make([]string, 8)
 			for i := range 40_000 {
 				last[i%8] = c.bind(i % 8)
