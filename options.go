@@ -82,9 +82,12 @@ type Options struct {
 	// instance (ids bound once each, or far more ids than slots), the
 	// cache stands aside on its own: At binds anew without looking and
 	// remembers nothing, but for one lookup in 16, picked at random,
-	// which tells it when the ids it holds come back. The verdict follows
-	// about the last 16 000 lookups, so a first pass over a set of ids
-	// that fits does not turn it off. Whether an instance came from the cache changes
+	// which tells it when the ids it holds come back, and a short trial
+	// every 16 000 calls or so, in which it is consulted again and kept
+	// if it finds enough. The verdict follows at least the last 16 000
+	// lookups (a sixteenth of the slots' worth of samples for a larger
+	// table), so a first pass over a set of ids that fits does not turn
+	// it off; refused values do not count. Whether an instance came from the cache changes
 	// nothing a handle shows: usable handles bound to equal parameters
 	// compare equal with == either way.
 	// default: [DefaultInstanceCache] (256); at most 1 048 576; a
