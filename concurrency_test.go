@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/redisimnest/nest"
 )
 
@@ -222,11 +221,7 @@ func TestConcurrencyParallelClear(t *testing.T) {
 func TestAutoPipelinerContexts(t *testing.T) {
 	t.Parallel()
 	rdb := newRedis(t)
-	type apClient interface {
-		AutoPipeline() (*redis.AutoPipeliner, error)
-	}
-	ap, err := rdb.(apClient).AutoPipeline()
-	must(t, err)
+	ap := autoPipeliner(t, rdb)
 	plain, err := nest.New[Root](rdb, nil)
 	must(t, err)
 	viaAP, err := nest.New[Root](ap, nil)

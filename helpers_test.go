@@ -71,6 +71,20 @@ func newRedis(t testing.TB) redis.UniversalClient {
 	return cc
 }
 
+// autoPipeliner returns the AutoPipeliner of rdb, a client newRedis
+// returned (standalone or cluster).
+func autoPipeliner(t testing.TB, rdb redis.UniversalClient) *redis.AutoPipeliner {
+	t.Helper()
+	type apClient interface {
+		AutoPipeline() (*redis.AutoPipeliner, error)
+	}
+	ap, err := rdb.(apClient).AutoPipeline()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ap
+}
+
 // flushCluster empties every master of the cluster.
 func flushCluster(t testing.TB, cc *redis.ClusterClient) {
 	t.Helper()

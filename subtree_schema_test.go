@@ -340,11 +340,7 @@ func TestSubtreeThrottled(t *testing.T) {
 func TestSubtreeAutoPipeliner(t *testing.T) {
 	t.Parallel()
 	rdb := newRedis(t)
-	type apClient interface {
-		AutoPipeline() (*redis.AutoPipeliner, error)
-	}
-	ap, err := rdb.(apClient).AutoPipeline()
-	must(t, err)
+	ap := autoPipeliner(t, rdb)
 	ctx := t.Context()
 	root, err := nest.New[Root](ap, nil)
 	must(t, err)
