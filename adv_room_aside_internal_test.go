@@ -111,11 +111,10 @@ func araReuse(root *araIRoot, first, k, total int) float64 {
 // while it stands aside only the samples, one lookup in 16, store what
 // they bind, so a sample finds an instance only when an earlier bind of
 // the same id was a sample too: about 1 in 5 for k = 8, under the third
-// the score needs to rise. The verdict is then never revised, against
-// Options.InstanceCache's promise that the samples tell the cache "when
-// the ids it holds come back". Ids bound up to 14 times in a row stay
+// the score needs to rise. Before the cache's trials (instance_cache.go),
+// the verdict was never revised: ids bound up to 14 times in a row stayed
 // uncached for good after 40 000 new ids (a batch job, a burst of new
-// visitors), while before this commit they were found again at once.
+// visitors), found 0.4 % of the time.
 func TestAraAsideStuckAfterColdPhase(t *testing.T) {
 	const k, total = 8, 400_000
 	t.Run("control: no cold phase", func(t *testing.T) {
@@ -185,30 +184,44 @@ func TestAraAsideRefusalsCountAsMisses(t *testing.T) {
 
 // TestAraAsideHotSetReturns pins the recovery the design relies on: after
 // a cold phase, a hot set of half the table's size, bound over and over
-// in turn, is found again within 100 000 binds, and then nearly always.
+// in turn, is found again within 100 000 binds, and then as often as a
+// cache that never stood aside finds it in the same table. (How often
+// that is depends on the table's hash seed: in 16 slots, three of 8 ids
+// may share their two slots and keep displacing each other, which a
+// fixed share could not allow for.)
 func TestAraAsideHotSetReturns(t *testing.T) {
 	for _, size := range []int{16, DefaultInstanceCache} {
 		t.Run(strconv.Itoa(size), func(t *testing.T) {
 			root := newAraIRoot(t, size)
+			cache := root.User.h.plan.cache
 			araColdPhase(t, root, 1<<30, 40_000)
 			w := size / 2
 			last := make([]string, w)
 			for i := range 100_000 {
 				last[i%w] = root.User.At(i % w).Age.Name()
 			}
-			if s := root.User.h.plan.cache.score.Load(); s < 0 {
+			if s := cache.score.Load(); s < 0 {
 				t.Fatalf("after 100 000 binds of %d ids the score is %d: the cache did not come back", w, s)
 			}
-			hits := 0
-			for i := range 10 * w {
-				n := root.User.At(i % w).Age.Name()
-				if unsafe.StringData(n) == unsafe.StringData(last[i%w]) {
-					hits++
+			found := func() float64 {
+				hits := 0
+				for i := range 10 * w {
+					n := root.User.At(i % w).Age.Name()
+					if unsafe.StringData(n) == unsafe.StringData(last[i%w]) {
+						hits++
+					}
+					last[i%w] = n
 				}
-				last[i%w] = n
+				return float64(hits) / float64(10*w)
 			}
-			if share := float64(hits) / float64(10*w); share < 0.9 {
-				t.Errorf("a hot set of %d ids in %d slots was found %.3f of the time, want at least 0.9", w, size, share)
+			share := found()
+			// The control: the same table, consulted throughout.
+			cache.score.Store(cache.ceiling)
+			found()
+			want := found()
+			if want < 0.5 || share < want-0.1 {
+				t.Errorf("a hot set of %d ids in %d slots was found %.3f of the time, where the same table consulted finds %.3f",
+					w, size, share, want)
 			}
 		})
 	}

@@ -497,13 +497,14 @@ func araRepeatHits(root *araRoot, first, k, total int) float64 {
 	return float64(hits) / float64(tries)
 }
 
-// TestAraInstancesTurnsCacheOff shows the stand-aside's stuck verdict
-// (TestAraAsideStuckAfterColdPhase) from the outside: listing the users
-// once with Sub.Instances (an admin page, a RepairIndex, a migration) binds
-// each of them once, which makes root.User's cache stand aside; afterwards
-// requests that read a user's keys 8 times in a row (7 binds in 8 a cache
-// finds, as the control shows) never get it back, since while standing
-// aside only one bind in 16 is remembered.
+// TestAraInstancesTurnsCacheOff checks, from the outside, that the
+// cache comes back after standing aside (TestAraAsideStuckAfterColdPhase):
+// listing the users once with Sub.Instances (an admin page, a
+// RepairIndex, a migration) binds each of them once, which makes
+// root.User's cache stand aside; afterwards requests that read a user's
+// keys 8 times in a row (7 binds in 8 a cache finds, as the control
+// shows) must get it back. Before the cache's trials they never did,
+// since while standing aside only one bind in 16 is remembered.
 func TestAraInstancesTurnsCacheOff(t *testing.T) {
 	const users, k, total = 40_000, 8, 200_000
 	ctx := context.Background()

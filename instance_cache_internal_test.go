@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"testing"
 	"unsafe"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // TestLookupArg checks that a lookup by parameter value compares the
@@ -110,22 +108,6 @@ func namesOf(prefix string) *byte {
 	return &b[0]
 }
 
-type (
-	asideUser struct {
-		Namespace `nest:"user:{id}"`
-		Age       Key[int] `nest:"age"`
-	}
-	asidePair struct {
-		Namespace `nest:"pair:{a}:{b}"`
-		X         Key[int] `nest:"x"`
-	}
-	asideRoot struct {
-		Namespace `nest:"aside"`
-		User      Sub[asideUser]
-		Pair      Sub[asidePair]
-	}
-)
-
 // TestInstanceCacheStandsAside binds far more ids than the table holds,
 // each once: the cache stands aside and stops remembering them (only its
 // samples and its short trials still store). Then a few ids come
@@ -133,9 +115,7 @@ type (
 // both ways At looks an instance up: by one value, and by the rendered
 // prefix of two.
 func TestInstanceCacheStandsAside(t *testing.T) {
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
-	defer rdb.Close()
-	root := MustNew[asideRoot](rdb, &Options{InstanceCache: 64})
+	root := newAraIRoot(t, 64)
 	for _, c := range []struct {
 		name  string
 		cache *instCache
